@@ -1,0 +1,45 @@
+# eplink — a local, runnable twin of Alibaba Cloud PrivateLink.
+# `make run` starts the demo; `make test` installs what the tests need and runs them.
+
+GO       ?= go
+BIN      := bin/eplink
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+
+.PHONY: all build run test test-short deps bench lint fmt clean
+
+all: build
+
+build:
+	@echo ">> building $(BIN)"
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eplink
+
+run: build
+	@echo ">> starting the demo (Ctrl-C to stop)"
+	./$(BIN) serve --demo
+
+# deps installs the Debian tools the tests drive as real clients (curl, dig).
+deps:
+	@./.ci/deps.sh
+
+test: deps
+	@echo ">> running tests (race detector on)"
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short -race ./...
+
+bench: build
+	@echo ">> running benchmarks"
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@echo ">> vet + gofmt"
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

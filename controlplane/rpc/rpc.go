@@ -1,0 +1,72 @@
+// Package rpc is the front door of an Alibaba Cloud RPC-style OpenAPI:
+// `GET|POST /?Action=…&Version=…`, signature v1 (HMAC-SHA1), JSON out.
+//
+// It knows nothing of PrivateLink: it authenticates the caller, parses the
+// parameters and hands a *Call to the Handler registered for the Action,
+// then writes the handler's result (with RequestId) or its error in the
+// shape the official SDK unmarshals.
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// Handler serves one Action. It returns a value marshalled as the JSON
+// response body (a struct or map; RequestId is added by the server) or an
+// error. Errors that implement APIError are written with their status and
+// code; any other error becomes 500 InternalError.
+type Handler func(ctx context.Context, c *Call) (any, error)
+
+// Call is one authenticated request.
+type Call struct {
+	Action    string
+	RequestID string
+	// CallerUID is the 16-digit account UID the AccessKey belongs to.
+	CallerUID   string
+	AccessKeyID string
+	// RegionId common parameter ("" if absent).
+	RegionID string
+	// Params are the action's parameters: query and form merged, without
+	// the common ones (Signature*, AccessKeyId, Timestamp, Format, Version,
+	// Action, RegionId).
+	Params Params
+}
+
+// APIError is an error in the API's terms. The server writes it as
+// {"RequestId","HostId","Code","Message","Recommend"} with HTTPStatus.
+type APIError interface {
+	error
+	HTTPStatus() int
+	ErrorCode() string
+}
+
+// Error is a gateway or parameter error.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string     { return e.Code + ": " + e.Message }
+func (e *Error) HTTPStatus() int   { return e.Status }
+func (e *Error) ErrorCode() string { return e.Code }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// MissingParameter is the error for an absent required parameter.
+func MissingParameter(name string) *Error {
+	return Errorf(http.StatusBadRequest, "MissingParameter",
+		"The input parameter %q that is mandatory for processing this request is not supplied.", name)
+}
+
+// InvalidParameter is the error for a parameter whose value is wrong.
+// The code is the plain "InvalidParameter"; the message names the parameter.
+func InvalidParameter(name, why string) *Error {
+	return Errorf(http.StatusBadRequest, "InvalidParameter",
+		"The specified parameter %q is not valid: %s", name, why)
+}
