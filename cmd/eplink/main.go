@@ -1,0 +1,83 @@
+// Command eplink is a local, runnable twin of Alibaba Cloud PrivateLink.
+//
+//	eplink serve --lab FILE | --demo   run the control plane, data plane and DNS
+//	eplink api ACTION [--Param v …]    call the OpenAPI like the aliyun CLI
+//	eplink status                      live view of endpoints, zones and flows
+//	eplink backend --listen ADDR --name NAME   a demo HTTP backend
+//	eplink bench                       side-by-side benchmarks
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+var version = "dev"
+
+// command runs one subcommand; it returns a *usageError for bad arguments.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+var commands = map[string]command{
+	"serve":   serveCmd,
+	"api":     apiCmd,
+	"status":  statusCmd,
+	"backend": backendCmd,
+	"bench":   benchCmd,
+}
+
+const usage = `usage: eplink COMMAND [flags]
+
+commands:
+  serve     run eplink (--demo for the built-in lab, --lab FILE for yours)
+  api       call the PrivateLink OpenAPI: eplink api ACTION [--Param value ...]
+  status    live view of endpoints, zones, flows and bandwidth
+  backend   run a demo HTTP backend: --listen ADDR --name NAME
+  bench     measure eplink side by side with direct connections and HAProxy
+  version   print the version
+
+Run 'eplink COMMAND --help' for a command's flags.
+`
+
+// usageError is a bad command line: main prints it and exits 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		fmt.Fprintln(stdout, "eplink", version)
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "eplink: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := cmd(ctx, args[1:], stdout, stderr)
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "eplink %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "eplink %s: %v\n", args[0], err)
+		return 1
+	}
+}
