@@ -1,0 +1,416 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Bounds on a request, so that one request costs bounded memory and CPU.
+// The query string is also bounded by the http.Server's MaxHeaderBytes
+// (see NewHTTPServer).
+const (
+	// MaxBodyBytes bounds a form body; a larger one gets 413.
+	MaxBodyBytes = 64 << 10
+	// MaxParams bounds the number of parameters, query and body together.
+	MaxParams = 500
+	// MaxValueBytes bounds the length of any one parameter name or value.
+	MaxValueBytes = 16 << 10
+)
+
+// TimestampWindow is how far a request's Timestamp may be from the server's
+// clock, either way; SignatureNonces are remembered that long.
+const TimestampWindow = 15 * time.Minute
+
+// DefaultMaxNonces is the default cap of the replay table: about 40 MB.
+const DefaultMaxNonces = 1 << 20
+
+// Server is an http.Handler for an RPC-style OpenAPI: it checks the request
+// the way the cloud's gateway does, in the gateway's order — request shape
+// (path, method, parameters, Action, Version), then the AccessKey, then the
+// signature, then Timestamp and SignatureNonce — and hands a *Call to the
+// Action's Handler. Results and errors are always JSON, whatever Format
+// asks for: the official SDK only reads JSON, and a twin that answered XML
+// would be one more thing to get wrong.
+//
+// Set the fields before serving; a Server must not be copied after first use.
+type Server struct {
+	// Version is the API version served, e.g. "2020-04-15"; a request for
+	// another gets 400 InvalidVersion.
+	Version string
+	// HostID names the endpoint in error bodies, e.g.
+	// "privatelink.cn-hangzhou.aliyuncs.com".
+	HostID string
+	// Product is the product name used in the Recommend link of errors,
+	// e.g. "Privatelink".
+	Product string
+	// Actions maps each Action name to its Handler; an unknown Action gets
+	// 404 InvalidAction.NotFound.
+	Actions map[string]Handler
+	// Credentials returns the secret and the account UID of an AccessKey
+	// id, ok=false when there is no such key. Nil means no key is known.
+	Credentials func(accessKeyID string) (secret, uid string, ok bool)
+	// Now returns the current time; nil means time.Now. A test seam.
+	Now func() time.Time
+	// MaxNonces caps how many SignatureNonces are remembered for replay
+	// protection; when it is reached, requests get 429 Throttling until
+	// old ones expire. Zero means DefaultMaxNonces.
+	MaxNonces int
+	// Logger gets one record per internal error; nil discards.
+	Logger *slog.Logger
+
+	initOnce sync.Once
+	nonces   *nonceTable
+	log      *slog.Logger
+}
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		max := s.MaxNonces
+		if max <= 0 {
+			max = DefaultMaxNonces
+		}
+		s.nonces = newNonceTable(TimestampWindow, max)
+		s.log = s.Logger
+		if s.log == nil {
+			s.log = slog.New(slog.DiscardHandler)
+		}
+	})
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// commonParams are the gateway's own parameters: they are checked here and
+// not passed to handlers in Call.Params.
+var commonParams = map[string]bool{
+	"Action": true, "Version": true, "Format": true, "AccessKeyId": true,
+	"Signature": true, "SignatureMethod": true, "SignatureVersion": true,
+	"SignatureType": true, "SignatureNonce": true, "Timestamp": true,
+	"RegionId": true, "SecurityToken": true, "BearerToken": true,
+	"SourceIp": true, "SecureTransport": true,
+}
+
+// ServeHTTP implements the http.Handler interface.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.init()
+	requestID := newRequestID()
+	call, err := s.authenticate(w, r, requestID)
+	if err != nil {
+		s.writeError(w, requestID, err)
+		return
+	}
+	res, err := s.invoke(r.Context(), call)
+	if err != nil {
+		s.writeError(w, requestID, err)
+		return
+	}
+	s.writeResult(w, call, res)
+}
+
+// invoke runs the handler; a panic becomes an internal error, so one bad
+// handler cannot take the connection (or, in tests, the process) down.
+func (s *Server) invoke(ctx context.Context, c *Call) (res any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panic: %v", p)
+		}
+	}()
+	return s.Actions[c.Action](ctx, c)
+}
+
+// authenticate checks everything but the action itself and returns the Call.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID string) (*Call, error) {
+	if r.URL.Path != "/" {
+		return nil, Errorf(http.StatusNotFound, "InvalidURI.NotFound",
+			"The specified path %q does not exist; the API is served at /.", r.URL.Path)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		return nil, Errorf(http.StatusMethodNotAllowed, "UnsupportedHTTPMethod",
+			"The HTTP method %q is not supported; use GET or POST.", r.Method)
+	}
+	params, err := readParams(w, r)
+	if err != nil {
+		return nil, err
+	}
+	get := func(k string) string {
+		if vs := params[k]; len(vs) > 0 {
+			return vs[0]
+		}
+		return ""
+	}
+
+	// Shape: what is being asked for, and is the request signed at all.
+	action, version := get("Action"), get("Version")
+	switch {
+	case action == "":
+		return nil, MissingParameter("Action")
+	case version == "":
+		return nil, MissingParameter("Version")
+	case version != s.Version:
+		return nil, Errorf(http.StatusBadRequest, "InvalidVersion",
+			"Specified parameter Version is not valid: %q is not a version of this API.", version)
+	}
+	if _, ok := s.Actions[action]; !ok {
+		return nil, Errorf(http.StatusNotFound, "InvalidAction.NotFound",
+			"Specified api is not found, please check your url and method.")
+	}
+	accessKeyID, signature := get("AccessKeyId"), get("Signature")
+	timestamp, nonce := get("Timestamp"), get("SignatureNonce")
+	switch {
+	case signature == "":
+		return nil, Errorf(http.StatusBadRequest, "IncompleteSignature",
+			"The request signature does not conform to Aliyun standards: Signature is missing.")
+	case accessKeyID == "":
+		return nil, MissingParameter("AccessKeyId")
+	case timestamp == "":
+		return nil, MissingParameter("Timestamp")
+	case nonce == "":
+		return nil, MissingParameter("SignatureNonce")
+	}
+	if m := get("SignatureMethod"); m != SignatureMethod {
+		return nil, Errorf(http.StatusBadRequest, "IncompleteSignature",
+			"The request signature does not conform to Aliyun standards: SignatureMethod must be %s, got %q.", SignatureMethod, m)
+	}
+	if v := get("SignatureVersion"); v != SignatureVersion {
+		return nil, Errorf(http.StatusBadRequest, "IncompleteSignature",
+			"The request signature does not conform to Aliyun standards: SignatureVersion must be %s, got %q.", SignatureVersion, v)
+	}
+
+	// Who is asking.
+	var secret, uid string
+	ok := false
+	if s.Credentials != nil {
+		secret, uid, ok = s.Credentials(accessKeyID)
+	}
+	if !ok {
+		return nil, Errorf(http.StatusNotFound, "InvalidAccessKeyId.NotFound",
+			"Specified access key is not found.")
+	}
+
+	// Did they sign it.
+	sts := StringToSign(r.Method, params)
+	if !signatureMatches(signature, signString(sts, secret)) {
+		return nil, Errorf(http.StatusBadRequest, "SignatureDoesNotMatch",
+			"Specified signature is not matched with our calculation. server string to sign is:%s", sts)
+	}
+
+	// Is it fresh.
+	ts, err := parseTimestamp(timestamp)
+	if err != nil {
+		return nil, Errorf(http.StatusBadRequest, "InvalidTimeStamp.Format",
+			"Specified time stamp or date value is not well formatted.")
+	}
+	now := s.now()
+	if d := now.Sub(ts); d > TimestampWindow || d < -TimestampWindow {
+		return nil, Errorf(http.StatusBadRequest, "InvalidTimeStamp.Expired",
+			"Specified time stamp or date value is expired.")
+	}
+	switch s.nonces.use(now, ts, accessKeyID, nonce) {
+	case nonceUsed:
+		return nil, Errorf(http.StatusBadRequest, "SignatureNonceUsed",
+			"Specified signature nonce was used already.")
+	case nonceFull:
+		return nil, Errorf(http.StatusTooManyRequests, "Throttling",
+			"Request was denied due to request throttling.")
+	}
+
+	c := &Call{
+		Action:      action,
+		RequestID:   requestID,
+		CallerUID:   uid,
+		AccessKeyID: accessKeyID,
+		RegionID:    get("RegionId"),
+		Params:      make(Params, len(params)),
+	}
+	for k, vs := range params {
+		if !commonParams[k] && vs[0] != "" {
+			c.Params[k] = vs[0]
+		}
+	}
+	return c, nil
+}
+
+// parseTimestamp accepts ISO 8601 UTC as the SDKs send it
+// (2006-01-02T15:04:05Z), with or without fractional seconds.
+func parseTimestamp(s string) (time.Time, error) {
+	if len(s) < len("2006-01-02T15:04:05Z") || s[len(s)-1] != 'Z' {
+		return time.Time{}, errors.New("not UTC ISO 8601")
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+// readParams returns the query and form-body parameters merged, each with
+// exactly one value. The body may only add parameters: a name given twice,
+// in one place or both, is refused, since which of the values was meant
+// (and signed) would be a guess.
+func readParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, InvalidParameter("query", "malformed query string")
+	}
+	if err := checkParams(params, 0); err != nil {
+		return nil, err
+	}
+	if r.Body == nil || r.ContentLength == 0 {
+		return params, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+				"The request body is larger than %d bytes.", MaxBodyBytes)
+		}
+		return nil, Errorf(http.StatusBadRequest, "InvalidParameter",
+			"The request body could not be read.")
+	}
+	if len(body) == 0 {
+		return params, nil
+	}
+	if ct := r.Header.Get("Content-Type"); !isFormType(ct) {
+		return nil, Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
+			"The request body must be application/x-www-form-urlencoded, not %q.", ct)
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, InvalidParameter("body", "malformed form body")
+	}
+	if err := checkParams(form, len(params)); err != nil {
+		return nil, err
+	}
+	for k, vs := range form {
+		if _, dup := params[k]; dup {
+			return nil, InvalidParameter(k, "given in both the query and the body")
+		}
+		params[k] = vs
+	}
+	return params, nil
+}
+
+// checkParams applies the per-request bounds; already is the number of
+// parameters seen before these.
+func checkParams(p url.Values, already int) error {
+	if already+len(p) > MaxParams {
+		return Errorf(http.StatusBadRequest, "InvalidParameter",
+			"The request has more than %d parameters.", MaxParams)
+	}
+	for k, vs := range p {
+		if len(vs) > 1 {
+			return InvalidParameter(k, "given more than once")
+		}
+		if len(k) > MaxValueBytes || len(vs[0]) > MaxValueBytes {
+			return InvalidParameter(truncate(k, 64), fmt.Sprintf("longer than %d bytes", MaxValueBytes))
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func isFormType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
+}
+
+// errorBody is the error shape the SDK reads (reference §A5).
+type errorBody struct {
+	RequestID string `json:"RequestId"`
+	HostID    string `json:"HostId"`
+	Code      string `json:"Code"`
+	Message   string `json:"Message"`
+	Recommend string `json:"Recommend"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, requestID string, err error) {
+	status, code, msg := http.StatusInternalServerError, "InternalError",
+		"The request processing has failed due to some unknown error, exception or failure."
+	if ae, ok := errors.AsType[APIError](err); ok {
+		status, code, msg = ae.HTTPStatus(), ae.ErrorCode(), errorMessage(ae)
+	} else {
+		s.log.Error("rpc: internal error", "request_id", requestID, "err", err)
+	}
+	body, _ := marshal(errorBody{
+		RequestID: requestID,
+		HostID:    s.HostID,
+		Code:      code,
+		Message:   msg,
+		Recommend: "https://api.aliyun.com/troubleshoot?q=" + url.QueryEscape(code) +
+			"&product=" + url.QueryEscape(s.Product),
+	})
+	writeJSON(w, status, body)
+}
+
+// errorMessage is the Message of an APIError: *Error keeps its message
+// apart from its code; any other implementation gives its Error().
+func errorMessage(ae APIError) string {
+	if e, ok := ae.(*Error); ok {
+		return e.Message
+	}
+	return ae.Error()
+}
+
+// writeResult writes the handler's value with RequestId spliced in as the
+// first key: marshalling once and inserting bytes is much cheaper than
+// decoding into a map to add a key.
+func (s *Server) writeResult(w http.ResponseWriter, c *Call, res any) {
+	var body []byte
+	if res == nil {
+		body = []byte(`{"RequestId":"` + c.RequestID + `"}`)
+	} else {
+		obj, err := marshal(res)
+		if err != nil || len(obj) < 2 || obj[0] != '{' {
+			if err == nil {
+				err = fmt.Errorf("result of %s is not a JSON object: %.64s", c.Action, obj)
+			}
+			s.writeError(w, c.RequestID, fmt.Errorf("marshal result of %s: %w", c.Action, err))
+			return
+		}
+		body = make([]byte, 0, len(obj)+len(`"RequestId":"",`)+len(c.RequestID)+1)
+		body = append(body, `{"RequestId":"`...)
+		body = append(body, c.RequestID...)
+		body = append(body, '"')
+		if rest := bytes.TrimSpace(obj[1:]); len(rest) > 0 && rest[0] != '}' {
+			body = append(body, ',')
+		}
+		body = append(body, obj[1:]...)
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// marshal is json.Marshal without HTML escaping (descriptions may hold & <
+// >, and the cloud does not escape them) and without the trailing newline.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(status)
+	w.Write(body)
+}
