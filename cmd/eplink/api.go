@@ -1,11 +1,772 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"eplink/controlplane/rpc"
 )
 
+// `eplink api ACTION [--Param value …]` calls the PrivateLink OpenAPI the way
+// the aliyun CLI and the Go SDK do: POST, common parameters and signature v1
+// in the query, JSON out. It prints the response pretty on stdout; an API
+// error goes to stderr as Code, Message and RequestId, with exit status 1.
+
+const (
+	apiVersion      = "2020-04-15"
+	defaultEndpoint = "127.0.0.1:8080"
+	defaultRegion   = "cn-hangzhou"
+)
+
+const apiUsage = `usage: eplink api ACTION [--Param value | --Param=value ...] [flags]
+
+Call the PrivateLink OpenAPI (2020-04-15), signed like the official SDK.
+Repeated parameters are numbered from 1: --Zone.1.ZoneId cn-hangzhou-h --SecurityGroupId.1 sg-x
+
+flags:
+  --access-key-id ID        AccessKey id (default $ALIBABA_CLOUD_ACCESS_KEY_ID or the profile)
+  --access-key-secret KEY   AccessKey secret (default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile)
+  --profile NAME            use a profile from the file 'eplink serve' writes ($EPLINK_CONFIG)
+  --endpoint HOST:PORT      API address (default: the profile's, else 127.0.0.1:8080)
+  --region ID               RegionId (default: the profile's, else cn-hangzhou)
+  --method POST|GET         HTTP method (default POST, as the SDK)
+  --wait STATUS             after the call, poll until the object reaches STATUS
+                            (Deleted: until it is gone); see ACTION --help
+  --wait-timeout D          give up waiting after D (default 60s)
+  --cli-query PATH          print only this part of the response: Zones[0].EniIp
+  --force                   send parameters the catalog does not know
+  -h, --help                this help; 'eplink api ACTION --help' for an action's parameters
+
+`
+
+// apiRequest is a parsed `eplink api` command line.
+type apiRequest struct {
+	action      *action
+	params      map[string]string
+	keyID       string
+	secret      string
+	profile     string
+	endpoint    string
+	region      string
+	method      string
+	wait        string
+	waitTimeout time.Duration
+	query       string
+	force       bool
+	help        bool
+}
+
+// cliFlags are the command's own flags; any other --Name is an API
+// parameter. The bool says whether the flag takes a value.
+var cliFlags = map[string]bool{
+	"access-key-id": true, "access-key-secret": true, "profile": true,
+	"endpoint": true, "region": true, "method": true, "wait": true,
+	"wait-timeout": true, "cli-query": true, "force": false, "help": false, "h": false,
+}
+
+// parseAPIArgs parses the command line; it checks names against the
+// catalog but leaves values to the server.
+func parseAPIArgs(args []string) (*apiRequest, error) {
+	req := &apiRequest{params: map[string]string{}, method: http.MethodPost, waitTimeout: 60 * time.Second}
+	var actionName string
+	type given struct{ name, value string }
+	var apiParams []given
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if !strings.HasPrefix(arg, "-") {
+			if actionName != "" {
+				return nil, usagef("unexpected argument %q (values follow their --Param)", arg)
+			}
+			actionName = arg
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if name == "" {
+			return nil, usagef("bad flag %q", arg)
+		}
+		takesValue, isFlag := cliFlags[name]
+		if isFlag && !takesValue {
+			if hasValue {
+				return nil, usagef("--%s takes no value", name)
+			}
+			switch name {
+			case "force":
+				req.force = true
+			default:
+				req.help = true
+			}
+			continue
+		}
+		if !hasValue {
+			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+				i++
+				value = args[i]
+			} else if !isFlag {
+				// A bare API parameter is a boolean switch: --DryRun.
+				value = "true"
+			} else {
+				return nil, usagef("--%s needs a value", name)
+			}
+		}
+		if !isFlag {
+			apiParams = append(apiParams, given{name, value})
+			continue
+		}
+		switch name {
+		case "access-key-id":
+			req.keyID = value
+		case "access-key-secret":
+			req.secret = value
+		case "profile":
+			req.profile = value
+		case "endpoint":
+			req.endpoint = value
+		case "region":
+			req.region = value
+		case "method":
+			req.method = strings.ToUpper(value)
+			if req.method != http.MethodPost && req.method != http.MethodGet {
+				return nil, usagef("--method must be POST or GET")
+			}
+		case "wait":
+			req.wait = value
+		case "wait-timeout":
+			d, err := time.ParseDuration(value)
+			if err != nil || d <= 0 {
+				return nil, usagef("--wait-timeout %q: want a positive duration like 90s", value)
+			}
+			req.waitTimeout = d
+		case "cli-query":
+			req.query = value
+		}
+	}
+	if actionName == "" {
+		if req.help {
+			return req, nil
+		}
+		return nil, usagef("missing ACTION; 'eplink api --help' lists them")
+	}
+	a, ok := lookupAction(actionName)
+	if !ok {
+		msg := fmt.Sprintf("unknown action %q", actionName)
+		if s := closest(actionName, actionNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean %s?", s)
+		}
+		return nil, usagef("%s ('eplink api --help' lists the actions)", msg)
+	}
+	req.action = a
+	if req.help {
+		return req, nil
+	}
+	for _, g := range apiParams {
+		if err := req.addParam(g.name, g.value); err != nil {
+			return nil, err
+		}
+	}
+	if req.wait != "" {
+		if err := req.checkWait(); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
+}
+
+func (r *apiRequest) addParam(name, value string) error {
+	if _, dup := r.params[name]; dup {
+		return usagef("--%s given twice", name)
+	}
+	if !r.force {
+		p, err := r.action.findParam(name)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		if p == nil {
+			return r.unknownParam(name)
+		}
+	}
+	if value == "" {
+		// The SDK never sends an empty parameter; neither do we.
+		return usagef("--%s has an empty value", name)
+	}
+	r.params[name] = value
+	return nil
+}
+
+func (r *apiRequest) unknownParam(name string) error {
+	names := make([]string, 0, len(r.action.Params))
+	for _, p := range r.action.Params {
+		names = append(names, p.Name)
+	}
+	pat, _ := paramPattern(name)
+	msg := fmt.Sprintf("%s has no parameter %q", r.action.Name, name)
+	if s := closest(pat, names); s != "" {
+		msg += fmt.Sprintf("; did you mean --%s?", s)
+	}
+	return usagef("%s ('eplink api %s --help' lists them; --force sends it anyway)", msg, r.action.Name)
+}
+
+func (r *apiRequest) checkWait() error {
+	valid := r.action.waitStatuses()
+	if valid == nil {
+		return usagef("--wait: %s has no object to wait for", r.action.Name)
+	}
+	for _, v := range valid {
+		if v == r.wait {
+			return nil
+		}
+	}
+	return usagef("--wait %q: %s can wait for one of %s", r.wait, r.action.Name, strings.Join(valid, ", "))
+}
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+func actionNames() []string {
+	names := make([]string, len(catalog))
+	for i, a := range catalog {
+		names[i] = a.Name
+	}
+	return names
+}
+
 func apiCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not implemented yet")
+	req, err := parseAPIArgs(args)
+	if err != nil {
+		return err
+	}
+	if req.help {
+		if req.action == nil {
+			printActions(stdout)
+		} else {
+			printActionHelp(stdout, req.action)
+		}
+		return nil
+	}
+	c, err := newAPIClient(req.keyID, req.secret, req.profile, req.endpoint, req.region, os.Getenv)
+	if err != nil {
+		return err
+	}
+	c.method = req.method
+	body, err := c.call(ctx, req.action.Name, req.params, req.action.Body)
+	if err != nil {
+		return err
+	}
+	if err := printResponse(stdout, body, req.query); err != nil {
+		return err
+	}
+	if req.wait == "" {
+		return nil
+	}
+	w := waiter{c: c, interval: 500 * time.Millisecond, progress: stderr}
+	return w.wait(ctx, req.action, req.params, body, req.wait, req.waitTimeout)
+}
+
+// printResponse writes the JSON body indented, or only the part named by
+// query (strings unquoted, so that shell scripts can use them as is).
+func printResponse(w io.Writer, body []byte, query string) error {
+	if query == "" {
+		var out bytes.Buffer
+		if err := json.Indent(&out, body, "", "  "); err != nil {
+			// Not JSON: show it as it came.
+			_, err = w.Write(body)
+			return err
+		}
+		out.WriteByte('\n')
+		_, err := w.Write(out.Bytes())
+		return err
+	}
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return fmt.Errorf("--cli-query: response is not JSON: %w", err)
+	}
+	v, err := jsonPath(doc, query)
+	if err != nil {
+		return fmt.Errorf("--cli-query %s: %w", query, err)
+	}
+	switch v := v.(type) {
+	case string:
+		_, err = fmt.Fprintln(w, v)
+	case json.Number:
+		_, err = fmt.Fprintln(w, v.String())
+	default:
+		var out []byte
+		out, err = json.MarshalIndent(v, "", "  ")
+		if err == nil {
+			_, err = fmt.Fprintf(w, "%s\n", out)
+		}
+	}
+	return err
+}
+
+// jsonPath walks a decoded JSON document along a path of keys and
+// indexes: "Zones[0].EniIp" or "Zones.0.EniIp".
+func jsonPath(doc any, path string) (any, error) {
+	path = strings.NewReplacer("[", ".", "]", "").Replace(path)
+	cur := doc
+	walked := ""
+	for _, step := range strings.Split(path, ".") {
+		if step == "" {
+			continue
+		}
+		switch node := cur.(type) {
+		case map[string]any:
+			v, ok := node[step]
+			if !ok {
+				return nil, fmt.Errorf("no %q in %s", step, orTop(walked))
+			}
+			cur = v
+		case []any:
+			n, err := strconv.Atoi(step)
+			if err != nil || n < 0 || n >= len(node) {
+				return nil, fmt.Errorf("%s has %d elements, no [%s]", orTop(walked), len(node), step)
+			}
+			cur = node[n]
+		default:
+			return nil, fmt.Errorf("%s is not an object or array", orTop(walked))
+		}
+		if walked != "" {
+			walked += "."
+		}
+		walked += step
+	}
+	return cur, nil
+}
+
+func orTop(path string) string {
+	if path == "" {
+		return "the response"
+	}
+	return path
+}
+
+func printActions(w io.Writer) {
+	fmt.Fprint(w, apiUsage)
+	fmt.Fprintln(w, "actions:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, a := range catalog {
+		fmt.Fprintf(tw, "  %s\t%s\n", a.Name, a.Doc)
+	}
+	tw.Flush()
+}
+
+func printActionHelp(w io.Writer, a *action) {
+	fmt.Fprintf(w, "usage: eplink api %s [--Param value ...]\n\n%s\n", a.Name, a.Doc)
+	if a.Body {
+		fmt.Fprintln(w, "The parameters travel in the form body, as the SDK sends them.")
+	}
+	if len(a.Params) == 0 {
+		fmt.Fprintln(w, "\nNo parameters besides the common ones (RegionId comes from --region).")
+	} else {
+		fmt.Fprintln(w, "\nparameters:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, p := range a.Params {
+			fmt.Fprintf(tw, "  --%s\t%s\t%s\n", p.Name, p.rule(), p.Note)
+		}
+		tw.Flush()
+	}
+	if vs := a.waitStatuses(); vs != nil {
+		fmt.Fprintf(w, "\n--wait accepts: %s\n", strings.Join(vs, ", "))
+	}
+}
+
+// apiClient calls the API: it signs each request as the SDK does.
+type apiClient struct {
+	baseURL string // http://host:port
+	region  string
+	keyID   string
+	secret  string
+	method  string // POST unless set
+	http    *http.Client
+	// now and nonce are the request's Timestamp and SignatureNonce; tests
+	// fix them to check signatures against known vectors.
+	now   func() time.Time
+	nonce func() string
+}
+
+// newAPIClient resolves credentials, endpoint and region: explicit flags
+// first, then --profile, then the Alibaba environment variables, then the
+// profile file's current profile; getenv is os.Getenv outside tests.
+func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv func(string) string) (*apiClient, error) {
+	pf, err := loadProfile()
+	if err != nil {
+		return nil, fmt.Errorf("reading profiles: %w", err)
+	}
+	if profileName != "" {
+		if pf == nil {
+			return nil, usagef("--profile %s: no profile file (start 'eplink serve' or set $EPLINK_CONFIG)", profileName)
+		}
+		p, ok := pf.Profiles[profileName]
+		if !ok {
+			return nil, usagef("--profile %s: no such profile (have %s)", profileName, strings.Join(profileNames(pf), ", "))
+		}
+		keyID, secret = orDefault(keyID, p.AccessKeyID), orDefault(secret, p.AccessKeySecret)
+	}
+	keyID = orDefault(keyID, getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"))
+	secret = orDefault(secret, getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"))
+	if pf != nil {
+		if p, ok := pf.Profiles[pf.Current]; ok && keyID == "" && secret == "" {
+			keyID, secret = p.AccessKeyID, p.AccessKeySecret
+		}
+		endpoint = orDefault(endpoint, pf.Endpoint)
+		region = orDefault(region, pf.Region)
+	}
+	if keyID == "" || secret == "" {
+		return nil, usagef("no AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, " +
+			"or pass --access-key-id/--access-key-secret or --profile NAME")
+	}
+	base := orDefault(endpoint, defaultEndpoint)
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return nil, usagef("--endpoint %q: want HOST:PORT or http://HOST:PORT", endpoint)
+	}
+	return &apiClient{
+		baseURL: u.Scheme + "://" + u.Host,
+		region:  orDefault(region, defaultRegion),
+		keyID:   keyID,
+		secret:  secret,
+		method:  http.MethodPost,
+		http:    &http.Client{Timeout: 30 * time.Second},
+		now:     time.Now,
+		nonce:   randomNonce,
+	}, nil
+}
+
+func profileNames(pf *profileFile) []string {
+	names := make([]string, 0, len(pf.Profiles))
+	for n := range pf.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func orDefault(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
+
+// randomNonce is 32 lower-case hex characters, the SDK's nonce form.
+func randomNonce() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// signedRequest returns the query and form body of a request, signed.
+// Like the SDK (reference A1–A4), action parameters go in the query unless
+// inBody, and the signature covers query and body together.
+func (c *apiClient) signedRequest(action string, params map[string]string, inBody bool) (query, body url.Values) {
+	query = url.Values{
+		"Action":           {action},
+		"Version":          {apiVersion},
+		"Format":           {"JSON"},
+		"AccessKeyId":      {c.keyID},
+		"SignatureMethod":  {rpc.SignatureMethod},
+		"SignatureVersion": {rpc.SignatureVersion},
+		"SignatureType":    {""},
+		"SignatureNonce":   {c.nonce()},
+		"Timestamp":        {c.now().UTC().Format("2006-01-02T15:04:05Z")},
+		"RegionId":         {c.region},
+	}
+	body = url.Values{}
+	all := url.Values{}
+	for k, v := range query {
+		all[k] = v
+	}
+	for k, v := range params {
+		if inBody {
+			body.Set(k, v)
+		} else {
+			query.Set(k, v)
+		}
+		all.Set(k, v)
+	}
+	query.Set("Signature", rpc.Sign(c.method, all, c.secret))
+	return query, body
+}
+
+// apiError is an error answer of the API.
+type apiError struct {
+	Status    int
+	Code      string
+	Message   string
+	RequestID string
+}
+
+func (e *apiError) Error() string {
+	s := fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
+	if e.RequestID != "" {
+		s += "\nRequestId: " + e.RequestID
+	}
+	return s
+}
+
+// call makes one API call and returns the body of a 2xx answer; any other
+// answer is an *apiError.
+func (c *apiClient) call(ctx context.Context, action string, params map[string]string, inBody bool) ([]byte, error) {
+	query, form := c.signedRequest(action, params, inBody)
+	target := c.baseURL + "/?" + query.Encode()
+	var bodyReader io.Reader
+	if c.method == http.MethodPost {
+		bodyReader = strings.NewReader(form.Encode())
+	} else if len(form) > 0 {
+		// GET has no body: everything rides in the query, signed the same.
+		for k, v := range form {
+			query[k] = v
+		}
+		target = c.baseURL + "/?" + query.Encode()
+	}
+	hreq, err := http.NewRequestWithContext(ctx, c.method, target, bodyReader)
+	if err != nil {
+		return nil, err
+	}
+	if c.method == http.MethodPost {
+		hreq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	hreq.Header.Set("x-acs-version", apiVersion)
+	hreq.Header.Set("x-acs-action", action)
+	hreq.Header.Set("User-Agent", "eplink/"+version)
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w (is 'eplink serve' running there?)", c.method, c.baseURL, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the answer: %w", action, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return body, nil
+	}
+	e := &apiError{Status: resp.StatusCode}
+	var fields struct{ Code, Message, RequestId string }
+	if json.Unmarshal(body, &fields) == nil && fields.Code != "" {
+		e.Code, e.Message, e.RequestID = fields.Code, fields.Message, fields.RequestId
+	} else {
+		e.Code = http.StatusText(resp.StatusCode)
+		e.Message = strings.TrimSpace(string(body))
+	}
+	return nil, e
+}
+
+// callJSON calls an action and decodes the answer into out.
+func (c *apiClient) callJSON(ctx context.Context, action string, params map[string]string, out any) error {
+	body, err := c.call(ctx, action, params, false)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s: decoding the answer: %w", action, err)
+	}
+	return nil
+}
+
+// waiter polls the object an action acted on until it reaches a status.
+type waiter struct {
+	c        *apiClient
+	interval time.Duration // between polls
+	progress io.Writer     // state changes are reported here (stderr)
+}
+
+// probe reads the current status of the waited-for object; statusDeleted
+// when it is gone.
+type probe func(ctx context.Context) (string, error)
+
+// wait polls until the object of action a, named by params or by the
+// action's answer (CreateVpcEndpoint's EndpointId …), has status want.
+func (w waiter) wait(ctx context.Context, a *action, params map[string]string, answer []byte, want string, timeout time.Duration) error {
+	ids := map[string]string{}
+	for _, k := range []string{"EndpointId", "ServiceId", "ZoneId"} {
+		ids[k] = params[k]
+	}
+	var created struct{ EndpointId, ServiceId string }
+	_ = json.Unmarshal(answer, &created) // absent fields stay empty
+	ids["EndpointId"] = orDefault(ids["EndpointId"], created.EndpointId)
+	ids["ServiceId"] = orDefault(ids["ServiceId"], created.ServiceId)
+
+	what, get, err := w.probeFor(a, ids, want)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			if ctx.Err() == context.DeadlineExceeded {
+				return fmt.Errorf("--wait %s: %s still %s after %s", want, what, orDefault(last, "unknown"), timeout)
+			}
+			return ctx.Err()
+		case <-timer.C:
+		}
+		got, err := get(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				continue // the select above says why
+			}
+			return fmt.Errorf("--wait %s: %w", want, err)
+		}
+		if got == want {
+			fmt.Fprintf(w.progress, "%s is %s\n", what, got)
+			return nil
+		}
+		if got != last {
+			fmt.Fprintf(w.progress, "waiting: %s is %s, want %s\n", what, got, want)
+			last = got
+		}
+		timer.Reset(w.interval)
+	}
+}
+
+// probeFor picks what to poll: the field that holds want for the action's
+// object, read with the call a user of that side (consumer or provider) may
+// make.
+func (w waiter) probeFor(a *action, ids map[string]string, want string) (string, probe, error) {
+	ep, svc, zone := ids["EndpointId"], ids["ServiceId"], ids["ZoneId"]
+	need := func(names ...string) error {
+		for _, n := range names {
+			if ids[n] == "" {
+				return usagef("--wait: %s to wait for is not known (pass --%s)", n, n)
+			}
+		}
+		return nil
+	}
+	switch a.Object {
+	case objEndpoint:
+		if err := need("EndpointId"); err != nil {
+			return "", nil, err
+		}
+		field := "EndpointStatus"
+		if !contains(endpointStatuses, want) && want != statusDeleted {
+			field = "ConnectionStatus"
+		}
+		return fmt.Sprintf("%s of %s", field, ep), func(ctx context.Context) (string, error) {
+			var out map[string]any
+			err := w.c.callJSON(ctx, "GetVpcEndpointAttribute", map[string]string{"EndpointId": ep}, &out)
+			if isNotFound(err) {
+				return statusDeleted, nil
+			}
+			if err != nil {
+				return "", err
+			}
+			s, _ := out[field].(string)
+			return s, nil
+		}, nil
+	case objService:
+		if err := need("ServiceId"); err != nil {
+			return "", nil, err
+		}
+		return "ServiceStatus of " + svc, func(ctx context.Context) (string, error) {
+			var out struct{ ServiceStatus string }
+			err := w.c.callJSON(ctx, "GetVpcEndpointServiceAttribute", map[string]string{"ServiceId": svc}, &out)
+			if isNotFound(err) {
+				return statusDeleted, nil
+			}
+			return out.ServiceStatus, err
+		}, nil
+	case objConnection:
+		if err := need("ServiceId", "EndpointId"); err != nil {
+			return "", nil, err
+		}
+		return fmt.Sprintf("ConnectionStatus of %s to %s", ep, svc), func(ctx context.Context) (string, error) {
+			conn, err := connectionOf(ctx, w.c, svc, ep)
+			if isNotFound(err) {
+				return statusDeleted, nil
+			}
+			if err != nil {
+				return "", err
+			}
+			if conn == nil {
+				return statusDeleted, nil
+			}
+			return conn.ConnectionStatus, nil
+		}, nil
+	case objZone:
+		if err := need("EndpointId", "ZoneId"); err != nil {
+			return "", nil, err
+		}
+		return fmt.Sprintf("ZoneStatus of %s in %s", ep, zone), func(ctx context.Context) (string, error) {
+			var zones []zoneInfo
+			var err error
+			if svc != "" {
+				// The provider sees the zones through its connection.
+				var conn *connectionInfo
+				conn, err = connectionOf(ctx, w.c, svc, ep)
+				if conn != nil {
+					zones = conn.Zones
+				}
+			} else {
+				zones, err = endpointZones(ctx, w.c, ep)
+			}
+			if isNotFound(err) {
+				return statusDeleted, nil
+			}
+			if err != nil {
+				return "", err
+			}
+			for _, z := range zones {
+				if z.ZoneId == zone {
+					return z.ZoneStatus, nil
+				}
+			}
+			return statusDeleted, nil
+		}, nil
+	}
+	return "", nil, usagef("--wait: %s has no object to wait for", a.Name)
+}
+
+// connectionOf returns the provider's view of one endpoint connection, nil
+// if the service has none for that endpoint.
+func connectionOf(ctx context.Context, c *apiClient, serviceID, endpointID string) (*connectionInfo, error) {
+	conns, err := serviceConnections(ctx, c, serviceID, endpointID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range conns {
+		if conns[i].EndpointId == endpointID {
+			return &conns[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// isNotFound reports an API answer that the object does not exist:
+// EndpointNotFound, EndpointServiceNotFound, ….
+func isNotFound(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && (strings.HasSuffix(ae.Code, "NotFound") || strings.Contains(ae.Code, "NotFound."))
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
