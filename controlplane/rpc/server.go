@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -274,6 +275,10 @@ func readParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
 				"The request body is larger than %d bytes.", MaxBodyBytes)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, Errorf(http.StatusRequestTimeout, "RequestTimeout",
+				"The request body was not received in time.")
 		}
 		return nil, Errorf(http.StatusBadRequest, "InvalidParameter",
 			"The request body could not be read.")
