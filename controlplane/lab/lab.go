@@ -6,7 +6,10 @@
 // an unknown zone… is an error that names the field and its line.
 package lab
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Lab is a parsed and validated lab file.
 type Lab struct {
@@ -71,6 +74,10 @@ type SecurityGroup struct {
 // Rule is an ingress rule: protocol tcp|udp|icmp|all, port_range "A/B"
 // (1/65535 or -1/-1 for all), source_cidr, policy accept|drop,
 // priority 1..100 (default 1).
+//
+// Parse normalises a rule: protocol and policy in lower case, a missing
+// policy becomes accept (the cloud's default), a missing priority 1, and a
+// missing port_range of an icmp or all rule -1/-1. Parsed gives the typed form.
 type Rule struct {
 	Protocol   string `yaml:"protocol"`
 	PortRange  string `yaml:"port_range"`
@@ -79,7 +86,8 @@ type Rule struct {
 	Priority   int    `yaml:"priority"`
 }
 
-// LoadBalancer is a CLB in a provider's vSwitch.
+// LoadBalancer is a CLB in a provider's vSwitch. Zone, when absent from the
+// file, is the vSwitch's zone.
 type LoadBalancer struct {
 	ID          string       `yaml:"id"`
 	Owner       string       `yaml:"owner"`
@@ -91,7 +99,8 @@ type LoadBalancer struct {
 	HealthCheck *HealthCheck `yaml:"health_check"`
 }
 
-// HealthCheck overrides the data plane's TCP health-check defaults.
+// HealthCheck overrides the data plane's TCP health-check defaults; a zero
+// field keeps the default.
 type HealthCheck struct {
 	Interval time.Duration `yaml:"interval"` // e.g. 2s
 	Timeout  time.Duration `yaml:"timeout"`
@@ -107,6 +116,8 @@ type Listener struct {
 
 // Backend is a backend server. Builtin "http" asks eplink to run the demo
 // HTTP server at Address, answering "Hello World ! This is <Name>.".
+// Weight is 0..100; a weight absent from the file is 100 (0 is a real
+// weight: the backend takes no new flows).
 type Backend struct {
 	Name    string `yaml:"name"`
 	Address string `yaml:"address"`
@@ -142,9 +153,156 @@ type Endpoint struct {
 	Accept         bool           `yaml:"accept"`
 }
 
-// EndpointZone is one zone (ENI) of a declared endpoint.
+// EndpointZone is one zone (ENI) of a declared endpoint. Zone, when absent
+// from the file, is the vSwitch's zone; IP, when empty, is picked from the
+// vSwitch by the control plane.
 type EndpointZone struct {
 	Zone    string `yaml:"zone"`
 	VSwitch string `yaml:"vswitch"`
 	IP      string `yaml:"ip"`
+}
+
+// Lookups. A lab is small (tens of resources) and may be built in Go as well
+// as parsed, so they scan the slices rather than keep indexes that a
+// hand-built Lab would lack.
+
+// Account returns the account with the given UID.
+func (l *Lab) Account(uid string) (Account, bool) {
+	for _, a := range l.Accounts {
+		if a.UID == uid {
+			return a, true
+		}
+	}
+	return Account{}, false
+}
+
+// AccountByAccessKey returns the account that holds AccessKey id.
+func (l *Lab) AccountByAccessKey(id string) (Account, bool) {
+	for _, a := range l.Accounts {
+		if _, ok := a.Secret(id); ok {
+			return a, true
+		}
+	}
+	return Account{}, false
+}
+
+// Secret returns the secret of the account's AccessKey id.
+func (a Account) Secret(id string) (string, bool) {
+	for _, k := range a.AccessKeys {
+		if k.ID == id {
+			return k.Secret, true
+		}
+	}
+	return "", false
+}
+
+// VPC returns the VPC with the given id.
+func (l *Lab) VPC(id string) (VPC, bool) {
+	for _, v := range l.VPCs {
+		if v.ID == id {
+			return v, true
+		}
+	}
+	return VPC{}, false
+}
+
+// VSwitch returns the vSwitch with the given id, in whichever VPC.
+func (l *Lab) VSwitch(id string) (VSwitch, bool) {
+	v, ok := l.VPCOf(id)
+	if !ok {
+		return VSwitch{}, false
+	}
+	for _, vsw := range v.VSwitches {
+		if vsw.ID == id {
+			return vsw, true
+		}
+	}
+	return VSwitch{}, false
+}
+
+// VPCOf returns the VPC holding vSwitch vswID.
+func (l *Lab) VPCOf(vswID string) (VPC, bool) {
+	for _, v := range l.VPCs {
+		for _, vsw := range v.VSwitches {
+			if vsw.ID == vswID {
+				return v, true
+			}
+		}
+	}
+	return VPC{}, false
+}
+
+// SecurityGroup returns the security group with the given id and its VPC.
+func (l *Lab) SecurityGroup(id string) (SecurityGroup, VPC, bool) {
+	for _, v := range l.VPCs {
+		for _, sg := range v.SecurityGroups {
+			if sg.ID == id {
+				return sg, v, true
+			}
+		}
+	}
+	return SecurityGroup{}, VPC{}, false
+}
+
+func (l *Lab) securityGroupVPC(id string) (VPC, bool) {
+	_, v, ok := l.SecurityGroup(id)
+	return v, ok
+}
+
+// LoadBalancer returns the CLB with the given id.
+func (l *Lab) LoadBalancer(id string) (LoadBalancer, bool) {
+	for _, lb := range l.LoadBalancers {
+		if lb.ID == id {
+			return lb, true
+		}
+	}
+	return LoadBalancer{}, false
+}
+
+// Service returns the declared service with the given id.
+func (l *Lab) Service(id string) (Service, bool) {
+	for _, s := range l.Services {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+func (l *Lab) hasService(id string) bool {
+	_, ok := l.Service(id)
+	return ok
+}
+
+// Typed accessors. Values of a parsed (or validated) lab always parse, so
+// these return the zero value only for a lab that was never checked.
+
+// Prefix is the VPC's CIDR block.
+func (v VPC) Prefix() netip.Prefix {
+	p, _ := netip.ParsePrefix(v.CIDR)
+	return p
+}
+
+// Prefix is the vSwitch's CIDR block, where its ENI addresses come from.
+func (s VSwitch) Prefix() netip.Prefix {
+	p, _ := netip.ParsePrefix(s.CIDR)
+	return p
+}
+
+// Addr is the fixed ENI address asked for, or the zero Addr if none was.
+func (z EndpointZone) Addr() netip.Addr {
+	a, _ := netip.ParseAddr(z.IP)
+	return a
+}
+
+// ParsedRules returns the group's rules parsed, in file order. Rules of a parsed
+// lab always parse; a rule that does not is left out.
+func (g SecurityGroup) ParsedRules() []ParsedRule {
+	out := make([]ParsedRule, 0, len(g.Rules))
+	for _, r := range g.Rules {
+		if pr, err := r.Parsed(); err == nil {
+			out = append(out, pr)
+		}
+	}
+	return out
 }
