@@ -1,0 +1,81 @@
+package dataplane
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"eplink/metrics"
+)
+
+// Options configures a Proxy. The zero value works.
+type Options struct {
+	// DialTimeout bounds each dial to a backend. If zero, 3s is used; if
+	// negative, dials are bounded only by the proxy's lifetime.
+	DialTimeout time.Duration
+	// IdleTimeout closes a flow that moved no byte in either direction for
+	// this long. If zero, 900s is used (the CLB's TCP idle timeout); if
+	// negative, flows never time out (keepalive still finds dead peers).
+	IdleTimeout time.Duration
+	// KeepAlive is the TCP keepalive period on both legs of a flow. If zero,
+	// 15s is used; if negative, keepalive is off.
+	KeepAlive time.Duration
+	// MaxFlowsPerENI bounds the flows (and connection attempts being
+	// dialed) on one ENI address; more are reset and counted as "limit".
+	// Each flow costs two goroutines and two sockets. If zero, 10000 is
+	// used; if negative, there is no bound.
+	MaxFlowsPerENI int
+	// Listen opens an ENI listener. It must return a listener whose
+	// connections are *net.TCPConn (half-close and splice need them).
+	// If nil, net.ListenConfig is used (SO_REUSEADDR is set by Go, so a
+	// listener closed with flows in TIME_WAIT can be reopened at once).
+	Listen func(network, addr string) (net.Listener, error)
+	// Dial connects to a backend and is also used by health checks. It
+	// must return a *net.TCPConn. If nil, a net.Dialer is used.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Metrics receives counters and scrape-time state. If nil, no metrics.
+	Metrics *metrics.Metrics
+	// Logger receives listener, health and flow events. If nil, nothing
+	// is logged.
+	Logger *slog.Logger
+	// Now is the shaper's clock. If nil, time.Now is used.
+	Now func() time.Time
+}
+
+func (o *Options) dialTimeout() time.Duration {
+	switch {
+	case o.DialTimeout == 0:
+		return 3 * time.Second
+	case o.DialTimeout < 0:
+		return 0
+	}
+	return o.DialTimeout
+}
+
+func (o *Options) idleTimeout() time.Duration {
+	switch {
+	case o.IdleTimeout == 0:
+		return 900 * time.Second
+	case o.IdleTimeout < 0:
+		return 0
+	}
+	return o.IdleTimeout
+}
+
+func (o *Options) keepAlive() time.Duration {
+	if o.KeepAlive == 0 {
+		return 15 * time.Second
+	}
+	return o.KeepAlive // negative disables, as in net.Dialer
+}
+
+func (o *Options) maxFlowsPerENI() int64 {
+	switch {
+	case o.MaxFlowsPerENI == 0:
+		return 10000
+	case o.MaxFlowsPerENI < 0:
+		return 1 << 62
+	}
+	return int64(o.MaxFlowsPerENI)
+}

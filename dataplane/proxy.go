@@ -1,0 +1,293 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"eplink/controlplane/snapshot"
+	"eplink/metrics"
+)
+
+// Proxy is the data plane: it listens on ENI addresses and forwards flows to
+// CLB backends, reconciling to each snapshot the control plane publishes.
+type Proxy struct {
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	listen func(network, addr string) (net.Listener, error)
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	routes atomic.Pointer[routeTable]
+	// applied is the Version of the last snapshot applied (tests wait on it).
+	applied atomic.Uint64
+
+	// ctx lives until Run returns; dials and checks hang off it.
+	ctx    context.Context
+	loops  sync.WaitGroup // accept loops
+	flowWG sync.WaitGroup // connections being handled
+
+	// Owned by the Run goroutine.
+	buckets  map[string]*buckets
+	pools    map[poolKey]*pool
+	checkers map[checkKey]*checker
+
+	// mu guards what the metrics collector and Errors read.
+	mu        sync.Mutex
+	listeners map[netip.AddrPort]*listener
+	enis      map[netip.Addr]*eniFlows
+	errs      []error
+}
+
+// New returns a Proxy configured by opts; Run starts it.
+func New(opts Options) *Proxy {
+	p := &Proxy{
+		opts:      opts,
+		log:       opts.Logger,
+		now:       opts.Now,
+		listen:    opts.Listen,
+		dial:      opts.Dial,
+		ctx:       context.Background(),
+		buckets:   map[string]*buckets{},
+		pools:     map[poolKey]*pool{},
+		checkers:  map[checkKey]*checker{},
+		listeners: map[netip.AddrPort]*listener{},
+		enis:      map[netip.Addr]*eniFlows{},
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.listen == nil {
+		lc := net.ListenConfig{KeepAlive: opts.keepAlive()}
+		p.listen = func(network, addr string) (net.Listener, error) {
+			return lc.Listen(context.Background(), network, addr)
+		}
+	}
+	if p.dial == nil {
+		d := net.Dialer{KeepAlive: opts.keepAlive()}
+		p.dial = d.DialContext
+	}
+	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, lbs: map[string]*clb{}})
+	if opts.Metrics != nil {
+		opts.Metrics.ObserveDataplane(p.gauges)
+	}
+	return p
+}
+
+// Run reconciles to every snapshot from pub until ctx ends, then closes
+// listeners and flows (resetting them) and stops health checks. It returns
+// nil after a clean shutdown. Call it once.
+func (p *Proxy) Run(ctx context.Context, pub *snapshot.Publisher) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p.ctx = ctx
+	pub.Watch(ctx, p.apply)
+	p.shutdown()
+	return nil
+}
+
+// Healthy reports whether a CLB has at least one healthy backend with a
+// positive weight (DNS uses it).
+func (p *Proxy) Healthy(resourceID string) bool {
+	lb := p.routes.Load().lbs[resourceID]
+	return lb != nil && lb.healthy()
+}
+
+// BindError is a listener that could not be opened on an ENI address.
+type BindError struct {
+	Addr       netip.AddrPort
+	EndpointID string
+	ZoneID     string
+	Err        error
+}
+
+func (e *BindError) Error() string {
+	return fmt.Sprintf("listen on ENI %s (endpoint %s, zone %s): %v", e.Addr, e.EndpointID, e.ZoneID, e.Err)
+}
+
+func (e *BindError) Unwrap() error { return e.Err }
+
+// Errors returns the listener failures (*BindError) left after the last
+// snapshot was applied, for the binary to report. Failed listeners are
+// retried on every new snapshot.
+func (p *Proxy) Errors() []error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]error(nil), p.errs...)
+}
+
+// apply reconciles to one snapshot: swap the routes, open and close
+// listeners by set difference, close the flows whose assignment ended.
+func (p *Proxy) apply(s *snapshot.Snapshot) {
+	prevPorts := map[netip.Addr][]uint16{}
+	for addr := range p.listeners { // only this goroutine writes listeners
+		prevPorts[addr.Addr()] = append(prevPorts[addr.Addr()], addr.Port())
+	}
+	t := p.build(s, prevPorts)
+	p.routes.Store(t)
+
+	p.mu.Lock()
+	var closing []*listener
+	for addr, l := range p.listeners {
+		if r := t.routes[addr]; r == nil || r.eniID != l.eniID {
+			closing = append(closing, l)
+			delete(p.listeners, addr)
+		}
+	}
+	p.mu.Unlock()
+	for _, l := range closing {
+		l.close()
+	}
+	p.closeIdleENIs()
+
+	var errs []error
+	addrs := make([]netip.AddrPort, 0, len(t.routes))
+	for addr := range t.routes {
+		addrs = append(addrs, addr)
+	}
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Compare(addrs[j]) < 0 })
+	for _, addr := range addrs {
+		if _, ok := p.listeners[addr]; ok {
+			continue
+		}
+		r := t.routes[addr]
+		if err := p.open(r); err != nil {
+			errs = append(errs, &BindError{Addr: addr, EndpointID: r.ep.id, ZoneID: r.zoneID, Err: err})
+			p.log.Error("cannot listen on ENI", "addr", addr, "endpoint_id", r.ep.id, "zone_id", r.zoneID, "err", err)
+			if m := p.opts.Metrics; m != nil {
+				m.BindErrors.WithLabelValues(r.ep.id, r.zoneID).Inc()
+			}
+		}
+	}
+	p.mu.Lock()
+	p.errs = errs
+	enis := make([]*eniFlows, 0, len(p.enis))
+	for _, e := range p.enis {
+		enis = append(enis, e)
+	}
+	p.mu.Unlock()
+
+	for _, e := range enis {
+		for _, f := range e.invalid(t) {
+			p.log.Debug("closing flow", "endpoint_id", f.route.ep.id, "zone_id", f.route.zoneID,
+				"resource_id", f.route.resourceID, "client", f.src)
+			f.abort()
+		}
+	}
+	p.applied.Store(s.Version)
+}
+
+// open starts a listener for r, creating its ENI's flow table if needed.
+func (p *Proxy) open(r *route) error {
+	ln, err := p.listen("tcp", r.addr.String())
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	e := p.enis[r.addr.Addr()]
+	if e == nil {
+		e = newENIFlows(r.eniID)
+		p.enis[r.addr.Addr()] = e
+	}
+	l := &listener{addr: r.addr, eniID: r.eniID, ln: ln, eni: e, done: make(chan struct{})}
+	p.listeners[r.addr] = l
+	p.mu.Unlock()
+	p.loops.Add(1)
+	go p.serve(l)
+	return nil
+}
+
+// closeIdleENIs drops the flow tables of ENI addresses that have no
+// listener left, resetting their flows: removing an ENI closes its flows.
+func (p *Proxy) closeIdleENIs() {
+	p.mu.Lock()
+	used := map[netip.Addr]bool{}
+	for addr := range p.listeners {
+		used[addr.Addr()] = true
+	}
+	var gone []*eniFlows
+	for ip, e := range p.enis {
+		if !used[ip] {
+			gone = append(gone, e)
+			delete(p.enis, ip)
+		}
+	}
+	p.mu.Unlock()
+	for _, e := range gone {
+		for _, f := range e.closeAll() {
+			f.abort()
+		}
+	}
+}
+
+// shutdown closes every listener, waits for the accept loops, resets every
+// flow and stops the health checks.
+func (p *Proxy) shutdown() {
+	p.mu.Lock()
+	ls := p.listeners
+	p.listeners = map[netip.AddrPort]*listener{}
+	p.mu.Unlock()
+	for _, l := range ls {
+		l.close()
+	}
+	p.loops.Wait()
+	p.closeIdleENIs()
+	p.flowWG.Wait()
+	for k, c := range p.checkers {
+		c.stop()
+		delete(p.checkers, k)
+	}
+}
+
+func (p *Proxy) startChecker(resourceID, addr string, cfg snapshot.HealthCheck) *checker {
+	ctx, cancel := context.WithCancel(p.ctx)
+	c := &checker{resourceID: resourceID, addr: addr, cfg: cfg, cancel: cancel, done: make(chan struct{})}
+	go c.run(ctx, p.dial, p.log)
+	return c
+}
+
+// gauges reports the scrape-time state to the metrics collector.
+func (p *Proxy) gauges() metrics.DataplaneState {
+	var s metrics.DataplaneState
+	t := p.routes.Load()
+	s.Zones = t.zones
+	for id, lb := range t.lbs {
+		for _, c := range lb.checkers {
+			s.Backends = append(s.Backends, metrics.BackendGauge{ResourceID: id, Backend: c.addr, Up: c.up()})
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr := range p.listeners {
+		if r := t.routes[addr]; r != nil {
+			s.Listeners = append(s.Listeners, metrics.ListenerGauge{EndpointID: r.ep.id, ZoneID: r.zoneID, Open: 1})
+		}
+	}
+	type key struct{ ep, svc, res, zone string }
+	counts := map[key]int{}
+	for _, e := range p.enis {
+		e.mu.Lock()
+		for f := range e.flows {
+			r := f.route
+			counts[key{r.ep.id, r.ep.serviceID, r.resourceID, r.zoneID}]++
+		}
+		e.mu.Unlock()
+	}
+	for k, n := range counts {
+		s.Flows = append(s.Flows, metrics.FlowGauge{EndpointID: k.ep, ServiceID: k.svc, ResourceID: k.res, ZoneID: k.zone, Active: n})
+	}
+	return s
+}
+
+// errAborted ends a pipe whose flow was closed from outside.
+var errAborted = errors.New("flow closed")

@@ -1,0 +1,236 @@
+package dataplane
+
+import (
+	"net/netip"
+	"sort"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"eplink/controlplane/snapshot"
+	"eplink/metrics"
+)
+
+// routeTable is what the accept path reads, built once per snapshot and
+// swapped atomically: a flow reads it once, at accept time.
+type routeTable struct {
+	routes map[netip.AddrPort]*route
+	lbs    map[string]*clb
+	zones  []metrics.ZoneGauge
+}
+
+// route is one ENI address:port bound to a CLB listener: the assignment a
+// flow accepted there starts with and keeps.
+type route struct {
+	addr       netip.AddrPort
+	ep         *endpoint
+	zoneID     string
+	eniID      string
+	resourceID string
+	// replaced is set for the old ENI of a Graceful replacement.
+	replaced bool
+	// connected: the endpoint connection and the zone are in states that
+	// carry traffic.
+	connected bool
+	// pool is the CLB listener's backends; nil if the resource or its
+	// listener on this port is missing.
+	pool *pool
+	c    routeCounters
+}
+
+// endpoint is an endpoint and its connection, as one snapshot has it.
+type endpoint struct {
+	id, serviceID string
+	sg            *sgTable
+	buckets       *buckets // kept across snapshots
+	shapeWait     [2]prometheus.Counter
+}
+
+// clb is a CLB of one snapshot.
+type clb struct {
+	id       string
+	pools    map[uint16]*pool
+	checkers []*checker
+}
+
+func (c *clb) healthy() bool {
+	for _, p := range c.pools {
+		if p.healthy() {
+			return true
+		}
+	}
+	return false
+}
+
+// routeCounters are a route's metric series, looked up once per snapshot so
+// the data path never hashes label values. All nil without metrics.
+type routeCounters struct {
+	flows prometheus.Counter
+	bytes [2]prometheus.Counter
+}
+
+// valid reports whether a flow that started on r may go on under t: same
+// endpoint, zone, ENI and CLB, still connected, source still allowed.
+func (t *routeTable) valid(r *route, src netip.Addr) bool {
+	n := t.routes[r.addr]
+	return n != nil && n.connected && n.pool != nil &&
+		n.ep.id == r.ep.id && n.zoneID == r.zoneID && n.eniID == r.eniID &&
+		n.resourceID == r.resourceID && n.ep.sg.allows(src, r.addr.Port())
+}
+
+// zoneCarries reports whether a zone's state lets the ENIs bound to it carry
+// traffic (the resource is checked separately, per route).
+func zoneCarries(e *snapshot.Endpoint, z *snapshot.EndpointZone) bool {
+	if e.ConnectionStatus != snapshot.ConnConnected {
+		return false
+	}
+	switch z.Status {
+	case snapshot.ZoneConnected, snapshot.ZoneMigrating, snapshot.ZoneMigrated:
+		return true
+	}
+	return false
+}
+
+// build turns a snapshot into a routeTable, reusing (and resizing) the
+// long-lived pieces: buckets, pools, health checkers. prevPorts gives the
+// ports an ENI listens on now, kept for an ENI whose CLB went away so that
+// clients still get a counted reset ("no_resource") rather than the kernel's.
+// It runs on the Run goroutine only.
+func (p *Proxy) build(s *snapshot.Snapshot, prevPorts map[netip.Addr][]uint16) *routeTable {
+	t := &routeTable{routes: map[netip.AddrPort]*route{}, lbs: map[string]*clb{}}
+	p.buildCLBs(s, t)
+
+	ids := make([]string, 0, len(s.Endpoints))
+	for id := range s.Endpoints {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // a conflicting address goes to the same endpoint every time
+	seen := map[string]bool{}
+	for _, id := range ids {
+		e := s.Endpoints[id]
+		seen[id] = true
+		b := p.buckets[id]
+		if b == nil {
+			b = newBuckets(e.BandwidthMbps)
+			p.buckets[id] = b
+		}
+		b.resize(e.BandwidthMbps, p.now())
+		ep := &endpoint{id: id, serviceID: e.ServiceID, buckets: b,
+			sg: compileSG(s.SecurityGroups, e.SecurityGroupIDs)}
+		if m := p.opts.Metrics; m != nil {
+			ep.shapeWait[up] = m.ShaperWait.WithLabelValues(id, e.ServiceID, metrics.ClientToBackend)
+			ep.shapeWait[down] = m.ShaperWait.WithLabelValues(id, e.ServiceID, metrics.BackendToClient)
+		}
+		for _, z := range e.Zones {
+			conn := zoneCarries(e, z)
+			p.bind(t, ep, z, z.ENI, z.ResourceID, false, conn, prevPorts)
+			replaced := ""
+			if z.Replaced != nil {
+				replaced = z.Replaced.ResourceID
+				p.bind(t, ep, z, z.Replaced.ENI, z.Replaced.ResourceID, true, conn, prevPorts)
+			}
+			t.zones = append(t.zones, metrics.ZoneGauge{
+				EndpointID: id, ServiceID: e.ServiceID, ZoneID: z.ZoneID,
+				ResourceID: z.ResourceID, ReplacedResourceID: replaced, State: z.Status,
+			})
+		}
+	}
+	for id := range p.buckets {
+		if !seen[id] {
+			delete(p.buckets, id)
+		}
+	}
+	return t
+}
+
+// bind adds the routes of one ENI bound to one CLB.
+func (p *Proxy) bind(t *routeTable, ep *endpoint, z *snapshot.EndpointZone, eni snapshot.ENI,
+	resourceID string, replaced, connected bool, prevPorts map[netip.Addr][]uint16) {
+	if !eni.IP.IsValid() {
+		return
+	}
+	lb := t.lbs[resourceID]
+	var ports []uint16
+	if lb != nil {
+		for port := range lb.pools {
+			ports = append(ports, port)
+		}
+	} else {
+		ports = prevPorts[eni.IP]
+	}
+	for _, port := range ports {
+		addr := netip.AddrPortFrom(eni.IP, port)
+		if old := t.routes[addr]; old != nil {
+			p.log.Warn("ENI address claimed twice; keeping the first",
+				"addr", addr, "endpoint_id", old.ep.id, "other_endpoint_id", ep.id)
+			continue
+		}
+		r := &route{addr: addr, ep: ep, zoneID: z.ZoneID, eniID: eni.ID, resourceID: resourceID,
+			replaced: replaced, connected: connected && resourceID != ""}
+		if lb != nil {
+			r.pool = lb.pools[port]
+		}
+		if m := p.opts.Metrics; m != nil {
+			r.c.flows = m.FlowsTotal.WithLabelValues(ep.id, ep.serviceID, resourceID, z.ZoneID)
+			r.c.bytes[up] = m.FlowBytes.WithLabelValues(ep.id, ep.serviceID, resourceID, z.ZoneID, metrics.ClientToBackend)
+			r.c.bytes[down] = m.FlowBytes.WithLabelValues(ep.id, ep.serviceID, resourceID, z.ZoneID, metrics.BackendToClient)
+		}
+		t.routes[addr] = r
+	}
+}
+
+type checkKey struct{ resourceID, addr string }
+type poolKey struct {
+	resourceID string
+	port       uint16
+}
+
+// buildCLBs fills t.lbs, starting and stopping health checkers and keeping
+// pools whose backends did not change (so round robin does not restart).
+func (p *Proxy) buildCLBs(s *snapshot.Snapshot, t *routeTable) {
+	usedChecks := map[checkKey]bool{}
+	usedPools := map[poolKey]bool{}
+	for id, lb := range s.LoadBalancers {
+		cfg := healthSettings(lb.Health)
+		c := &clb{id: id, pools: map[uint16]*pool{}}
+		for _, l := range lb.Listeners {
+			peers := make([]peer, 0, len(l.Backends))
+			for _, b := range l.Backends {
+				k := checkKey{id, b.Address}
+				ck := p.checkers[k]
+				if ck != nil && ck.cfg != cfg {
+					ck.stop()
+					ck = nil
+				}
+				if ck == nil {
+					ck = p.startChecker(id, b.Address, cfg)
+					p.checkers[k] = ck
+				}
+				if !usedChecks[k] {
+					usedChecks[k] = true
+					c.checkers = append(c.checkers, ck)
+				}
+				peers = append(peers, peer{addr: b.Address, weight: b.Weight, health: ck})
+			}
+			pk := poolKey{id, l.Port}
+			usedPools[pk] = true
+			pl := p.pools[pk]
+			if pl == nil || !pl.sameAs(peers) {
+				pl = &pool{peers: peers}
+				p.pools[pk] = pl
+			}
+			c.pools[l.Port] = pl
+		}
+		t.lbs[id] = c
+	}
+	for k, ck := range p.checkers {
+		if !usedChecks[k] {
+			ck.stop()
+			delete(p.checkers, k)
+		}
+	}
+	for k := range p.pools {
+		if !usedPools[k] {
+			delete(p.pools, k)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package dataplane
+
+import (
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// buckets are one endpoint connection's token buckets, one per direction,
+// shared by all its flows. They live as long as the endpoint and are resized
+// in place, so flows that hold them see a bandwidth change at once.
+type buckets struct {
+	mbps int
+	dir  [2]*rate.Limiter // indexed by direction
+}
+
+func newBuckets(mbps int) *buckets {
+	lim, burst := bucketSize(mbps)
+	return &buckets{mbps: mbps, dir: [2]*rate.Limiter{
+		rate.NewLimiter(lim, burst), rate.NewLimiter(lim, burst),
+	}}
+}
+
+func (b *buckets) resize(mbps int, now time.Time) {
+	if b.mbps == mbps {
+		return
+	}
+	b.mbps = mbps
+	lim, burst := bucketSize(mbps)
+	for _, l := range b.dir {
+		l.SetLimitAt(now, lim)
+		l.SetBurstAt(now, burst)
+	}
+}
+
+// minBurst keeps a slow cap from chopping flows into tiny splices.
+const minBurst = 64 << 10
+
+// bucketSize turns a cap in Mbps (10^6 bit/s) into bytes/s and a burst.
+// The burst is 20 ms of the rate: big enough that one flow moving a burst
+// per splice reaches the cap, small enough that over 10 s the bytes moved
+// stay within 0.4% of the cap (a full bucket plus one chunk paid after the
+// fact = two bursts = 40 ms). A cap of 0 or less means no shaping.
+func bucketSize(mbps int) (rate.Limit, int) {
+	if mbps <= 0 {
+		return rate.Inf, 0
+	}
+	bps := float64(mbps) * 1e6 / 8
+	return rate.Limit(bps), max(int(bps/50), minBurst)
+}
+
+// reserve charges n bytes that already moved (the caller guarantees
+// n <= lim.Burst()) and returns how long the flow must wait before moving
+// more, or ok=false if n exceeds the burst (it changed under us).
+func reserve(lim *rate.Limiter, now time.Time, n int) (time.Duration, bool) {
+	r := lim.ReserveN(now, n)
+	if !r.OK() {
+		return 0, false
+	}
+	return r.DelayFrom(now), true
+}
+
+// charge pays for n bytes that moved through lim, in pieces no larger than
+// its burst (a larger reservation would never be granted), sleeping on t
+// until the bucket allows. Paying after the fact keeps an idle interactive
+// flow from pre-paying tokens it may never use. It returns the time waited,
+// or errAborted if done closes first.
+func charge(lim *rate.Limiter, n int, now func() time.Time, t **time.Timer, done <-chan struct{}) (time.Duration, error) {
+	var waited time.Duration
+	for n > 0 {
+		k := min(n, lim.Burst())
+		if lim.Limit() == rate.Inf {
+			return waited, nil
+		}
+		if k <= 0 {
+			k = n
+		}
+		d, ok := reserve(lim, now(), k)
+		if !ok {
+			continue // burst shrank between Burst and ReserveN; take a smaller piece
+		}
+		n -= k
+		if d <= 0 {
+			continue
+		}
+		if *t == nil {
+			*t = time.NewTimer(d)
+		} else {
+			(*t).Reset(d)
+		}
+		select {
+		case <-(*t).C:
+		case <-done:
+			return waited, errAborted
+		}
+		waited += d
+	}
+	return waited, nil
+}
