@@ -288,13 +288,13 @@ func TestAPICommand(t *testing.T) {
 			},
 		},
 		{
-			name: "cli-query prints a bare string",
-			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones[0].EniIp"},
+			name:   "cli-query prints a bare string",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones[0].EniIp"},
 			stdout: "127.10.0.5\n",
 		},
 		{
-			name: "cli-query number and object",
-			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones.0"},
+			name:   "cli-query number and object",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones.0"},
 			stdout: "{\n  \"EniIp\": \"127.10.0.5\",\n  \"ZoneId\": \"cn-hangzhou-h\"\n}\n",
 		},
 		{
@@ -308,8 +308,8 @@ func TestAPICommand(t *testing.T) {
 			code: 1, stderr: "eplink api: EndpointNotFound (HTTP 400): The specified endpoint ep-nope is not found.\nRequestId: ",
 		},
 		{
-			name: "TagResources travels in the form body",
-			args: []string{"TagResources", "--ResourceType", "VpcEndpoint", "--ResourceId.1", "ep-1", "--Tag.1.Key", "env", "--Tag.1.Value", "dev"},
+			name:   "TagResources travels in the form body",
+			args:   []string{"TagResources", "--ResourceType", "VpcEndpoint", "--ResourceId.1", "ep-1", "--Tag.1.Key", "env", "--Tag.1.Value", "dev"},
 			stdout: "RequestId", contains: true,
 			check: func(t *testing.T, s seenRequest) {
 				if s.body.Get("ResourceId.1") != "ep-1" || s.body.Get("Tag.1.Key") != "env" || s.query.Has("ResourceId.1") {
@@ -324,8 +324,8 @@ func TestAPICommand(t *testing.T) {
 			},
 		},
 		{
-			name: "GET carries everything in the query, signed",
-			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--method", "GET"},
+			name:   "GET carries everything in the query, signed",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--method", "GET"},
 			stdout: "ep-1", contains: true,
 			check: func(t *testing.T, s seenRequest) {
 				if s.method != http.MethodGet {
@@ -344,8 +344,8 @@ func TestAPICommand(t *testing.T) {
 			code: 2, stderr: "did you mean --EndpointId?", noRequests: true,
 		},
 		{
-			name: "action help lists rules",
-			args: []string{"UpdateVpcEndpointZoneConnectionResourceAttribute", "--help"},
+			name:   "action help lists rules",
+			args:   []string{"UpdateVpcEndpointZoneConnectionResourceAttribute", "--help"},
 			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force    only while the zone is Connected", contains: true, noRequests: true,
 		},
 	}
