@@ -73,7 +73,7 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	s := &statusWatcher{c: c, now: time.Now}
 	if *once {
 		// Two metric samples an interval apart give a throughput figure.
-		s.sampleMetrics(ctx)
+		s.sampleMetrics(ctx, s.now())
 		select {
 		case <-ctx.Done():
 			return nil
@@ -170,14 +170,13 @@ type zoneKey struct{ endpoint, zone string }
 type bytesKey struct{ endpoint, zone, direction string }
 
 // sampleMetrics reads /metrics and computes rates against the previous read.
-func (s *statusWatcher) sampleMetrics(ctx context.Context) error {
+func (s *statusWatcher) sampleMetrics(ctx context.Context, at time.Time) error {
 	text, err := s.fetchMetrics(ctx)
 	if err != nil {
 		s.samples = nil
 		return err
 	}
 	ms := parseMetrics(text)
-	at := s.now()
 	cur := map[bytesKey]float64{}
 	for _, smp := range ms.byName[metricFlowBytes] {
 		k := bytesKey{smp.labels["endpoint_id"], smp.labels["zone_id"], smp.labels["direction"]}
@@ -220,7 +219,7 @@ func (s *statusWatcher) fetchMetrics(ctx context.Context) ([]byte, error) {
 // refresh reads the API and /metrics into a view.
 func (s *statusWatcher) refresh(ctx context.Context) (*statusView, error) {
 	v := &statusView{API: s.c.baseURL, At: s.now()}
-	v.MetricsErr = s.sampleMetrics(ctx)
+	v.MetricsErr = s.sampleMetrics(ctx, v.At)
 
 	eps, err := listEndpoints(ctx, s.c)
 	if err != nil {
