@@ -1,0 +1,405 @@
+// Package controlplane is the PrivateLink model: accounts' services,
+// endpoints, connections and zones, their state machines, and the rules of
+// the product guide. It persists every change in controlplane/store before
+// answering and publishes a snapshot.Snapshot for the data plane and DNS.
+//
+// Layers: controlplane/api (wire) → controlplane (this package) →
+// controlplane/store (bbolt). Every mutating action runs as
+//
+//	validate (nothing changes on error) → DryRun stops here → apply in
+//	memory → queue the touched records → group commit (fsync) → publish
+//
+// under one mutex for the in-memory part only, so concurrent calls share
+// fsyncs and snapshot builds.
+package controlplane
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"eplink/controlplane/lab"
+	"eplink/controlplane/snapshot"
+	"eplink/controlplane/store"
+)
+
+// Config configures Open.
+type Config struct {
+	// DataDir holds the bbolt file <DataDir>/eplink.db (created if needed).
+	DataDir string
+	// Lab is the parsed lab: the world outside PrivateLink.
+	Lab *lab.Lab
+	// TransitionDelay is how long transitional states (Creating,
+	// Connecting, Migrating…) stay visible; 0 completes them before the
+	// call returns.
+	TransitionDelay time.Duration
+	// DNSZone is the PrivateLink apex; "" means "privatelink.aliyuncs.com".
+	DNSZone string
+	// Publisher receives a Snapshot after every committed change. Required.
+	Publisher *snapshot.Publisher
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Buckets of the store.
+const (
+	bucketServices  = "services"
+	bucketEndpoints = "endpoints"
+	bucketAccounts  = "accounts"
+	bucketIdem      = "idempotency"
+)
+
+// ControlPlane is the running model.
+type ControlPlane struct {
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	delay time.Duration
+	zone  string // DNS zone
+	w     *world
+	st    *store.Store
+
+	mu          sync.RWMutex
+	services    map[string]*Service
+	endpoints   map[string]*Endpoint
+	accounts    map[string]*Account
+	idem        map[string]*idemRecord
+	svcIDs      idList                           // every service
+	svcByOwner  map[string]*idList               // owner UID → its services
+	epByOwner   map[string]*idList               // owner UID → its endpoints
+	epByService map[string]*idList               // service → endpoints connected to it
+	ips         map[string]map[netip.Addr]string // vSwitch → IP → ENI id
+	usage       map[string]*usage                // service|resource → zone use
+	seq         uint64                           // last applied change
+
+	durable   watermark // highest seq on disk
+	published watermark // highest seq in a published Snapshot
+
+	snap      snapBuilder
+	sched     scheduler
+	closeOnce sync.Once
+	closed    chan struct{}
+	wg        sync.WaitGroup
+}
+
+// Open opens (or creates) the store, applies the lab, resumes transitions
+// that were under way and publishes the first Snapshot.
+func Open(cfg Config) (*ControlPlane, error) {
+	if cfg.Publisher == nil {
+		return nil, errors.New("controlplane: Config.Publisher is required")
+	}
+	w, err := newWorld(cfg.Lab)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("controlplane: Config.DataDir is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("controlplane: %w", err)
+	}
+	st, err := store.Open(filepath.Join(cfg.DataDir, "eplink.db"),
+		bucketServices, bucketEndpoints, bucketAccounts, bucketIdem)
+	if err != nil {
+		return nil, err
+	}
+	cp := &ControlPlane{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		delay:       cfg.TransitionDelay,
+		zone:        cfg.DNSZone,
+		w:           w,
+		st:          st,
+		services:    map[string]*Service{},
+		endpoints:   map[string]*Endpoint{},
+		accounts:    map[string]*Account{},
+		idem:        map[string]*idemRecord{},
+		svcByOwner:  map[string]*idList{},
+		epByOwner:   map[string]*idList{},
+		epByService: map[string]*idList{},
+		ips:         map[string]map[netip.Addr]string{},
+		usage:       map[string]*usage{},
+		closed:      make(chan struct{}),
+	}
+	if cp.log == nil {
+		cp.log = slog.New(slog.DiscardHandler)
+	}
+	if cp.now == nil {
+		cp.now = time.Now
+	}
+	if cp.zone == "" {
+		cp.zone = "privatelink.aliyuncs.com"
+	}
+	if cp.delay < 0 {
+		cp.delay = 0
+	}
+	fail := func(err error) (*ControlPlane, error) {
+		st.Close()
+		return nil, err
+	}
+	if err := cp.load(); err != nil {
+		return fail(err)
+	}
+	cp.snap.init(cp)
+	cp.sched.init(cp)
+	cp.wg.Add(2)
+	go cp.snap.loop()
+	go cp.sched.loop()
+	// Finish what is due, schedule the rest.
+	if err := cp.resume(); err != nil {
+		cp.Close()
+		return nil, err
+	}
+	if err := cp.applyLab(); err != nil {
+		cp.Close()
+		return nil, err
+	}
+	cp.mu.RLock()
+	seq := cp.seq
+	cp.mu.RUnlock()
+	cp.snap.request()
+	cp.published.wait(seq, cp.closed)
+	return cp, nil
+}
+
+// Close stops the timers and closes the store. Transitions still under way
+// finish at the next Open.
+func (cp *ControlPlane) Close() error {
+	var err error
+	cp.closeOnce.Do(func() {
+		close(cp.closed)
+		cp.wg.Wait()
+		err = cp.st.Close()
+	})
+	return err
+}
+
+// Credentials returns the secret and account UID of an AccessKey id.
+func (cp *ControlPlane) Credentials(accessKeyID string) (secret, uid string, ok bool) {
+	k, ok := cp.w.keys[accessKeyID]
+	return k.secret, k.uid, ok
+}
+
+// Region is the lab's region.
+func (cp *ControlPlane) Region() string { return cp.w.region }
+
+// load reads every record of the store into memory and checks it still fits
+// the lab.
+func (cp *ControlPlane) load() error {
+	err := cp.st.ForEach(bucketServices, func(k, v []byte) error {
+		s := &Service{}
+		if err := json.Unmarshal(v, s); err != nil {
+			return fmt.Errorf("service %s: %w", k, err)
+		}
+		for _, r := range s.Resources {
+			if cp.w.clbs[r.ID] == nil {
+				return fmt.Errorf("endpoint service %s uses load balancer %s, which the lab no longer has", s.ID, r.ID)
+			}
+		}
+		cp.indexService(s)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("controlplane: load: %w", err)
+	}
+	err = cp.st.ForEach(bucketEndpoints, func(k, v []byte) error {
+		e := &Endpoint{}
+		if err := json.Unmarshal(v, e); err != nil {
+			return fmt.Errorf("endpoint %s: %w", k, err)
+		}
+		if cp.w.vpcs[e.VpcID] == nil {
+			return fmt.Errorf("endpoint %s is in VPC %s, which the lab no longer has", e.ID, e.VpcID)
+		}
+		for _, g := range e.SecurityGroups {
+			if cp.w.sgs[g] == nil {
+				return fmt.Errorf("endpoint %s uses security group %s, which the lab no longer has", e.ID, g)
+			}
+		}
+		for _, z := range e.Zones {
+			if cp.w.vswitches[z.VSwitchID] == nil {
+				return fmt.Errorf("endpoint %s zone %s uses vSwitch %s, which the lab no longer has", e.ID, z.ZoneID, z.VSwitchID)
+			}
+			for _, r := range []string{z.ResourceID, z.Manual} {
+				if r != "" && cp.w.clbs[r] == nil {
+					return fmt.Errorf("endpoint %s zone %s uses load balancer %s, which the lab no longer has", e.ID, z.ZoneID, r)
+				}
+			}
+		}
+		cp.indexEndpoint(e)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("controlplane: load: %w", err)
+	}
+	err = cp.st.ForEach(bucketAccounts, func(k, v []byte) error {
+		a := &Account{}
+		if err := json.Unmarshal(v, a); err != nil {
+			return fmt.Errorf("account %s: %w", k, err)
+		}
+		cp.accounts[a.UID] = a
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("controlplane: load: %w", err)
+	}
+	return cp.st.ForEach(bucketIdem, func(k, v []byte) error {
+		r := &idemRecord{}
+		if err := json.Unmarshal(v, r); err != nil {
+			return fmt.Errorf("controlplane: load: idempotency record %s: %w", k, err)
+		}
+		cp.idem[string(k)] = r
+		return nil
+	})
+}
+
+func (cp *ControlPlane) indexService(s *Service) {
+	cp.services[s.ID] = s
+	cp.svcIDs.add(s.ID)
+	l := cp.svcByOwner[s.Owner]
+	if l == nil {
+		l = &idList{}
+		cp.svcByOwner[s.Owner] = l
+	}
+	l.add(s.ID)
+}
+
+func (cp *ControlPlane) unindexService(s *Service) {
+	delete(cp.services, s.ID)
+	cp.svcIDs.remove(s.ID)
+	if l := cp.svcByOwner[s.Owner]; l != nil {
+		l.remove(s.ID)
+	}
+	for k := range cp.usage {
+		if len(k) > len(s.ID) && k[:len(s.ID)+1] == s.ID+"|" {
+			delete(cp.usage, k)
+		}
+	}
+}
+
+func (cp *ControlPlane) indexEndpoint(e *Endpoint) {
+	cp.endpoints[e.ID] = e
+	for _, m := range []struct {
+		idx map[string]*idList
+		key string
+	}{{cp.epByOwner, e.Owner}, {cp.epByService, e.ServiceID}} {
+		l := m.idx[m.key]
+		if l == nil {
+			l = &idList{}
+			m.idx[m.key] = l
+		}
+		l.add(e.ID)
+	}
+	for _, z := range e.Zones {
+		cp.takeIP(z.VSwitchID, z.ENI)
+		if z.Replaced != nil {
+			cp.takeIP(z.VSwitchID, z.Replaced.ENI)
+		}
+		cp.useResource(e.ServiceID, z.ResourceID, 1, 0)
+		if z.Replaced != nil {
+			cp.useResource(e.ServiceID, z.Replaced.ResourceID, 0, 1)
+		}
+	}
+}
+
+func (cp *ControlPlane) unindexEndpoint(e *Endpoint) {
+	delete(cp.endpoints, e.ID)
+	if l := cp.epByOwner[e.Owner]; l != nil {
+		l.remove(e.ID)
+	}
+	if l := cp.epByService[e.ServiceID]; l != nil {
+		l.remove(e.ID)
+	}
+	for _, z := range e.Zones {
+		cp.dropZone(e, z)
+	}
+}
+
+// dropZone releases what a zone holds: its ENI addresses and resources.
+func (cp *ControlPlane) dropZone(e *Endpoint, z *Zone) {
+	cp.freeIP(z.VSwitchID, z.ENI)
+	cp.useResource(e.ServiceID, z.ResourceID, -1, 0)
+	if z.Replaced != nil {
+		cp.freeIP(z.VSwitchID, z.Replaced.ENI)
+		cp.useResource(e.ServiceID, z.Replaced.ResourceID, 0, -1)
+	}
+}
+
+// usage counts the zone connections using a service resource.
+type usage struct{ active, deprecated int }
+
+func (cp *ControlPlane) useResource(svc, res string, active, deprecated int) {
+	if res == "" {
+		return
+	}
+	k := svc + "|" + res
+	u := cp.usage[k]
+	if u == nil {
+		u = &usage{}
+		cp.usage[k] = u
+	}
+	u.active += active
+	u.deprecated += deprecated
+}
+
+func (cp *ControlPlane) resourceUse(svc, res string) usage {
+	if u := cp.usage[svc+"|"+res]; u != nil {
+		return *u
+	}
+	return usage{}
+}
+
+// setResource binds zone z of e to res (may be "").
+func (cp *ControlPlane) setResource(e *Endpoint, z *Zone, res string) {
+	cp.useResource(e.ServiceID, z.ResourceID, -1, 0)
+	z.ResourceID = res
+	cp.useResource(e.ServiceID, res, 1, 0)
+}
+
+// watermark is a monotonically increasing number others can wait for.
+type watermark struct {
+	mu sync.Mutex
+	v  uint64
+	ch chan struct{}
+}
+
+func (m *watermark) advance(v uint64) {
+	m.mu.Lock()
+	if v > m.v {
+		m.v = v
+		if m.ch != nil {
+			close(m.ch)
+			m.ch = nil
+		}
+	}
+	m.mu.Unlock()
+}
+
+// wait returns true once the watermark reaches v, false if stop closes.
+func (m *watermark) wait(v uint64, stop <-chan struct{}) bool {
+	for {
+		m.mu.Lock()
+		if m.v >= v {
+			m.mu.Unlock()
+			return true
+		}
+		if m.ch == nil {
+			m.ch = make(chan struct{})
+		}
+		ch := m.ch
+		m.mu.Unlock()
+		select {
+		case <-ch:
+		case <-stop:
+			return false
+		}
+	}
+}

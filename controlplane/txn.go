@@ -1,0 +1,311 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"eplink/controlplane/store"
+)
+
+// Caller is who makes a call and how: the API layer fills it from the
+// authenticated request.
+type Caller struct {
+	// UID is the caller's account.
+	UID string
+	// Action names the call (the idempotency key includes it).
+	Action string
+	// ClientToken makes a mutating call idempotent ("" = none).
+	ClientToken string
+	// Fingerprint identifies the call's parameters (without ClientToken);
+	// the same token with another fingerprint is refused.
+	Fingerprint string
+	// DryRun validates only: a call that would succeed returns
+	// DryRunOperation and changes nothing.
+	DryRun bool
+	// Region is the RegionId the caller gave ("" = the lab's).
+	Region string
+}
+
+// txn is one mutating call in progress. Mutations go straight to the
+// in-memory objects (under cp.mu); txn remembers what it touched so the
+// records can be written.
+type txn struct {
+	cp      *ControlPlane
+	c       Caller
+	now     time.Time
+	instant bool // lab application: transitions complete at once
+	eps     map[string]bool
+	svcs    map[string]bool
+	accts   map[string]bool
+}
+
+func (t *txn) touchEndpoint(id string) { t.eps[id] = true }
+func (t *txn) touchService(id string)  { t.svcs[id] = true }
+func (t *txn) touchAccount(id string)  { t.accts[id] = true }
+
+// due is when a transition started now completes.
+func (t *txn) due() time.Time {
+	if t.instant {
+		return t.now
+	}
+	return t.now.Add(t.cp.delay)
+}
+
+// dryRun ends a fully validated call that only asked for validation.
+func (t *txn) dryRun() error {
+	if t.c.DryRun {
+		return errDryRun.with()
+	}
+	return nil
+}
+
+var errClosed = errors.New("controlplane: closed")
+
+// mutate runs fn as one mutating call: idempotency, validation and changes
+// in fn, then settle what is due, commit, publish. It returns fn's result
+// (or, on a replayed ClientToken, the stored answer decoded into a fresh T).
+func mutate[T any](cp *ControlPlane, c Caller, fn func(t *txn) (T, error)) (T, error) {
+	var zero T
+	if err := validClientToken(c.ClientToken); err != nil {
+		return zero, err
+	}
+	if err := cp.checkRegion(c); err != nil {
+		return zero, err
+	}
+	cp.mu.Lock()
+	idemKey := ""
+	if c.ClientToken != "" && !c.DryRun {
+		idemKey = c.UID + "|" + c.Action + "|" + c.ClientToken
+		if rec := cp.idem[idemKey]; rec != nil {
+			cp.mu.Unlock()
+			if rec.Fingerprint != c.Fingerprint {
+				return zero, errIdemMismatch.with(c.ClientToken)
+			}
+			cp.durable.wait(rec.seq, cp.closed)
+			var out T
+			if err := json.Unmarshal(rec.Response, &out); err != nil {
+				return zero, err
+			}
+			return out, nil
+		}
+	}
+	t := &txn{cp: cp, c: c, now: cp.now().UTC(), eps: map[string]bool{}, svcs: map[string]bool{}, accts: map[string]bool{}}
+	res, err := fn(t)
+	if err != nil {
+		cp.mu.Unlock()
+		return zero, err
+	}
+	var extra []store.Op
+	if idemKey != "" {
+		b, err := json.Marshal(res)
+		if err != nil {
+			cp.mu.Unlock()
+			return zero, err
+		}
+		rec := &idemRecord{Fingerprint: c.Fingerprint, Response: b, Time: t.now}
+		v, _ := json.Marshal(rec)
+		extra = append(extra, store.Op{Bucket: bucketIdem, Key: idemKey, Value: v})
+		cp.idem[idemKey] = rec
+	}
+	seq, done := cp.commitLocked(t, extra)
+	if idemKey != "" {
+		cp.idem[idemKey].seq = seq
+	}
+	cp.mu.Unlock()
+	if err := cp.finish(seq, done); err != nil {
+		return zero, err
+	}
+	return res, nil
+}
+
+// commitLocked settles what is due among the touched objects, queues their
+// records for the group commit and returns the change's sequence number.
+func (cp *ControlPlane) commitLocked(t *txn, extra []store.Op) (uint64, <-chan error) {
+	for id := range t.eps {
+		if e := cp.endpoints[id]; e != nil {
+			cp.settleEndpoint(t, e)
+		}
+	}
+	for id := range t.svcs {
+		if s := cp.services[id]; s != nil {
+			cp.settleService(t, s)
+		}
+	}
+	ops := extra
+	for id := range t.eps {
+		e := cp.endpoints[id]
+		var v []byte
+		if e != nil {
+			v, _ = json.Marshal(e)
+			if due := e.nextDue(); !due.IsZero() {
+				cp.sched.add(due, id, false)
+			}
+		}
+		ops = append(ops, store.Op{Bucket: bucketEndpoints, Key: id, Value: v})
+		cp.snap.dirtyEndpoint(id, cp.seq+1)
+	}
+	for id := range t.svcs {
+		s := cp.services[id]
+		var v []byte
+		if s != nil {
+			v, _ = json.Marshal(s)
+			if s.Phase.busy() {
+				cp.sched.add(s.Phase.Due, id, true)
+			}
+		}
+		ops = append(ops, store.Op{Bucket: bucketServices, Key: id, Value: v})
+		cp.snap.dirtyService(id, cp.seq+1)
+	}
+	for id := range t.accts {
+		v, _ := json.Marshal(cp.accounts[id])
+		ops = append(ops, store.Op{Bucket: bucketAccounts, Key: id, Value: v})
+	}
+	cp.seq++
+	return cp.seq, cp.st.Enqueue(ops)
+}
+
+// finish waits until change seq is durable and in a published Snapshot.
+func (cp *ControlPlane) finish(seq uint64, done <-chan error) error {
+	if err := <-done; err != nil {
+		cp.log.Error("store commit failed; changes are no longer acknowledged", "err", err)
+		return err
+	}
+	cp.durable.advance(seq)
+	cp.snap.request()
+	if !cp.published.wait(seq, cp.closed) {
+		return errClosed
+	}
+	return nil
+}
+
+// read runs fn under the read lock after checking the caller's region.
+func read[T any](cp *ControlPlane, c Caller, fn func() (T, error)) (T, error) {
+	if err := cp.checkRegion(c); err != nil {
+		var zero T
+		return zero, err
+	}
+	cp.mu.RLock()
+	defer cp.mu.RUnlock()
+	return fn()
+}
+
+func (cp *ControlPlane) checkRegion(c Caller) error {
+	if c.Region != "" && c.Region != cp.w.region {
+		return errUnsupportedRegion.with(c.Region, cp.w.region)
+	}
+	return nil
+}
+
+// settleEndpoint completes every transition of e that is due.
+func (cp *ControlPlane) settleEndpoint(t *txn, e *Endpoint) {
+	now := t.now
+	due := func(p *Phase) bool { return p.busy() && !now.Before(p.Due) }
+	if due(&e.Phase) && e.Phase.Next == gone {
+		cp.unindexEndpoint(e)
+		t.touchEndpoint(e.ID)
+		return
+	}
+	if due(&e.Phase) {
+		e.Phase.Status, e.Phase.Next = e.Phase.Next, ""
+	}
+	if due(&e.Conn.Phase) {
+		e.Conn.Phase.Status, e.Conn.Phase.Next = e.Conn.Phase.Next, ""
+		e.Conn.Modified = now
+	}
+	kept := e.Zones[:0]
+	for _, z := range e.Zones {
+		if due(&z.Phase) {
+			next := z.Phase.Next
+			z.Phase.Next = ""
+			if next == gone {
+				cp.dropZone(e, z)
+				continue
+			}
+			z.Phase.Status = next
+			if z.DropReplaced && z.Replaced != nil {
+				cp.freeIP(z.VSwitchID, z.Replaced.ENI)
+				cp.useResource(e.ServiceID, z.Replaced.ResourceID, 0, -1)
+				z.Replaced, z.DropReplaced = nil, false
+			}
+			if next == "Disconnected" {
+				cp.setResource(e, z, "")
+			}
+		}
+		kept = append(kept, z)
+	}
+	e.Zones = kept
+}
+
+// settleService completes the service's transition if it is due.
+func (cp *ControlPlane) settleService(t *txn, s *Service) {
+	if !s.Phase.busy() || t.now.Before(s.Phase.Due) {
+		return
+	}
+	if s.Phase.Next == gone {
+		// Endpoints still pointing at it (all Disconnected) learn it is gone.
+		if l := cp.epByService[s.ID]; l != nil {
+			for _, id := range *l {
+				if e := cp.endpoints[id]; e != nil {
+					e.Conn.Phase = Phase{Status: "ServiceDeleted"}
+					e.Conn.Modified = t.now
+					t.touchEndpoint(id)
+				}
+			}
+		}
+		cp.unindexService(s)
+		return
+	}
+	s.Phase.Status, s.Phase.Next = s.Phase.Next, ""
+}
+
+// resume completes transitions that fell due while the process was down and
+// schedules the others.
+func (cp *ControlPlane) resume() error {
+	cp.mu.Lock()
+	t := cp.newTxn(Caller{})
+	for id, e := range cp.endpoints {
+		if e.busy() {
+			t.touchEndpoint(id)
+		}
+	}
+	for id, s := range cp.services {
+		if s.Phase.busy() {
+			t.touchService(id)
+		}
+	}
+	seq, done := cp.commitLocked(t, nil)
+	cp.mu.Unlock()
+	return cp.finish(seq, done)
+}
+
+func (cp *ControlPlane) newTxn(c Caller) *txn {
+	return &txn{cp: cp, c: c, now: cp.now().UTC(), eps: map[string]bool{}, svcs: map[string]bool{}, accts: map[string]bool{}}
+}
+
+// settleDue is the scheduler's callback: complete what is due on one object.
+func (cp *ControlPlane) settleDue(id string, isService bool) (next time.Time) {
+	cp.mu.Lock()
+	t := cp.newTxn(Caller{})
+	if isService {
+		s := cp.services[id]
+		if s == nil || !s.Phase.busy() {
+			cp.mu.Unlock()
+			return time.Time{}
+		}
+		t.touchService(id)
+	} else {
+		e := cp.endpoints[id]
+		if e == nil || !e.busy() {
+			cp.mu.Unlock()
+			return time.Time{}
+		}
+		t.touchEndpoint(id)
+	}
+	seq, done := cp.commitLocked(t, nil)
+	cp.mu.Unlock()
+	if err := cp.finish(seq, done); err != nil && !errors.Is(err, errClosed) {
+		cp.log.Error("completing a transition", "id", id, "err", err)
+	}
+	return time.Time{}
+}
