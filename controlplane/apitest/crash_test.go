@@ -1,0 +1,252 @@
+package apitest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
+)
+
+// The crash test re-executes the test binary as a server: TestMain sees
+// these variables, serves the API on the data dir and prints its address.
+const (
+	envChildDataDir = "EPLINK_APITEST_CHILD_DATADIR"
+	envChildDelay   = "EPLINK_APITEST_CHILD_DELAY"
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(envChildDataDir); dir != "" {
+		os.Exit(serveChild(dir, os.Getenv(envChildDelay)))
+	}
+	os.Exit(m.Run())
+}
+
+// serveChild runs a server until stdin closes (the parent went away) or
+// the process is killed.
+func serveChild(dir, delay string) int {
+	d, err := time.ParseDuration(delay)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bad delay:", err)
+		return 2
+	}
+	s, err := StartServer(Options{DataDir: dir, TransitionDelay: d})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start:", err)
+		return 1
+	}
+	fmt.Printf("ADDR %s\n", s.Addr)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	if err := s.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "close:", err)
+		return 1
+	}
+	return 0
+}
+
+// child is a server process.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	addr  string
+}
+
+func startChild(t *testing.T, dir string, delay time.Duration) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChildDataDir+"="+dir, envChildDelay+"="+delay.String())
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start child: %v", err)
+	}
+	c := &child{cmd: cmd, stdin: stdin}
+	t.Cleanup(func() { c.kill() })
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
+				line <- a
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case c.addr = <-line:
+	case <-time.After(20 * time.Second):
+		t.Fatal("child did not print its address")
+	}
+	return c
+}
+
+// kill sends SIGKILL and reaps the process.
+func (c *child) kill() {
+	if c.cmd.ProcessState != nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	_ = c.cmd.Wait()
+}
+
+// isTransport reports whether err is not an answer from the server (the
+// server died under the call).
+func isTransport(err error) bool {
+	var se *sdkerrors.ServerError
+	return err != nil && !errors.As(err, &se)
+}
+
+// TestCrashRecovery takes acknowledged writes from parallel SDK clients,
+// kills the server with SIGKILL mid-stream, restarts it on the same data
+// dir, and checks every acknowledged change is there and that a transition
+// interrupted by the kill completes.
+func TestCrashRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	dir := t.TempDir()
+	const delay = 150 * time.Millisecond
+	c1 := startChild(t, dir, delay)
+	e := &Env{
+		Provider: NewClient(c1.addr, ProviderAK, ProviderSK),
+		Consumer: NewClient(c1.addr, ConsumerAK, ConsumerSK),
+	}
+
+	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	e0 := e.CreateEndpoint(t, svc, EP{Name: "interrupted", Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	const writers = 4
+	ws := make([]string, writers)
+	for i := range ws {
+		ws[i] = e.CreateEndpoint(t, svc, EP{Name: fmt.Sprintf("writer-%d", i)})
+	}
+
+	// Stream: each writer rewrites its endpoint's description with a rising
+	// sequence; a creator makes endpoints. Only answered successes count.
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	lastAck := make([]int, writers) // -1 = none
+	var createdMu sync.Mutex
+	var created []string
+	for i := 0; i < writers; i++ {
+		lastAck[i] = -1
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := NewClient(c1.addr, ConsumerAK, ConsumerSK)
+			for n := 0; n < 5000 && ctx.Err() == nil; {
+				r := privatelink.CreateUpdateVpcEndpointAttributeRequest()
+				r.EndpointId, r.EndpointDescription = ws[i], fmt.Sprintf("desc-%d-%d", i, n)
+				_, err := c.UpdateVpcEndpointAttribute(r)
+				switch {
+				case err == nil:
+					lastAck[i] = n
+					n++
+				case isTransport(err):
+					return
+				default: // refused (e.g. locked): not written, try again
+					time.Sleep(2 * time.Millisecond)
+				}
+			}
+		}(i)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c := NewClient(c1.addr, ConsumerAK, ConsumerSK)
+		for n := 0; n < 2000 && ctx.Err() == nil; n++ {
+			resp, err := c.CreateVpcEndpoint(e.EndpointRequest(svc, EP{Name: fmt.Sprintf("created-%d", n)}))
+			if err != nil {
+				if isTransport(err) {
+					return
+				}
+				continue
+			}
+			createdMu.Lock()
+			created = append(created, resp.EndpointId)
+			createdMu.Unlock()
+		}
+	}()
+
+	// Let the stream run, then accept e0 and kill before its transition
+	// (delay) can complete.
+	time.Sleep(700 * time.Millisecond)
+	en := privatelink.CreateEnableVpcEndpointConnectionRequest()
+	en.ServiceId, en.EndpointId = svc, e0
+	if _, err := e.Provider.EnableVpcEndpointConnection(en); err != nil {
+		t.Fatalf("EnableVpcEndpointConnection: %v", err)
+	}
+	c1.kill()
+	stop()
+	wg.Wait()
+	acks := len(created)
+	for _, n := range lastAck {
+		acks += n + 1
+	}
+	t.Logf("killed after %d acknowledged writes (%d creates)", acks, len(created))
+	if acks < 20 {
+		t.Errorf("only %d acknowledged writes before the kill; the stream did not run", acks)
+	}
+
+	c2 := startChild(t, dir, delay)
+	e.Provider = NewClient(c2.addr, ProviderAK, ProviderSK)
+	e.Consumer = NewClient(c2.addr, ConsumerAK, ConsumerSK)
+	for i, id := range ws {
+		r, err := e.GetEndpoint(e.Consumer, id)
+		if err != nil {
+			t.Errorf("writer endpoint %s after restart: %v", id, err)
+			continue
+		}
+		// The acknowledged value, or the one in flight at the kill.
+		ok := r.EndpointDescription == fmt.Sprintf("desc-%d-%d", i, lastAck[i]) ||
+			r.EndpointDescription == fmt.Sprintf("desc-%d-%d", i, lastAck[i]+1)
+		if lastAck[i] < 0 && (r.EndpointDescription == "" || r.EndpointDescription == "desc-"+fmt.Sprint(i)+"-0") {
+			ok = true
+		}
+		if !ok {
+			t.Errorf("writer %d: description %q after restart, last acknowledged desc-%d-%d", i, r.EndpointDescription, i, lastAck[i])
+		}
+	}
+	for _, id := range created {
+		if _, err := e.GetEndpoint(e.Consumer, id); err != nil {
+			t.Errorf("acknowledged endpoint %s lost: %v", id, err)
+		}
+	}
+	// The accept interrupted by the kill completes after restart.
+	e.WaitEndpointStable(t, e.Consumer, e0, "Connected")
+	z := e.WaitZone(t, e.Consumer, e0, ZoneH, "Connected")
+	if z.ResourceId != CLB1 {
+		t.Errorf("interrupted accept: zone on %q, want %s", z.ResourceId, CLB1)
+	}
+	// Created endpoints caught in Creating finish too.
+	for _, id := range created {
+		e.WaitEndpoint(t, e.Consumer, id, "Active", func(r *privatelink.GetVpcEndpointAttributeResponse) bool {
+			return r.EndpointStatus == "Active"
+		})
+	}
+	// And the restarted server takes writes.
+	r := privatelink.CreateUpdateVpcEndpointAttributeRequest()
+	r.EndpointId, r.EndpointName = ws[0], "after-restart"
+	if _, err := e.Consumer.UpdateVpcEndpointAttribute(r); err != nil {
+		t.Errorf("write after restart: %v", err)
+	}
+	_ = c2.stdin.Close()
+}
