@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# The product guide's "service resource scheduling" walkthrough, run against
+# eplink with the eplink CLI, dig, curl and (if installed) wrk:
+#
+#   1. the provider creates an endpoint service on CLB1 and whitelists the
+#      consumer; the consumer creates an endpoint; the provider accepts it
+#   2. curl through the zone domain answers from ECS01 (behind CLB1)
+#   3. a short wrk load runs through the zone's ENI in the background
+#   4. the provider adds CLB2 and migrates the zone to it smoothly
+#      (Graceful): the zone domain now answers ECS02, the old ENI still
+#      carries its flows to ECS01 and the load sees no error
+#   5. the provider cleans up the replaced resource, then migrates back to
+#      CLB1 forcibly (Force): ECS01 again
+#   6. everything is removed again, in the order the API requires
+#
+# Usage:
+#   examples/walkthrough.sh              start eplink on free ports, run, stop it
+#   EPLINK_API=127.0.0.1:8080 EPLINK_DNS=127.0.0.1:8053 examples/walkthrough.sh
+#                                        use a running `eplink serve --lab examples/lab.yaml`
+# Environment: EPLINK (binary; default: built from this checkout), EPLINK_API,
+# EPLINK_DNS (default 127.0.0.1:53 with EPLINK_API), WAIT_SECONDS (bound of
+# each wait, default 30).
+#
+# Each step is checked; the first failure stops the script with a message
+# and a non-zero status. Every wait is bounded. Needs no terminal (CI=true).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WAIT_SECONDS=${WAIT_SECONDS:-30}
+
+# The lab's accounts (examples/lab.yaml).
+REGION=cn-hangzhou
+ZONE=cn-hangzhou-h
+PROVIDER_KEY=LTAIprovider000001 PROVIDER_SECRET=provider-secret-1
+CONSUMER_KEY=LTAIconsumer000002 CONSUMER_SECRET=consumer-secret-2
+CONSUMER_UID=1000000000000002
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/eplink-walkthrough.XXXXXX")
+# The CLI must not read or write the user's profile file.
+export EPLINK_CONFIG="$TMP/config.json"
+SERVE_PID='' WRK_PID=''
+
+cleanup() {
+	local status=$?
+	if [[ -n $WRK_PID ]] && kill -0 "$WRK_PID" 2>/dev/null; then kill "$WRK_PID" 2>/dev/null || true; fi
+	if [[ -n $SERVE_PID ]] && kill -0 "$SERVE_PID" 2>/dev/null; then
+		kill "$SERVE_PID" 2>/dev/null || true
+		for _ in $(seq 1 50); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$SERVE_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+	exit "$status"
+}
+trap cleanup EXIT
+# fail in a $(…) subshell stops the script through TERM (see fail).
+trap 'if [[ -e $TMP/failed ]]; then exit 1; else exit 143; fi' TERM
+trap 'exit 130' INT
+
+STEP=0
+step() {
+	STEP=$((STEP + 1))
+	printf '\n== %d. %s\n' "$STEP" "$*"
+}
+
+fail() {
+	printf '\nFAILED at step %d: %s\n' "$STEP" "$*" >&2
+	if [[ -n $SERVE_PID && -s $TMP/serve.log ]]; then
+		printf -- '--- last lines of the eplink serve log:\n' >&2
+		tail -n 20 "$TMP/serve.log" >&2
+	fi
+	if [[ $BASHPID != "$$" ]]; then
+		: >"$TMP/failed"
+		kill -TERM "$$"
+	fi
+	exit 1
+}
+
+need() {
+	command -v "$1" >/dev/null || fail "$1 is not installed ($2)"
+}
+
+# api_try ROLE ACTION [ARGS…]: run `eplink api` as the provider or the
+# consumer; its stderr goes to $TMP/api.err.
+api_try() {
+	local role=$1 key secret
+	shift
+	case $role in
+	provider) key=$PROVIDER_KEY secret=$PROVIDER_SECRET ;;
+	consumer) key=$CONSUMER_KEY secret=$CONSUMER_SECRET ;;
+	esac
+	"$EPLINK" api "$@" --endpoint "$API" --region "$REGION" --access-key-id "$key" \
+		--access-key-secret "$secret" --wait-timeout "${WAIT_SECONDS}s" 2>"$TMP/api.err"
+}
+
+# api ROLE ACTION [ARGS…]: api_try, echoing the command; prints its stdout;
+# on failure shows its output and stops. QUIET=1 skips the echo.
+api() {
+	local out
+	[[ -n ${QUIET:-} ]] || printf '   %s$ eplink api %s\n' "$1" "${*:2}" >&2
+	if ! out=$(api_try "$@"); then
+		sed 's/^/   | /' "$TMP/api.err" >&2
+		fail "eplink api $2 failed"
+	fi
+	[[ -n ${QUIET:-} ]] || sed 's/^/   . /' "$TMP/api.err" >&2
+	printf '%s' "$out"
+}
+
+expect() { # expect WHAT GOT WANT
+	[[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"
+	printf '   ok: %s is %s\n' "$1" "$2"
+}
+
+# zone_field FIELD: the consumer's view of the endpoint's zone.
+zone_field() {
+	QUIET=1 api consumer ListVpcEndpointZones --EndpointId "$EP" --cli-query "Zones[0].$1"
+}
+
+# zone_field_or_empty FIELD: the same, empty when the field is absent.
+zone_field_or_empty() {
+	api_try consumer ListVpcEndpointZones --EndpointId "$EP" --cli-query "Zones[0].$1" || true
+}
+
+# wait_zone STATUS RESOURCE: poll until the zone is STATUS on RESOURCE.
+wait_zone() {
+	local want="$1 $2" got deadline=$((SECONDS + WAIT_SECONDS))
+	while :; do
+		got="$(zone_field ZoneStatus) $(zone_field ResourceId)"
+		if [[ $got == "$want" ]]; then
+			printf '   ok: zone is %s\n' "$got"
+			return
+		fi
+		((SECONDS < deadline)) || fail "zone $ZONE is '$got' after ${WAIT_SECONDS}s, want '$want'"
+		sleep 0.2
+	done
+}
+
+# resolve DOMAIN: its A record from eplink's DNS server.
+resolve() {
+	local ip
+	ip=$(dig @"$DNS_HOST" -p "$DNS_PORT" "$1" A +short +time=2 +tries=1 | head -n 1) || true
+	[[ -n $ip ]] || fail "dig @$DNS_HOST -p $DNS_PORT $1 returned no address"
+	printf '%s' "$ip"
+}
+
+# fetch DOMAIN IP WANT: curl the zone domain at IP until the answer has WANT
+# (the data plane applies a new snapshot within moments; bounded retries).
+fetch() {
+	local body=
+	for _ in $(seq 1 25); do
+		body=$(curl -sS --max-time 3 --resolve "$1:80:$2" "http://$1/" 2>&1) || true
+		if [[ $body == *"$3"* ]]; then
+			printf '   ok: curl http://%s/ (%s): %s\n' "$1" "$2" "$body"
+			return
+		fi
+		sleep 0.2
+	done
+	fail "curl http://$1/ at $2 answered '$body', want '$3'"
+}
+
+free_port() {
+	local p
+	for _ in $(seq 1 100); do
+		p=$((RANDOM % 20000 + 30000))
+		if command -v ss >/dev/null; then
+			[[ -z $(ss -Htuln "( sport = :$p )" 2>/dev/null) ]] || continue
+		elif (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			continue
+		fi
+		printf '%s' "$p"
+		return
+	done
+	fail "no free port found"
+}
+
+need curl "apt-get install curl"
+need dig "apt-get install dnsutils"
+
+step "eplink"
+if [[ -z ${EPLINK:-} ]]; then
+	need go "or set EPLINK to an eplink binary"
+	EPLINK="$TMP/eplink"
+	(cd "$ROOT" && go build -o "$EPLINK" ./cmd/eplink) || fail "go build ./cmd/eplink failed"
+fi
+if [[ -n ${EPLINK_API:-} ]]; then
+	API=$EPLINK_API
+	DNS=${EPLINK_DNS:-127.0.0.1:53}
+	echo "   using the running eplink at $API (DNS $DNS)"
+else
+	API=127.0.0.1:$(free_port)
+	DNS=127.0.0.1:$(free_port)
+	serve_args=(serve --lab "$ROOT/examples/lab.yaml" --data-dir "$TMP/data" --api-addr "$API" --dns-addr "$DNS")
+	# Short transitional states keep the run quick, where the flag exists.
+	if "$EPLINK" serve --help 2>&1 | grep -q -- '-transition-delay'; then
+		serve_args+=(--transition-delay 200ms)
+	fi
+	echo "   starting: eplink ${serve_args[*]}"
+	"$EPLINK" "${serve_args[@]}" >"$TMP/serve.log" 2>&1 </dev/null &
+	SERVE_PID=$!
+	for _ in $(seq 1 100); do
+		kill -0 "$SERVE_PID" 2>/dev/null || fail "eplink serve exited"
+		api_try provider DescribeRegions >/dev/null && break
+		sleep 0.2
+	done
+	echo "   eplink serve (pid $SERVE_PID): API $API, DNS $DNS"
+fi
+api_try provider DescribeRegions >/dev/null || fail "no eplink answers on $API: $(cat "$TMP/api.err")"
+DNS_HOST=${DNS%:*} DNS_PORT=${DNS##*:}
+
+step "provider: create an endpoint service on CLB1 (lb-clb1, $ZONE)"
+SVC=$(api provider CreateVpcEndpointService --ServiceResourceType slb \
+	--Resource.1.ResourceType slb --Resource.1.ResourceId lb-clb1 --Resource.1.ZoneId "$ZONE" \
+	--AutoAcceptEnabled false --ServiceDescription "guide walkthrough" --cli-query ServiceId --wait Active)
+[[ $SVC == epsrv-* ]] || fail "CreateVpcEndpointService returned ServiceId '$SVC'"
+echo "   service $SVC"
+
+step "provider: whitelist the consumer account $CONSUMER_UID"
+api provider AddUserToVpcEndpointService --ServiceId "$SVC" --UserId "$CONSUMER_UID" >/dev/null
+USERS=$(api provider ListVpcEndpointServiceUsers --ServiceId "$SVC" --UserId "$CONSUMER_UID" --cli-query 'Users[0].UserId')
+expect "whitelisted user" "$USERS" "$CONSUMER_UID"
+
+step "consumer: create an endpoint in vpc-consumer1, zone $ZONE"
+EP=$(api consumer CreateVpcEndpoint --VpcId vpc-consumer1 --ServiceId "$SVC" --SecurityGroupId.1 sg-consumer1 \
+	--Zone.1.ZoneId "$ZONE" --Zone.1.VSwitchId vsw-consumer1-h --EndpointName walkthrough \
+	--cli-query EndpointId --wait Active)
+[[ $EP == ep-* ]] || fail "CreateVpcEndpoint returned EndpointId '$EP'"
+echo "   endpoint $EP"
+
+step "provider: accept the connection"
+api provider EnableVpcEndpointConnection --ServiceId "$SVC" --EndpointId "$EP" --wait Connected >/dev/null
+wait_zone Connected lb-clb1
+
+step "consumer: curl ECS01 through the zone domain"
+DOMAIN=$(zone_field ZoneDomain)
+ENI1=$(zone_field EniIp)
+IP1=$(resolve "$DOMAIN")
+expect "$DOMAIN" "$IP1" "$ENI1"
+fetch "$DOMAIN" "$IP1" "This is ECS01"
+
+if command -v wrk >/dev/null; then
+	step "consumer: 5s of wrk load on the zone's ENI, in the background"
+	wrk -t 1 -c 4 -d 5s --timeout 2s -H "Host: $DOMAIN" "http://$IP1/" >"$TMP/wrk.log" 2>&1 </dev/null &
+	WRK_PID=$!
+	echo "   wrk pid $WRK_PID"
+else
+	step "consumer: wrk is not installed; no background load"
+fi
+
+step "provider: add CLB2 (lb-clb2) to the service"
+api provider AttachResourceToVpcEndpointService --ServiceId "$SVC" --ResourceId lb-clb2 --ResourceType slb \
+	--ZoneId "$ZONE" --wait Active >/dev/null
+# The guide: the resource being replaced must not be auto-allocated.
+api provider UpdateVpcEndpointServiceResourceAttribute --ServiceId "$SVC" --ResourceId lb-clb1 --ZoneId "$ZONE" \
+	--AutoAllocatedEnabled false --wait Active >/dev/null
+
+step "provider: replace CLB1 by CLB2 smoothly (Graceful)"
+api provider UpdateVpcEndpointZoneConnectionResourceAttribute --ServiceId "$SVC" --EndpointId "$EP" --ZoneId "$ZONE" \
+	--ResourceReplaceMode Graceful --ResourceId lb-clb2 --ResourceType slb --wait Migrated >/dev/null
+expect "zone resource" "$(zone_field ResourceId)" lb-clb2
+expect "replaced resource" "$(zone_field ReplacedResourceId)" lb-clb1
+
+step "consumer: the zone domain now leads to ECS02; the old ENI still to ECS01"
+IP2=$(resolve "$DOMAIN")
+[[ $IP2 != "$IP1" ]] || fail "$DOMAIN still resolves to the old ENI $IP1"
+expect "$DOMAIN" "$IP2" "$(zone_field EniIp)"
+fetch "$DOMAIN" "$IP2" "This is ECS02"
+fetch "$DOMAIN" "$IP1" "This is ECS01"
+
+if [[ -n $WRK_PID ]]; then
+	step "consumer: the load on the old ENI finishes undisturbed"
+	wait "$WRK_PID" || fail "wrk failed: $(cat "$TMP/wrk.log")"
+	WRK_PID=
+	sed 's/^/   | /' "$TMP/wrk.log"
+	grep -q 'requests in' "$TMP/wrk.log" || fail "wrk printed no result"
+	! grep -qE 'Socket errors|Non-2xx' "$TMP/wrk.log" || fail "wrk saw errors during the Graceful migration"
+fi
+
+step "provider: clean up the replaced resource (old ENI and CLB1)"
+api provider DisableVpcEndpointZoneConnection --ServiceId "$SVC" --EndpointId "$EP" --ZoneId "$ZONE" \
+	--ReplacedResource true >/dev/null
+wait_zone Connected lb-clb2
+expect "replaced resource" "$(zone_field_or_empty ReplacedResourceId)" ""
+fetch "$DOMAIN" "$(resolve "$DOMAIN")" "This is ECS02"
+
+step "provider: replace CLB2 by CLB1 forcibly (Force)"
+api provider UpdateVpcEndpointServiceResourceAttribute --ServiceId "$SVC" --ResourceId lb-clb1 --ZoneId "$ZONE" \
+	--AutoAllocatedEnabled true --wait Active >/dev/null
+api provider UpdateVpcEndpointServiceResourceAttribute --ServiceId "$SVC" --ResourceId lb-clb2 --ZoneId "$ZONE" \
+	--AutoAllocatedEnabled false --wait Active >/dev/null
+api provider UpdateVpcEndpointZoneConnectionResourceAttribute --ServiceId "$SVC" --EndpointId "$EP" --ZoneId "$ZONE" \
+	--ResourceReplaceMode Force --ResourceId lb-clb1 --ResourceType slb >/dev/null
+wait_zone Connected lb-clb1
+IP3=$(resolve "$DOMAIN")
+expect "$DOMAIN" "$IP3" "$(zone_field EniIp)"
+fetch "$DOMAIN" "$IP3" "This is ECS01"
+
+step "clean up: reject the connection, remove the zone, delete the endpoint"
+api provider DisableVpcEndpointConnection --ServiceId "$SVC" --EndpointId "$EP" --wait Disconnected >/dev/null
+api consumer RemoveZoneFromVpcEndpoint --EndpointId "$EP" --ZoneId "$ZONE" --wait Deleted >/dev/null
+api consumer DeleteVpcEndpoint --EndpointId "$EP" --wait Deleted >/dev/null
+
+step "clean up: detach both CLBs, delete the service"
+api provider DetachResourceFromVpcEndpointService --ServiceId "$SVC" --ResourceId lb-clb2 --ResourceType slb \
+	--ZoneId "$ZONE" --wait Active >/dev/null
+api provider DetachResourceFromVpcEndpointService --ServiceId "$SVC" --ResourceId lb-clb1 --ResourceType slb \
+	--ZoneId "$ZONE" --wait Active >/dev/null
+api provider DeleteVpcEndpointService --ServiceId "$SVC" --wait Deleted >/dev/null
+LEFT=$(api consumer ListVpcEndpoints --EndpointId "$EP" --cli-query Endpoints)
+expect "endpoints left" "$(tr -d ' \n' <<<"$LEFT")" "[]"
+
+printf '\nwalkthrough passed\n'
