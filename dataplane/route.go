@@ -29,7 +29,7 @@ type route struct {
 	// replaced is set for the old ENI of a Graceful replacement.
 	replaced bool
 	// connected: the endpoint connection and the zone are in states that
-	// carry traffic.
+	// carry traffic (a missing resource is told apart as no_resource).
 	connected bool
 	// pool is the CLB listener's backends; nil if the resource or its
 	// listener on this port is missing.
@@ -165,7 +165,7 @@ func (p *Proxy) bind(t *routeTable, ep *endpoint, z *snapshot.EndpointZone, eni 
 			continue
 		}
 		r := &route{addr: addr, ep: ep, zoneID: z.ZoneID, eniID: eni.ID, resourceID: resourceID,
-			replaced: replaced, connected: connected && resourceID != ""}
+			replaced: replaced, connected: connected}
 		if lb != nil {
 			r.pool = lb.pools[port]
 		}
