@@ -1,0 +1,105 @@
+package apitest
+
+import (
+	"testing"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
+
+	"eplink/controlplane/snapshot"
+)
+
+// TestSnapshotFollowsAPI checks the contract the data plane and DNS rely
+// on: when a call has returned, the published Snapshot already holds its
+// change, with the same ids, addresses and domains the API shows.
+func TestSnapshotFollowsAPI(t *testing.T) {
+	e := New(t, Options{}) // instant transitions: the end state is there on return
+	svc := e.CreateService(t, false, Res{CLB1, ZoneH}, Res{CLB2, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	ep := e.CreateEndpoint(t, svc, EP{SGs: []string{SGConsumer, SGConsumerB}, Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+
+	snapEP := func() (*snapshot.Snapshot, *snapshot.Endpoint, *snapshot.EndpointZone) {
+		t.Helper()
+		s := e.Publisher.Load()
+		x := s.Endpoints[ep]
+		if x == nil {
+			t.Fatalf("snapshot v%d has no endpoint %s", s.Version, ep)
+		}
+		for _, z := range x.Zones {
+			if z.ZoneID == ZoneH {
+				return s, x, z
+			}
+		}
+		t.Fatalf("snapshot endpoint %s has no zone %s", ep, ZoneH)
+		return nil, nil, nil
+	}
+
+	s0, x, z := snapEP()
+	attr, _ := e.GetEndpoint(e.Consumer, ep)
+	if x.Domain != attr.EndpointDomain || x.ServiceID != svc || x.OwnerUID != ConsumerUID || x.VpcID != VPCConsumer {
+		t.Errorf("snapshot endpoint = %+v, API = %+v", x, attr)
+	}
+	if len(x.SecurityGroupIDs) != 2 {
+		t.Errorf("snapshot SGs = %v", x.SecurityGroupIDs)
+	}
+	if x.ConnectionStatus == snapshot.ConnConnected || z.CarriesTraffic(x) {
+		t.Error("a connection not yet accepted carries traffic in the snapshot")
+	}
+	if s0.Services[svc] == nil || s0.LoadBalancers[CLB1] == nil || s0.VSwitches[VSwConsumerH] == nil || s0.SecurityGroups[SGConsumer] == nil {
+		t.Error("snapshot lacks the service, CLB1, the vSwitch or the SG")
+	}
+
+	e.Accept(t, svc, ep, e.Consumer)
+	s1, x, z := snapEP()
+	api, _ := FindZone(must(e.Zones(e.Consumer, ep)), ZoneH)
+	if s1.Version <= s0.Version {
+		t.Errorf("snapshot version %d after accept, was %d", s1.Version, s0.Version)
+	}
+	if !z.CarriesTraffic(x) || z.ResourceID != CLB1 || z.ENI.ID != api.EniId || z.ENI.IP.String() != api.EniIp || z.Domain != api.ZoneDomain {
+		t.Errorf("snapshot zone after accept = %+v (endpoint %s); API zone = %+v", z, x.ConnectionStatus, api)
+	}
+	if x.BandwidthMbps != 1024 {
+		t.Errorf("snapshot bandwidth = %d, want 1024", x.BandwidthMbps)
+	}
+
+	bw := privatelink.CreateUpdateVpcEndpointConnectionAttributeRequest()
+	bw.ServiceId, bw.EndpointId, bw.Bandwidth = svc, ep, Int(300)
+	if _, err := e.Provider.UpdateVpcEndpointConnectionAttribute(bw); err != nil {
+		t.Fatalf("UpdateVpcEndpointConnectionAttribute: %v", err)
+	}
+	if _, x, _ = snapEP(); x.BandwidthMbps != 300 {
+		t.Errorf("snapshot bandwidth right after the update = %d, want 300", x.BandwidthMbps)
+	}
+
+	old := z.ENI
+	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
+	rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
+	rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", CLB2, "slb"
+	if _, err := e.Provider.UpdateVpcEndpointZoneConnectionResourceAttribute(rr); err != nil {
+		t.Fatalf("Graceful replace: %v", err)
+	}
+	_, x, z = snapEP()
+	if z.ResourceID != CLB2 || z.ENI.ID == old.ID || z.ENI.IP == old.IP || !z.CarriesTraffic(x) {
+		t.Errorf("snapshot zone after Graceful = %+v; want a new ENI on %s", z, CLB2)
+	}
+	if z.Replaced == nil || z.Replaced.ENI != old || z.Replaced.ResourceID != CLB1 {
+		t.Errorf("snapshot Replaced after Graceful = %+v; want %+v on %s", z.Replaced, old, CLB1)
+	}
+
+	cl := privatelink.CreateDisableVpcEndpointZoneConnectionRequest()
+	cl.ServiceId, cl.EndpointId, cl.ZoneId, cl.ReplacedResource = svc, ep, ZoneH, Bool(true)
+	if _, err := e.Provider.DisableVpcEndpointZoneConnection(cl); err != nil {
+		t.Fatalf("clean replaced: %v", err)
+	}
+	if _, _, z = snapEP(); z.Replaced != nil || z.Status != snapshot.ZoneConnected {
+		t.Errorf("snapshot zone after cleanup = %+v; want Connected, nothing replaced", z)
+	}
+
+	rj := privatelink.CreateDisableVpcEndpointConnectionRequest()
+	rj.ServiceId, rj.EndpointId = svc, ep
+	if _, err := e.Provider.DisableVpcEndpointConnection(rj); err != nil {
+		t.Fatalf("reject: %v", err)
+	}
+	if _, x, z = snapEP(); z.CarriesTraffic(x) {
+		t.Errorf("a rejected connection still carries traffic in the snapshot: %s / %+v", x.ConnectionStatus, z)
+	}
+}
