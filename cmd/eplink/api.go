@@ -214,9 +214,24 @@ func (r *apiRequest) unknownParam(name string) error {
 	pat, _ := paramPattern(name)
 	msg := fmt.Sprintf("%s has no parameter %q", r.action.Name, name)
 	if s := closest(pat, names); s != "" {
-		msg += fmt.Sprintf("; did you mean --%s?", s)
+		msg += fmt.Sprintf("; did you mean --%s?", withIndexes(s, name))
 	}
 	return usagef("%s ('eplink api %s --help' lists them; --force sends it anyway)", msg, r.action.Name)
+}
+
+// withIndexes puts the indexes the user typed back into a catalog name:
+// ("Zone.N.VSwitchId", "Zone.2.VswitchId") gives "Zone.2.VSwitchId".
+func withIndexes(pattern, typed string) string {
+	pp, tp := strings.Split(pattern, "."), strings.Split(typed, ".")
+	if len(pp) != len(tp) {
+		return pattern
+	}
+	for i := range pp {
+		if pp[i] == "N" && tp[i] != "" && tp[i][0] >= '0' && tp[i][0] <= '9' {
+			pp[i] = tp[i]
+		}
+	}
+	return strings.Join(pp, ".")
 }
 
 func (r *apiRequest) checkWait() error {

@@ -94,7 +94,7 @@ func TestParseAPIArgs(t *testing.T) {
 		{name: "unknown action, case", args: []string{"listvpcendpoints"}, wantErr: "did you mean ListVpcEndpoints?"},
 		{name: "unknown action far from all", args: []string{"Frobnicate"}, wantErr: `unknown action "Frobnicate" (`},
 		{name: "unknown parameter suggests", args: []string{"CreateVpcEndpoint", "--VpcID", "x"}, wantErr: `CreateVpcEndpoint has no parameter "VpcID"; did you mean --VpcId?`},
-		{name: "unknown struct field suggests", args: []string{"CreateVpcEndpoint", "--Zone.1.Zoneid", "x"}, wantErr: "did you mean --Zone.N.ZoneId?"},
+		{name: "unknown struct field suggests", args: []string{"CreateVpcEndpoint", "--Zone.2.Zoneid", "x"}, wantErr: "did you mean --Zone.2.ZoneId?"},
 		{name: "list parameter without index", args: []string{"CreateVpcEndpoint", "--SecurityGroupId", "sg"}, wantErr: "did you mean --SecurityGroupId.N?"},
 		{name: "index zero", args: []string{"CreateVpcEndpoint", "--Zone.0.ZoneId", "x"}, wantErr: "index \"0\" must be 1..100"},
 		{name: "index with leading zero", args: []string{"CreateVpcEndpoint", "--SecurityGroupId.01", "x"}, wantErr: "must be 1..100"},
