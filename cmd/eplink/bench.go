@@ -3,9 +3,84 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+
+	"eplink/bench"
 )
 
+// benchCmd runs the side-by-side benchmarks (bench.Run) against this very
+// binary's `serve`, unless --eplink names another build.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not implemented yet")
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		opts      bench.Options
+		noInstall bool
+		list      bool
+		verbose   bool
+	)
+	fs.BoolVar(&opts.Quick, "quick", false, "run each scenario briefly: checks the harness, measures nothing")
+	fs.StringVar(&opts.Only, "only", "", "run only the scenario `NAME` (see --list)")
+	fs.StringVar(&opts.OutDir, "out", "", "`DIR` for results.json, results.md, README-perf.md and charts/ (default bench/results, bench/results/quick with --quick)")
+	fs.StringVar(&opts.Eplink, "eplink", "", "eplink `BINARY` to measure (default: this one)")
+	fs.IntVar(&opts.Repeats, "repeats", 0, "repeats per target (default 3, 1 with --quick)")
+	fs.DurationVar(&opts.Duration, "duration", 0, "length of one measurement (default 5s, 1s with --quick)")
+	fs.BoolVar(&noInstall, "no-install", false, "do not apt-get missing tools (wrk, haproxy, nginx, iperf3, dnsperf, nsd)")
+	fs.BoolVar(&list, "list", false, "list the scenarios and exit")
+	fs.BoolVar(&verbose, "v", false, "log the processes the harness starts")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if list {
+		for _, s := range bench.Scenarios() {
+			fmt.Fprintf(stdout, "%-10s %s\n", s.Name, s.Title)
+		}
+		return nil
+	}
+	if opts.OutDir == "" {
+		opts.OutDir = "bench/results"
+		if opts.Quick {
+			opts.OutDir = "bench/results/quick"
+		}
+	}
+	if opts.Eplink == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("finding this binary: %w", err)
+		}
+		opts.Eplink = self
+	}
+	opts.Install = !noInstall
+	opts.Progress = stderr
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	rep, err := bench.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, s := range rep.Scenarios {
+		if s.Error != "" {
+			failed++
+			fmt.Fprintf(stderr, "scenario %s failed: %s\n", s.Name, s.Error)
+		}
+	}
+	fmt.Fprintf(stdout, "%s/results.md\n", opts.OutDir)
+	if failed > 0 {
+		return fmt.Errorf("%d scenario(s) failed", failed)
+	}
+	return nil
 }

@@ -1,0 +1,150 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// writeCharts draws ratios.png (every headline ratio, one bar per target)
+// and one PNG per time-series chart; it returns chart name → path relative
+// to the report.
+func writeCharts(rep *Report, dir string) (map[string]string, error) {
+	out := map[string]string{}
+	var errs []string
+	if rows := rep.headline(); len(rows) > 0 {
+		if err := ratioChart(rows, filepath.Join(dir, "ratios.png")); err != nil {
+			errs = append(errs, err.Error())
+		} else {
+			out["ratios"] = "charts/ratios.png"
+		}
+	}
+	for _, s := range rep.Scenarios {
+		for _, name := range chartNames(s) {
+			file := name + ".png"
+			if err := seriesChart(s, name, filepath.Join(dir, file)); err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			out[name] = "charts/" + file
+		}
+	}
+	if len(errs) > 0 {
+		return out, fmt.Errorf("charts: %s", strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
+// ratioChart: x = "scenario metric", one bar group per target, a line at 1.
+func ratioChart(rows []*Row, path string) error {
+	var labels []string
+	idx := map[string]int{}
+	var targets []string
+	vals := map[string]plotter.Values{}
+	for _, r := range rows {
+		l := r.Metric
+		if _, ok := idx[l]; !ok {
+			idx[l] = len(labels)
+			labels = append(labels, l)
+		}
+		if _, ok := vals[r.Target]; !ok {
+			targets = append(targets, r.Target)
+		}
+		v := vals[r.Target]
+		for len(v) < len(labels) {
+			v = append(v, 0)
+		}
+		v[idx[l]] = r.Ratio
+		vals[r.Target] = v
+	}
+	p := plot.New()
+	p.Title.Text = "Ratio to baseline (1 = as fast as direct / NSD)"
+	p.Y.Label.Text = "ratio"
+	w := vg.Points(14)
+	for i, t := range targets {
+		v := vals[t]
+		for len(v) < len(labels) {
+			v = append(v, 0)
+		}
+		bars, err := plotter.NewBarChart(v, w)
+		if err != nil {
+			return err
+		}
+		bars.Color = plotutil.Color(i)
+		bars.LineStyle.Width = 0
+		bars.Offset = w * vg.Length(float64(i)-float64(len(targets)-1)/2)
+		p.Add(bars)
+		p.Legend.Add(t, bars)
+	}
+	one := plotter.NewFunction(func(float64) float64 { return 1 })
+	one.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(one)
+	p.Legend.Top = true
+	p.NominalX(labels...)
+	p.X.Tick.Label.Rotation = math.Pi / 5
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.YAlign = draw.YCenter
+	p.Y.Min = 0
+	width := vg.Length(math.Max(8, 0.9*float64(len(labels)))) * vg.Inch
+	return p.Save(width, 6*vg.Inch, path)
+}
+
+// seriesChart draws the series of one chart as lines and its events as
+// dashed vertical markers.
+func seriesChart(s *ScenarioResult, name, path string) error {
+	p := plot.New()
+	p.Title.Text = name
+	p.X.Label.Text = "seconds"
+	ymax := 0.0
+	i := 0
+	for _, x := range s.Series {
+		if x.Chart != name {
+			continue
+		}
+		p.Y.Label.Text = x.Unit
+		pts := make(plotter.XYs, len(x.T))
+		for j := range x.T {
+			pts[j].X, pts[j].Y = x.T[j], x.V[j]
+			ymax = math.Max(ymax, x.V[j])
+		}
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		line.Color = plotutil.Color(i)
+		line.Width = vg.Points(1.5)
+		p.Add(line)
+		p.Legend.Add(x.Name, line)
+		i++
+	}
+	if ymax == 0 {
+		ymax = 1
+	}
+	for _, e := range s.Events {
+		if e.Chart != name {
+			continue
+		}
+		mark, err := plotter.NewLine(plotter.XYs{{X: e.T, Y: 0}, {X: e.T, Y: ymax * 1.05}})
+		if err != nil {
+			return err
+		}
+		mark.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
+		p.Add(mark)
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: e.T, Y: ymax * 1.05}}, Labels: []string{" " + e.Label}})
+		if err != nil {
+			return err
+		}
+		p.Add(lab)
+	}
+	p.Y.Min = 0
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return p.Save(9*vg.Inch, 4.5*vg.Inch, path)
+}

@@ -1,0 +1,207 @@
+package bench
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseWrk(t *testing.T) {
+	r, err := ParseWrk(readTestdata(t, "wrk-keepalive.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests != 96819 || r.DurationUS != 2069764 || r.Bytes != 18105153 {
+		t.Errorf("counts = %+v", r)
+	}
+	if r.LatencyUS.P50 != 730 || r.LatencyUS.P99 != 11987 || r.LatencyUS.P999 != 63190 || r.LatencyUS.Max != 72872 {
+		t.Errorf("latency = %+v", r.LatencyUS)
+	}
+	if got := r.RequestsPerSec(); got < 46777 || got > 46778 {
+		t.Errorf("RequestsPerSec = %v, wrk printed 46777.80", got)
+	}
+	if r.Errors.Total() != 0 || len(r.Series) != 0 {
+		t.Errorf("errors %+v series %v", r.Errors, r.Series)
+	}
+}
+
+func TestParseWrkSeries(t *testing.T) {
+	r, err := ParseWrk(readTestdata(t, "wrk-series.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Series) != 4 {
+		t.Fatalf("series = %+v", r.Series)
+	}
+	var sum int64
+	for i, s := range r.Series {
+		if s.Backend != "A" {
+			t.Errorf("backend %q", s.Backend)
+		}
+		if i > 0 && s.Unix <= r.Series[i-1].Unix {
+			t.Errorf("series not sorted by time: %+v", r.Series)
+		}
+		if s.Bytes != s.Requests*blobSize {
+			t.Errorf("second %d: %d bytes for %d responses of %d", s.Unix, s.Bytes, s.Requests, blobSize)
+		}
+		sum += s.Requests
+	}
+	if sum != r.Requests {
+		t.Errorf("series adds up to %d, wrk counted %d", sum, r.Requests)
+	}
+}
+
+func TestParseWrkClose(t *testing.T) {
+	r, err := ParseWrk(readTestdata(t, "wrk-close.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests != 12129 || r.LatencyUS.P50 != 1122 {
+		t.Errorf("got %+v", r)
+	}
+}
+
+func TestParseWrkRefused(t *testing.T) {
+	_, err := ParseWrk(readTestdata(t, "wrk-refused.txt"))
+	if err == nil || !strings.Contains(err.Error(), "Connection refused") {
+		t.Fatalf("err = %v, want wrk's connect error", err)
+	}
+	if _, err := ParseWrk(nil); err == nil {
+		t.Fatal("empty output parsed")
+	}
+	if _, err := ParseWrk([]byte("EPLINK_WRK {bad")); err == nil {
+		t.Fatal("bad JSON parsed")
+	}
+}
+
+func TestParseIperf(t *testing.T) {
+	r, err := ParseIperf(readTestdata(t, "iperf3-p2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ReceivedMbps(); got < 15265 || got > 15266 {
+		t.Errorf("ReceivedMbps = %v", got)
+	}
+	s := r.StreamMbps()
+	if len(s) != 2 || s[0] < 7656 || s[0] > 7657 || s[1] < 7609 || s[1] > 7610 {
+		t.Errorf("StreamMbps = %v", s)
+	}
+	if len(r.Intervals) != 2 || r.Intervals[1].Sum.End <= r.Intervals[0].Sum.End {
+		t.Errorf("intervals = %+v", r.Intervals)
+	}
+	if j := Jain(s); j < 0.99999 || j > 1 {
+		t.Errorf("Jain of two near-equal streams = %v", j)
+	}
+}
+
+func TestParseIperfError(t *testing.T) {
+	_, err := ParseIperf(readTestdata(t, "iperf3-error.json"))
+	if err == nil || !strings.Contains(err.Error(), "Connection refused") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := ParseIperf([]byte("iperf3: error")); err == nil {
+		t.Fatal("non-JSON parsed")
+	}
+}
+
+func TestParseDNSPerf(t *testing.T) {
+	r, err := ParseDNSPerf(readTestdata(t, "dnsperf.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DNSPerfResult{Sent: 124612, Completed: 124612, Lost: 0, QPS: 62177.137882,
+		AvgLatencySec: 0.001227, MaxLatencySec: 0.010315, ResponseCodes: "NOERROR 124612 (100.00%)", RunTimeSeconds: 2.004145}
+	if *r != want {
+		t.Errorf("got  %+v\nwant %+v", *r, want)
+	}
+}
+
+func TestParseDNSPerfNoAnswer(t *testing.T) {
+	r, err := ParseDNSPerf(readTestdata(t, "dnsperf-noanswer.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sent != 100 || r.Completed != 0 || r.Lost != 100 || r.QPS != 0 || r.ResponseCodes != "" {
+		t.Errorf("got %+v", r)
+	}
+	if _, err := ParseDNSPerf([]byte("dnsperf: socket: Permission denied\n")); err == nil {
+		t.Fatal("output without statistics parsed")
+	}
+}
+
+func TestParseProc(t *testing.T) {
+	cpu, threads, err := ParseProcPIDStat(readTestdata(t, "proc-stat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu != 3.42 || threads != 1 { // utime 71 + stime 271 ticks
+		t.Errorf("cpu %v threads %d", cpu, threads)
+	}
+	rss, err := ParseProcStatus(readTestdata(t, "proc-status.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss != 19448*1024 {
+		t.Errorf("rss = %d", rss)
+	}
+	// A command name with spaces and a ')' must not shift the fields.
+	odd := []byte("42 (a) b (c)) S 1 42 42 0 -1 4194560 0 0 0 0 150 50 0 0 20 0 7 0 1 1 1 1")
+	if cpu, th, err := ParseProcPIDStat(odd); err != nil || cpu != 2 || th != 7 {
+		t.Errorf("odd name: %v %d %v", cpu, th, err)
+	}
+	for _, bad := range []string{"", "1 (x) S 1", "1 (x) S 1 2 3 4 5 6 7 8 9 10 x 12 13 14 15 16 17"} {
+		if _, _, err := ParseProcPIDStat([]byte(bad)); err == nil {
+			t.Errorf("parsed %q", bad)
+		}
+	}
+	if _, err := ParseProcStatus([]byte("Name: x\n")); err == nil {
+		t.Error("status without VmRSS parsed")
+	}
+}
+
+func TestParseProm(t *testing.T) {
+	in := `# HELP eplink_dataplane_flows_active flows
+# TYPE eplink_dataplane_flows_active gauge
+eplink_dataplane_flows_active{endpoint_id="ep-1",resource_id="lb-a",zone_id="z"} 3
+eplink_dataplane_flows_active{endpoint_id="ep-1",resource_id="lb-b",zone_id="z"} 2
+eplink_dataplane_flows_active{endpoint_id="ep-2",resource_id="lb-a",zone_id="z"} 1
+eplink_dataplane_flow_bytes_total{resource_id="lb-a",direction="a\"b,c"} 1.5e+06 1700000000000
+go_goroutines 12
+`
+	ss, err := parseProm(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ss) != 5 {
+		t.Fatalf("samples = %d", len(ss))
+	}
+	got := sumMetric(ss, metricFlowsActive, "resource_id", nil)
+	if got["lb-a"] != 4 || got["lb-b"] != 2 {
+		t.Errorf("by resource = %v", got)
+	}
+	got = sumMetric(ss, metricFlowsActive, "resource_id", map[string]string{"endpoint_id": "ep-2"})
+	if got["lb-a"] != 1 || len(got) != 1 {
+		t.Errorf("filtered = %v", got)
+	}
+	if ss[3].Labels["direction"] != `a"b,c` || ss[3].Value != 1.5e6 {
+		t.Errorf("escaped label sample = %+v", ss[3])
+	}
+	if ss[4].Name != "go_goroutines" || ss[4].Value != 12 {
+		t.Errorf("unlabelled sample = %+v", ss[4])
+	}
+	for _, bad := range []string{"x{a=\"1\" 2\n", "x{a=1} 2\n", "x abc\n", "x{a=\"1\"}\n"} {
+		if _, err := parseProm(strings.NewReader(bad)); err == nil {
+			t.Errorf("parsed %q", bad)
+		}
+	}
+}

@@ -1,0 +1,311 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	metricFlowsActive = "eplink_dataplane_flows_active"
+	metricFlowBytes   = "eplink_dataplane_flow_bytes_total"
+)
+
+// runMigration replaces the zone's CLB while wrk runs: Graceful (old flows
+// stay on A until the provider cleans the replaced resource; a client that
+// re-resolves goes to B), then Force (flows on the old CLB are cut at once
+// and reconnect to the new one).
+func runMigration(ctx context.Context, h *harness, r *ScenarioResult) error {
+	// Migration changes ENI addresses: it gets an eplink of its own, and
+	// later scenarios a fresh one again.
+	h.dropEplink()
+	e, err := h.startEplink(ctx)
+	if err != nil {
+		return fmt.Errorf("needs eplink: %w", err)
+	}
+	defer e.stop()
+	defer r.finish("")
+	z, err := e.zone()
+	if err != nil {
+		return err
+	}
+	from, to := z.ResourceId, benchLBB
+	if from == benchLBB {
+		to = benchLBA
+	}
+	total := max(6*time.Second, 3*h.opts.duration())
+	if err := h.migrate(ctx, e, r, "Graceful", z.EniIp, from, to, total); err != nil {
+		return err
+	}
+	z, err = e.zone()
+	if err != nil {
+		return err
+	}
+	return h.migrate(ctx, e, r, "Force", z.EniIp, z.ResourceId, from, total)
+}
+
+// migrate runs one migration under load and records what the load
+// generator and eplink's metrics saw.
+func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult, mode, eni, from, to string, total time.Duration) error {
+	chart := "migration-" + strings.ToLower(mode)
+	start := time.Now()
+	at := func() float64 { return time.Since(start).Seconds() }
+	sampler := startSampler(ctx, e, start, 200*time.Millisecond)
+	defer sampler.stop()
+
+	h.progress("%s: wrk on %s (CLB %s) for %v", mode, eni, from, total)
+	w1 := h.wrkAsync(ctx, wrkRun{URL: fmt.Sprintf("http://%s/blob", hostPort(eni, benchHTTPPort)),
+		Threads: 2, Connections: 8, Duration: total, Series: true})
+	var w2 *wrkJob
+	defer func() {
+		w1.wait()
+		if w2 != nil {
+			w2.wait()
+		}
+	}()
+	if !sleepCtx(ctx, total*3/10) {
+		return ctx.Err()
+	}
+	onOld := e.activeFlows(ctx, from)
+	callAt := at()
+	h.progress("%s: replacing %s with %s", mode, from, to)
+	if err := e.replaceResource(mode, to); err != nil {
+		return err
+	}
+	r.Events = append(r.Events, Event{Chart: chart + "-rps", T: callAt, Label: mode + " replace"},
+		Event{Chart: chart + "-mbps", T: callAt, Label: mode + " replace"})
+	cutFrom := callAt
+	if mode == "Graceful" {
+		var newENI string
+		err := poll(ctx, 5*time.Second, func() (bool, error) {
+			z, err := e.zone()
+			if err != nil {
+				return false, err
+			}
+			newENI = z.EniIp
+			return z.EniIp != "" && z.EniIp != eni, nil
+		})
+		if err != nil {
+			r.note("Graceful: the zone kept ENI %s (%v); no re-resolving client started", eni, err)
+		} else {
+			rest := total - time.Since(start)
+			r.note("Graceful: new ENI %s on %s; a second wrk (a client that re-resolves the zone domain) runs there for %v.", newENI, to, rest.Round(time.Second))
+			w2 = h.wrkAsync(ctx, wrkRun{URL: fmt.Sprintf("http://%s/blob", hostPort(newENI, benchHTTPPort)),
+				Threads: 1, Connections: 4, Duration: rest, Series: true})
+		}
+		if !sleepCtx(ctx, time.Until(start.Add(total*65/100))) {
+			return ctx.Err()
+		}
+		onOld = e.activeFlows(ctx, from)
+		cutFrom = at()
+		h.progress("%s: cleaning the replaced resource %s", mode, from)
+		if err := e.cleanReplaced(); err != nil {
+			return err
+		}
+		r.Events = append(r.Events, Event{Chart: chart + "-rps", T: cutFrom, Label: "old CLB cleaned"},
+			Event{Chart: chart + "-mbps", T: cutFrom, Label: "old CLB cleaned"})
+	}
+	cut, cutErr := e.waitNoFlows(ctx, from, 10*time.Second)
+	r1, err1 := w1.wait()
+	var r2 *WrkResult
+	var err2 error
+	if w2 != nil {
+		r2, err2 = w2.wait()
+	}
+	sampler.stop()
+
+	m := func(name, unit string) metric { return metric{name: mode + ": " + name, unit: unit} }
+	if onOld >= 0 {
+		r.add(targetEplink, m("flows on the old CLB when cut", "flows"), float64(onOld))
+	}
+	if cutErr != nil {
+		r.note("%s: flows on %s did not reach 0: %v", mode, from, cutErr)
+	} else {
+		r.add(targetEplink, m("time to cut", "ms"), float64(cut.Milliseconds())+1000*(callAt-cutFrom))
+	}
+	if err1 != nil {
+		return fmt.Errorf("%s wrk: %w", mode, err1)
+	}
+	addWrkErrors(r, mode+": client on the old address", r1)
+	if r2 != nil {
+		addWrkErrors(r, mode+": client on the new address", r2)
+	} else if err2 != nil {
+		r.note("%s: second wrk: %v", mode, err2)
+	}
+	// Requests/s per backend (from wrk) and Mbit/s per CLB (from eplink).
+	perBackend := map[string]map[int64]int64{}
+	for _, res := range []*WrkResult{r1, r2} {
+		if res == nil {
+			continue
+		}
+		for _, s := range res.Series {
+			if perBackend[s.Backend] == nil {
+				perBackend[s.Backend] = map[int64]int64{}
+			}
+			perBackend[s.Backend][s.Unix] += s.Requests
+		}
+	}
+	for _, b := range sortedBackends(perBackend) {
+		s := Series{Chart: chart + "-rps", Name: "backend " + b, Unit: "req/s"}
+		var secs []int64
+		for u := range perBackend[b] {
+			secs = append(secs, u)
+		}
+		sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
+		for _, u := range secs {
+			s.T = append(s.T, float64(u-start.Unix())+0.5)
+			s.V = append(s.V, float64(perBackend[b][u]))
+		}
+		r.Series = append(r.Series, s)
+	}
+	r.Series = append(r.Series, sampler.mbps(chart+"-mbps")...)
+	return nil
+}
+
+func addWrkErrors(r *ScenarioResult, who string, w *WrkResult) {
+	r.add(targetEplink, metric{name: who + " requests", unit: "req"}, float64(w.Requests))
+	r.add(targetEplink, metric{name: who + " connect errors", unit: ""}, float64(w.Errors.Connect))
+	r.add(targetEplink, metric{name: who + " read/write errors", unit: ""}, float64(w.Errors.Read+w.Errors.Write))
+	r.add(targetEplink, metric{name: who + " timeouts", unit: ""}, float64(w.Errors.Timeout))
+	r.add(targetEplink, metric{name: who + " bad status", unit: ""}, float64(w.Errors.Status))
+}
+
+func sortedBackends(m map[string]map[int64]int64) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// activeFlows is eplink's count of flows on a CLB, or -1 when the metric
+// cannot be read.
+func (e *eplinkInst) activeFlows(ctx context.Context, resource string) int {
+	ss, err := e.metrics(ctx)
+	if err != nil {
+		return -1
+	}
+	return int(sumMetric(ss, metricFlowsActive, "resource_id", nil)[resource])
+}
+
+// waitNoFlows polls until no flow is left on resource, returning how long
+// that took.
+func (e *eplinkInst) waitNoFlows(ctx context.Context, resource string, timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	err := poll(ctx, timeout, func() (bool, error) {
+		ss, err := e.metrics(ctx)
+		if err != nil {
+			return false, err
+		}
+		return sumMetric(ss, metricFlowsActive, "resource_id", nil)[resource] == 0, nil
+	})
+	return time.Since(start), err
+}
+
+// wrkJob is a wrk run in the background.
+type wrkJob struct {
+	done chan struct{}
+	res  *WrkResult
+	err  error
+}
+
+func (h *harness) wrkAsync(ctx context.Context, w wrkRun) *wrkJob {
+	j := &wrkJob{done: make(chan struct{})}
+	go func() {
+		defer close(j.done)
+		j.res, j.err = h.runWrk(ctx, w)
+	}()
+	return j
+}
+
+func (j *wrkJob) wait() (*WrkResult, error) {
+	<-j.done
+	return j.res, j.err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// sampler scrapes eplink's metrics periodically: bytes per CLB over time.
+type sampler struct {
+	stopOnce sync.Once
+	quit     chan struct{}
+	done     chan struct{}
+	t        []float64
+	bytes    []map[string]float64
+}
+
+func startSampler(ctx context.Context, e *eplinkInst, start time.Time, every time.Duration) *sampler {
+	s := &sampler{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			if ss, err := e.metrics(ctx); err == nil {
+				s.t = append(s.t, time.Since(start).Seconds())
+				s.bytes = append(s.bytes, sumMetric(ss, metricFlowBytes, "resource_id", nil))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.quit:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) stop() {
+	s.stopOnce.Do(func() { close(s.quit) })
+	<-s.done
+}
+
+// mbps turns the byte counters into Mbit/s per CLB between samples.
+func (s *sampler) mbps(chart string) []Series {
+	byRes := map[string]*Series{}
+	var order []string
+	for i := 1; i < len(s.t); i++ {
+		dt := s.t[i] - s.t[i-1]
+		if dt <= 0 {
+			continue
+		}
+		for res, v := range s.bytes[i] {
+			x, ok := byRes[res]
+			if !ok {
+				x = &Series{Chart: chart, Name: res, Unit: "Mbit/s"}
+				byRes[res] = x
+				order = append(order, res)
+			}
+			d := v - s.bytes[i-1][res]
+			if d < 0 {
+				d = 0 // counter reset: a flow table gone
+			}
+			x.T = append(x.T, s.t[i])
+			x.V = append(x.V, d*8/dt/1e6)
+		}
+	}
+	sort.Strings(order)
+	out := make([]Series, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byRes[k])
+	}
+	return out
+}

@@ -1,0 +1,130 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// runScale holds 1,000 and 10,000 idle flows open through each proxy and
+// reads its memory and idle CPU from /proc; opening them gives the flow
+// setup rate (connect + one request, 64 at a time).
+func runScale(ctx context.Context, h *harness, r *ScenarioResult) error {
+	ts, err := h.targets(ctx, r)
+	if err != nil {
+		return err
+	}
+	defer r.finish(targetHAProxy)
+	counts, idle := []int{1000, 10000}, 3*time.Second
+	if h.opts.Quick {
+		counts, idle = []int{100, 1000}, 500*time.Millisecond
+	}
+	// Each proxied flow is a socket here and two in the proxy.
+	limit := int(fileLimit())
+	reps := h.opts.repeats()
+	for _, n := range counts {
+		if 2*n+1000 > limit {
+			r.note("%d flows need more than the open-file limit (%d) allows; skipped", n, limit)
+			continue
+		}
+		mRate := metric{name: fmt.Sprintf("setup rate, %d flows", n), unit: "flows/s", better: "higher", chart: n == counts[len(counts)-1]}
+		mRSS := metric{name: fmt.Sprintf("memory per idle flow, %d flows", n), unit: "KiB", better: "lower", chart: n == counts[len(counts)-1]}
+		mTotal := metric{name: fmt.Sprintf("RSS with %d idle flows", n), unit: "MiB", better: "lower"}
+		mCPU := metric{name: fmt.Sprintf("idle CPU, %d flows", n), unit: "% of a core", better: "lower"}
+		for rep := 0; rep < reps; rep++ {
+			for _, t := range rotate(ts, rep) {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				h.progress("%d idle flows via %s, repeat %d/%d", n, t.Name, rep+1, reps)
+				var before ProcStat
+				if t.proc != nil {
+					before, _ = readProc(t.proc.pid())
+				}
+				start := time.Now()
+				conns, failed := openFlows(ctx, t, n, 64)
+				elapsed := time.Since(start)
+				if failed > 0 {
+					r.note("%s: %d of %d flows failed to open (repeat %d)", t.Name, failed, n, rep+1)
+				}
+				r.add(t.Name, mRate, float64(len(conns))/elapsed.Seconds())
+				if t.proc != nil && len(conns) > 0 {
+					sleepCtx(ctx, 300*time.Millisecond)
+					mid, err1 := readProc(t.proc.pid())
+					sleepCtx(ctx, idle)
+					after, err2 := readProc(t.proc.pid())
+					if err1 == nil && err2 == nil {
+						r.add(t.Name, mRSS, float64(after.RSSBytes-before.RSSBytes)/1024/float64(len(conns)))
+						r.add(t.Name, mTotal, float64(after.RSSBytes)/(1<<20))
+						r.add(t.Name, mCPU, 100*(after.CPUSec-mid.CPUSec)/idle.Seconds())
+					}
+				}
+				for _, c := range conns {
+					c.Close()
+				}
+				sleepCtx(ctx, 500*time.Millisecond) // let the proxies tear down before the next target
+			}
+		}
+	}
+	r.note("Memory per flow is the RSS growth while the flows are open, over the flow count; a Go heap and HAProxy's pools keep memory after flows close, so later repeats may grow less. CPU is user+system time over %v of idle, from /proc/PID/stat.", idle)
+	r.note("Ratios are to HAProxy; direct has no proxy process, only a setup rate.")
+	return nil
+}
+
+// openFlows opens n connections to t, each carrying one request and
+// response so the flow is set up end to end, with conc dialers at a time.
+func openFlows(ctx context.Context, t target, n, conc int) ([]net.Conn, int) {
+	var (
+		mu     sync.Mutex
+		conns  = make([]net.Conn, 0, n)
+		failed atomic.Int64
+		next   atomic.Int64
+		wg     sync.WaitGroup
+	)
+	addr := hostPort(t.Host, t.HTTPPort)
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) && ctx.Err() == nil {
+				c, err := openFlow(addr)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return conns, int(failed.Load())
+}
+
+func openFlow(addr string) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: bench\r\n\r\n"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	_ = c.SetDeadline(time.Time{})
+	return c, nil
+}

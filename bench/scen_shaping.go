@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+)
+
+// runShaping sets the endpoint connection's cap through the API and pushes
+// 1, 8 and 64 iperf3 streams through it: achieved payload rate / cap, and
+// Jain's fairness index across the streams.
+func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
+	e, err := h.eplink(ctx)
+	if err != nil {
+		return fmt.Errorf("needs eplink: %w", err)
+	}
+	defer r.finish("")
+	defer func() {
+		if err := e.setBandwidth(context.WithoutCancel(ctx), maxMbps); err != nil {
+			r.note("restoring the cap failed: %v", err)
+		}
+	}()
+	reps := h.opts.repeats()
+	for _, capMbps := range []int{100, 500, 1024} {
+		if err := e.setBandwidth(ctx, capMbps); err != nil {
+			return err
+		}
+		chart := fmt.Sprintf("shaping-%dmbps", capMbps)
+		for _, flows := range []int{1, 8, 64} {
+			name := fmt.Sprintf("%d Mbit/s × %d", capMbps, flows)
+			mRate := metric{name: name + " rate/cap", unit: "", better: "higher"}
+			mJain := metric{name: name + " Jain", unit: "", better: "higher"}
+			for rep := 0; rep < reps; rep++ {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				h.progress("cap %d Mbit/s, %d flows, repeat %d/%d", capMbps, flows, rep+1, reps)
+				res, err := h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.duration())
+				if err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				r.add(targetEplink, mRate, res.ReceivedMbps()/float64(capMbps))
+				if flows > 1 {
+					r.add(targetEplink, mJain, Jain(res.StreamMbps()))
+				}
+				if rep == 0 {
+					s := Series{Chart: chart, Name: fmt.Sprintf("%d flows", flows), Unit: "Mbit/s"}
+					for _, iv := range res.Intervals {
+						s.T = append(s.T, iv.Sum.End)
+						s.V = append(s.V, iv.Sum.BitsPerSecond/1e6)
+					}
+					r.Series = append(r.Series, s)
+				}
+			}
+		}
+		r.Series = append(r.Series, Series{Chart: chart, Name: "cap", Unit: "Mbit/s",
+			T: []float64{0, h.opts.duration().Seconds()}, V: []float64{float64(capMbps), float64(capMbps)}})
+	}
+	r.note("Rate is iperf3's received payload over the whole run (slow start included) divided by the cap; the cap is one token bucket per endpoint connection and direction, shared by all its flows.")
+	return nil
+}
