@@ -5,6 +5,25 @@
 // parameters and hands a *Call to the Handler registered for the Action,
 // then writes the handler's result (with RequestId) or its error in the
 // shape the official SDK unmarshals.
+//
+// A request goes through the checks in the order a real gateway makes them
+// (server.go); the first that fails answers with its error:
+//
+//	path "/", GET|POST ─► params: query ∪ form body, bounded ─► Action, Version
+//	  ─► Signature, AccessKeyId, Timestamp, SignatureNonce present, HMAC-SHA1 1.0
+//	  ─► AccessKey known (Credentials) ─► signature (sign.go)
+//	  ─► Timestamp within 15 min ─► nonce not seen (nonce.go) ─► Handler
+//
+// Serving it:
+//
+//	s := &rpc.Server{Version: "2020-04-15", HostID: "privatelink.cn-hangzhou.aliyuncs.com",
+//		Product: "Privatelink", Actions: actions, Credentials: keys, Logger: log}
+//	hs := rpc.NewHTTPServer("127.0.0.1:8080", s) // timeouts against slow clients
+//	err := hs.ListenAndServe()
+//
+// Signing a request as the SDK does (for clients and tests):
+//
+//	q.Set("Signature", rpc.Sign("POST", q, secret))
 package rpc
 
 import (
@@ -30,7 +49,8 @@ type Call struct {
 	RegionID string
 	// Params are the action's parameters: query and form merged, without
 	// the common ones (Signature*, AccessKeyId, Timestamp, Format, Version,
-	// Action, RegionId).
+	// Action, RegionId, SecurityToken, BearerToken, SourceIp,
+	// SecureTransport) and without empty values.
 	Params Params
 }
 

@@ -348,7 +348,14 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, requestID string, err error) {
 	status, code, msg := http.StatusInternalServerError, "InternalError",
 		"The request processing has failed due to some unknown error, exception or failure."
-	if ae, ok := errors.AsType[APIError](err); ok {
+	ae, ok := errors.AsType[APIError](err)
+	if ok && (ae.HTTPStatus() < 400 || ae.HTTPStatus() > 599) {
+		// A 2xx would read as success to the SDK, a 3xx as a redirect to
+		// follow: an error with such a status is a bug in its handler.
+		ok = false
+		err = fmt.Errorf("error %q has HTTP status %d, not 4xx/5xx: %w", ae.ErrorCode(), ae.HTTPStatus(), err)
+	}
+	if ok {
 		status, code, msg = ae.HTTPStatus(), ae.ErrorCode(), errorMessage(ae)
 	} else {
 		s.log.Error("rpc: internal error", "request_id", requestID, "err", err)

@@ -69,6 +69,9 @@ func testActions(lastCall *atomic.Pointer[Call]) map[string]Handler {
 		"Boom":  func(context.Context, *Call) (any, error) { return nil, errors.New("disk on fire") },
 		"Panic": func(context.Context, *Call) (any, error) { panic("oops") },
 		"Array": func(context.Context, *Call) (any, error) { return []int{1}, nil },
+		"Status200": func(context.Context, *Call) (any, error) {
+			return nil, Errorf(http.StatusOK, "DryRunOperation", "Request validation has been passed.")
+		},
 	}
 }
 
@@ -266,6 +269,7 @@ func TestServerErrors(t *testing.T) {
 		{"handler error", signed("Boom", nil), 500, "InternalError", ""},
 		{"handler panic", signed("Panic", nil), 500, "InternalError", ""},
 		{"handler result not an object", signed("Array", nil), 500, "InternalError", ""},
+		{"handler error with a 2xx status", signed("Status200", nil), 500, "InternalError", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,10 +303,10 @@ func TestServerErrors(t *testing.T) {
 	}
 	// Each internal error is logged once, client errors not at all.
 	logs := ts.log.String()
-	if n := strings.Count(logs, "rpc: internal error"); n != 3 {
-		t.Errorf("%d internal errors logged, want 3:\n%s", n, logs)
+	if n := strings.Count(logs, "rpc: internal error"); n != 4 {
+		t.Errorf("%d internal errors logged, want 4:\n%s", n, logs)
 	}
-	for _, want := range []string{"disk on fire", "handler panic: oops", "not a JSON object"} {
+	for _, want := range []string{"disk on fire", "handler panic: oops", "not a JSON object", "has HTTP status 200"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
