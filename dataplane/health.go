@@ -53,6 +53,7 @@ type checker struct {
 	addr       string
 	cfg        snapshot.HealthCheck
 	state      atomic.Int32
+	rise, fall int // consecutive successes and failures; run's goroutine only
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -67,20 +68,16 @@ func (c *checker) run(ctx context.Context, dial func(context.Context, string, st
 	defer close(c.done)
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
-	var rise, fall int
 	for {
-		if c.probe(ctx, dial) {
-			fall = 0
-			rise++
-			if rise >= c.cfg.Rise && c.state.Swap(healthUp) != healthUp {
-				log.Info("backend up", "resource_id", c.resourceID, "backend", c.addr)
-			}
-		} else if ctx.Err() == nil {
-			rise = 0
-			fall++
-			if fall >= c.cfg.Fall && c.state.Swap(healthDown) != healthDown {
-				log.Warn("backend down", "resource_id", c.resourceID, "backend", c.addr)
-			}
+		ok := c.probe(ctx, dial)
+		if ctx.Err() != nil {
+			return // a check cut by shutdown says nothing about the backend
+		}
+		switch c.observe(ok) {
+		case healthUp:
+			log.Info("backend up", "resource_id", c.resourceID, "backend", c.addr)
+		case healthDown:
+			log.Warn("backend down", "resource_id", c.resourceID, "backend", c.addr)
 		}
 		select {
 		case <-t.C:
@@ -88,6 +85,25 @@ func (c *checker) run(ctx context.Context, dial func(context.Context, string, st
 			return
 		}
 	}
+}
+
+// observe counts one check result and returns the new state if it changed,
+// else healthUnknown.
+func (c *checker) observe(ok bool) int32 {
+	if ok {
+		c.fall = 0
+		c.rise++
+		if c.rise >= c.cfg.Rise && c.state.Swap(healthUp) != healthUp {
+			return healthUp
+		}
+		return healthUnknown
+	}
+	c.rise = 0
+	c.fall++
+	if c.fall >= c.cfg.Fall && c.state.Swap(healthDown) != healthDown {
+		return healthDown
+	}
+	return healthUnknown
 }
 
 func (c *checker) probe(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error)) bool {

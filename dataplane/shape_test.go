@@ -1,0 +1,140 @@
+package dataplane
+
+import (
+	"io"
+	"math"
+	"net"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+func TestBucketSize(t *testing.T) {
+	tests := []struct {
+		mbps      int
+		wantRate  rate.Limit
+		wantBurst int
+	}{
+		{0, rate.Inf, 0},
+		{-1, rate.Inf, 0},
+		{1, 125000, minBurst},     // 20 ms of 125 kB/s is below the floor
+		{100, 12.5e6, 250000},     // 20 ms of 12.5 MB/s
+		{1024, 128e6, 2560000},    // the default cap
+		{10000, 1.25e9, 25000000}, // a lifted cap
+	}
+	for _, tt := range tests {
+		r, b := bucketSize(tt.mbps)
+		if r != tt.wantRate || b != tt.wantBurst {
+			t.Errorf("bucketSize(%d) = %v, %d; want %v, %d", tt.mbps, r, b, tt.wantRate, tt.wantBurst)
+		}
+	}
+}
+
+// simulate runs one greedy flow against lim on a fake clock for d: it moves
+// a chunk of at most one burst, pays for it after the fact, and waits the
+// delay the reservation asks for. It returns the bytes moved.
+func simulate(t *testing.T, lim *rate.Limiter, start time.Time, d time.Duration, resize func(time.Time)) int64 {
+	now := start
+	var moved int64
+	for now.Before(start.Add(d)) {
+		if resize != nil {
+			resize(now)
+		}
+		n := lim.Burst()
+		moved += int64(n)
+		delay, ok := reserve(lim, now, n)
+		if !ok {
+			t.Fatalf("reservation of one burst (%d) refused", n)
+		}
+		now = now.Add(delay)
+	}
+	return moved
+}
+
+func TestShaperHoldsTheCapOverTenSeconds(t *testing.T) {
+	for _, mbps := range []int{100, 1024, 5000} {
+		b := newBuckets(mbps)
+		start := time.Unix(1000, 0)
+		// A fresh bucket starts full; that first burst is the only gift.
+		moved := simulate(t, b.dir[up], start, 10*time.Second, nil)
+		want := float64(mbps) * 1e6 / 8 * 10
+		if dev := math.Abs(float64(moved)-want) / want; dev > 0.02 {
+			t.Errorf("%d Mbps: moved %d bytes in 10s, want %.0f ±2%% (off by %.2f%%)", mbps, moved, want, dev*100)
+		}
+	}
+}
+
+func TestShaperResizeLive(t *testing.T) {
+	b := newBuckets(100)
+	start := time.Unix(1000, 0)
+	half := start.Add(5 * time.Second)
+	moved := simulate(t, b.dir[down], start, 10*time.Second, func(now time.Time) {
+		if !now.Before(half) {
+			b.resize(200, now)
+		}
+	})
+	want := (100*5 + 200*5) * 1e6 / 8.0
+	if dev := math.Abs(float64(moved)-want) / want; dev > 0.02 {
+		t.Errorf("moved %d bytes, want %.0f ±2%% (off by %.2f%%)", moved, want, dev*100)
+	}
+	if b.dir[up].Limit() != 25e6 || b.dir[up].Burst() != 500000 {
+		t.Errorf("resize left up at %v/%d", b.dir[up].Limit(), b.dir[up].Burst())
+	}
+}
+
+func TestChargeSplitsIntoBursts(t *testing.T) {
+	lim := rate.NewLimiter(1e6, 1000)
+	now := time.Unix(1000, 0)
+	clock := func() time.Time { return now }
+	var timer *time.Timer
+	// 2500 bytes on a full 1000-byte bucket at 1 MB/s, on a frozen clock:
+	// pieces of 1000, 1000 and 500 wait 0, 1 ms and 1.5 ms.
+	waited, err := charge(lim, 2500, clock, &timer, make(chan struct{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waited != 2500*time.Microsecond {
+		t.Errorf("waited %v, want 2.5ms of debt (2 pieces behind a full bucket)", waited)
+	}
+	lim.SetLimit(rate.Inf)
+	if waited, _ := charge(lim, 1<<30, clock, &timer, nil); waited != 0 {
+		t.Errorf("unlimited bucket waited %v", waited)
+	}
+}
+
+// TestShapedFlowEndToEnd: a flow capped at 8 Mbps (1 MB/s) cannot move
+// 1.5 MB much faster than the cap allows.
+func TestShapedFlowEndToEnd(t *testing.T) {
+	const size = 1500000
+	backend := serveTCP(t, func(c *net.TCPConn) {
+		io.CopyN(c, zeroReader{}, size)
+		c.CloseWrite()
+	})
+	l := newLab(t, Options{})
+	w := newWorld(backend)
+	w.mbps = 8
+	l.publish(w.snap())
+	c := dial(t, w.addr())
+	start := time.Now()
+	c.SetReadDeadline(start.Add(20 * time.Second))
+	n, err := io.Copy(io.Discard, c)
+	elapsed := time.Since(start)
+	if err != nil || n != size {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	// Two bursts (2×64 KiB) may pass without waiting.
+	if min := time.Duration(float64(size-2*minBurst) / 1e6 * float64(time.Second)); elapsed < min {
+		t.Errorf("1.5 MB at 1 MB/s took %v, want at least %v", elapsed, min)
+	}
+	if v := value(l.m.ShaperWait.WithLabelValues("ep-1", "epsrv-1", "backend_to_client")); v <= 0 {
+		t.Errorf("shaper wait = %v, want > 0", v)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
