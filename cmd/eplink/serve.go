@@ -3,13 +3,389 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"eplink/controlplane"
+	"eplink/controlplane/api"
+	"eplink/controlplane/lab"
+	"eplink/controlplane/snapshot"
+	"eplink/dataplane"
+	"eplink/dataplane/backend"
+	"eplink/dns"
+	"eplink/metrics"
 )
 
+// serveFlags are `eplink serve`'s flags.
+type serveFlags struct {
+	labFile         string
+	demo            bool
+	dataDir         string
+	apiAddr         string
+	dnsAddr         string
+	metricsAddr     string
+	transitionDelay time.Duration
+	dnsZone         string
+	dnsTTL          uint
+	dnsUpstream     string
+	logLevel        string
+	noProfile       bool
+}
+
+const (
+	defaultAPIAddr = "127.0.0.1:8080"
+	defaultDNSAddr = "127.0.0.1:53"
+)
+
+func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSet, error) {
+	f := &serveFlags{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.labFile, "lab", "", "lab `FILE` (YAML): accounts, VPCs, security groups, CLBs")
+	fs.BoolVar(&f.demo, "demo", false, "run the built-in demo lab (the product guide's scenario)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "`DIR` for the state file (default ./eplink-data; a fresh temporary one with --demo)")
+	fs.StringVar(&f.apiAddr, "api-addr", defaultAPIAddr, "`HOST:PORT` of the OpenAPI and /metrics")
+	fs.StringVar(&f.dnsAddr, "dns-addr", defaultDNSAddr, "`HOST:PORT` of the authoritative DNS server (UDP and TCP)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "extra `HOST:PORT` serving only /metrics")
+	fs.DurationVar(&f.transitionDelay, "transition-delay", time.Second, "how long transitional states (Creating, Connecting, Migrating…) stay visible; 0 allowed")
+	fs.StringVar(&f.dnsZone, "dns-zone", "privatelink.aliyuncs.com", "DNS `ZONE` eplink is authoritative for")
+	fs.UintVar(&f.dnsTTL, "dns-ttl", 5, "TTL of DNS answers, in seconds")
+	fs.StringVar(&f.dnsUpstream, "dns-upstream", "", "forward names outside the zone to this `HOST:PORT` (default: REFUSED)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&f.noProfile, "no-profile", false, "do not write the CLI profile (~/.config/eplink/config.json)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, fs, err
+		}
+		return nil, fs, &usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, fs, &usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if f.demo == (f.labFile != "") {
+		return nil, fs, &usageError{"give exactly one of --demo or --lab FILE"}
+	}
+	if f.transitionDelay < 0 {
+		return nil, fs, &usageError{"--transition-delay must not be negative"}
+	}
+	return f, fs, nil
+}
+
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not implemented yet")
+	f, _, err := parseServeFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return &usageError{"--log-level: " + err.Error()}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	explicit := map[string]bool{}
+	for _, a := range args {
+		for _, name := range []string{"api-addr", "dns-addr"} {
+			if a == "--"+name || a == "-"+name || hasPrefixAny(a, "--"+name+"=", "-"+name+"=") {
+				explicit[name] = true
+			}
+		}
+	}
+	s := &server{flags: f, logger: logger, stdout: stdout}
+	return s.run(ctx, explicit)
+}
+
+func hasPrefixAny(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if len(s) >= len(p) && s[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// server is one running eplink: control plane, data plane, DNS, API.
+type server struct {
+	flags  *serveFlags
+	logger *slog.Logger
+	stdout io.Writer
+}
+
+func (s *server) run(ctx context.Context, explicit map[string]bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := s.flags
+
+	// Bind the sockets first: a port in use is the most common start-up
+	// failure, and the demo picks other ports when it may.
+	apiLn, err := listenFallback("tcp", f.apiAddr, !explicit["api-addr"])
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	defer apiLn.Close()
+	dnsAddr, err := pickDNSAddr(f.dnsAddr, !explicit["dns-addr"])
+	if err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+
+	// Built-in backends are bound before the lab is built: the demo puts
+	// their actual ports into its lab.
+	var l *lab.Lab
+	var builtins []builtinBackend
+	if f.demo {
+		l, builtins, err = demoLab()
+	} else {
+		l, err = lab.Load(f.labFile)
+		if err == nil {
+			builtins, err = bindBuiltins(l)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, b := range builtins {
+		b := b
+		go func() {
+			if err := backend.Serve(ctx, b.ln, b.name); err != nil && ctx.Err() == nil {
+				s.logger.Error("builtin backend stopped", "name", b.name, "addr", b.ln.Addr(), "err", err)
+			}
+		}()
+	}
+
+	dataDir := f.dataDir
+	if dataDir == "" {
+		if f.demo {
+			if dataDir, err = os.MkdirTemp("", "eplink-demo-"); err != nil {
+				return err
+			}
+			defer os.RemoveAll(dataDir)
+		} else {
+			dataDir = "eplink-data"
+		}
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+
+	pub := &snapshot.Publisher{}
+	cp, err := controlplane.Open(controlplane.Config{
+		DataDir:         dataDir,
+		Lab:             l,
+		TransitionDelay: f.transitionDelay,
+		DNSZone:         f.dnsZone,
+		Publisher:       pub,
+		Logger:          s.logger.With("component", "controlplane"),
+	})
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+
+	proxy := dataplane.New(dataplane.Options{Metrics: m, Logger: s.logger.With("component", "dataplane")})
+	dpDone := make(chan error, 1)
+	go func() { dpDone <- proxy.Run(ctx, pub) }()
+
+	dnsSrv := dns.New(dns.Config{
+		Zone:       f.dnsZone,
+		TTL:        uint32(f.dnsTTL),
+		Upstream:   f.dnsUpstream,
+		Healthy:    proxy.Healthy,
+		Registerer: reg,
+		Logger:     s.logger.With("component", "dns"),
+	}, pub)
+	dnsDone := make(chan error, 1)
+	go func() { dnsDone <- dnsSrv.ListenAndServe(ctx, dnsAddr) }()
+
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/", api.New(cp, s.logger.With("component", "api")))
+	apiSrv := newHTTPServer(mux)
+	apiDone := make(chan error, 1)
+	go func() { apiDone <- apiSrv.Serve(apiLn) }()
+
+	var metricsSrv *http.Server
+	if f.metricsAddr != "" {
+		mln, err := net.Listen("tcp", f.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		mm := http.NewServeMux()
+		mm.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		metricsSrv = newHTTPServer(mm)
+		go metricsSrv.Serve(mln)
+	}
+
+	info := startInfo{API: apiLn.Addr().String(), DNS: dnsAddr, DataDir: dataDir, Lab: l}
+	if !f.noProfile {
+		if path, err := writeProfile(l, info); err != nil {
+			s.logger.Warn("could not write the CLI profile", "err", err)
+		} else {
+			info.Profile = path
+		}
+	}
+	s.logger.Info("eplink serving", "api", info.API, "dns", info.DNS, "data_dir", dataDir, "version", version)
+	if f.demo {
+		printDemo(ctx, s.stdout, pub, info)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-apiDone:
+		runErr = fmt.Errorf("api: %w", err)
+	case err := <-dnsDone:
+		if err != nil {
+			runErr = fmt.Errorf("dns: %w", err)
+		}
+	case err := <-dpDone:
+		if err != nil {
+			runErr = fmt.Errorf("dataplane: %w", err)
+		}
+	}
+	s.logger.Info("shutting down")
+	cancel()
+	shutCtx, shutCancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer shutCancel()
+	apiSrv.Shutdown(shutCtx)
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(shutCtx)
+	}
+	return runErr
+}
+
+// newHTTPServer bounds how long a client may take, so a slow or huge
+// request cannot hold the API.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// listenFallback listens on addr; when fallback is allowed and the port is
+// taken or privileged, it takes a free port on the same host instead.
+func listenFallback(network, addr string, fallback bool) (net.Listener, error) {
+	ln, err := net.Listen(network, addr)
+	if err == nil || !fallback {
+		return ln, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	ln, err2 := net.Listen(network, net.JoinHostPort(host, "0"))
+	if err2 != nil {
+		return nil, err
+	}
+	return ln, nil
+}
+
+// pickDNSAddr checks that both UDP and TCP can bind addr; with fallback it
+// tries 5353 and then a free port, because port 53 needs root (or is taken
+// by a local resolver). The sockets are closed again: the DNS server binds
+// them itself a moment later.
+func pickDNSAddr(addr string, fallback bool) (string, error) {
+	try := func(a string) (string, error) {
+		udp, err := net.ListenPacket("udp", a)
+		if err != nil {
+			return "", err
+		}
+		defer udp.Close()
+		port := udp.LocalAddr().(*net.UDPAddr).Port
+		host, _, _ := net.SplitHostPort(a)
+		a = net.JoinHostPort(host, strconv.Itoa(port))
+		tcp, err := net.Listen("tcp", a)
+		if err != nil {
+			return "", err
+		}
+		tcp.Close()
+		return a, nil
+	}
+	got, err := try(addr)
+	if err == nil || !fallback {
+		return got, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	for _, p := range []string{"5353", "0"} {
+		if got, err2 := try(net.JoinHostPort(host, p)); err2 == nil {
+			return got, nil
+		}
+	}
+	return "", err
+}
+
+// builtinBackend is a `builtin: http` backend of the lab, already bound.
+type builtinBackend struct {
+	name string
+	ln   net.Listener
+}
+
+// bindBuiltins binds every builtin backend address of the lab.
+func bindBuiltins(l *lab.Lab) ([]builtinBackend, error) {
+	var out []builtinBackend
+	seen := map[string]bool{}
+	for _, lb := range l.LoadBalancers {
+		for _, li := range lb.Listeners {
+			for _, b := range li.Backends {
+				if b.Builtin != "http" || seen[b.Address] {
+					continue
+				}
+				seen[b.Address] = true
+				ln, err := net.Listen("tcp", b.Address)
+				if err != nil {
+					for _, o := range out {
+						o.ln.Close()
+					}
+					return nil, fmt.Errorf("builtin backend %s of %s: %w", b.Name, lb.ID, err)
+				}
+				out = append(out, builtinBackend{name: b.Name, ln: ln})
+			}
+		}
+	}
+	return out, nil
+}
+
+func isPermission(err error) bool {
+	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
 func backendCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not implemented yet")
+	fs := flag.NewFlagSet("backend", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:18081", "`HOST:PORT` to serve on")
+	name := fs.String("name", "ECS01", "server `NAME` in the greeting")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &usageError{err.Error()}
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backend %s serving on http://%s/ (and /bytes?n=N)\n", *name, ln.Addr())
+	err = backend.Serve(ctx, ln, *name)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }

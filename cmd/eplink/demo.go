@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"eplink/controlplane/lab"
+	"eplink/controlplane/snapshot"
+)
+
+// startInfo is what a user needs to talk to a running eplink.
+type startInfo struct {
+	API, DNS, DataDir, Profile string
+	Lab                        *lab.Lab
+}
+
+// demoLab builds the guide's scenario. The two ECS backends are bound on
+// free loopback ports first, so the demo never collides with what runs on
+// the machine. The CLBs listen on port 80 when eplink may bind it (root),
+// else on 10080: the demo must work unprivileged too.
+func demoLab() (*lab.Lab, []builtinBackend, error) {
+	var bs []builtinBackend
+	for _, name := range []string{"ECS01", "ECS02"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			for _, b := range bs {
+				b.ln.Close()
+			}
+			return nil, nil, err
+		}
+		bs = append(bs, builtinBackend{name: name, ln: ln})
+	}
+	l := lab.Demo(bs[0].ln.Addr().(*net.TCPAddr).Port, bs[1].ln.Addr().(*net.TCPAddr).Port)
+	port := 80
+	if probe, err := net.Listen("tcp", "127.10.0.1:80"); err != nil {
+		port = 10080
+	} else {
+		probe.Close()
+	}
+	for i := range l.LoadBalancers {
+		for j := range l.LoadBalancers[i].Listeners {
+			l.LoadBalancers[i].Listeners[j].Port = port
+		}
+	}
+	return l, bs, nil
+}
+
+// writeProfile records the API address and the lab's first AccessKey of
+// each account, named after the account, for `eplink api` and `status`.
+func writeProfile(l *lab.Lab, info startInfo) (string, error) {
+	pf := &profileFile{Endpoint: info.API, DNS: info.DNS, Region: l.Region, Profiles: map[string]profile{}}
+	for _, a := range l.Accounts {
+		if len(a.AccessKeys) == 0 {
+			continue
+		}
+		name := a.Name
+		if name == "" {
+			name = a.UID
+		}
+		pf.Profiles[name] = profile{AccessKeyID: a.AccessKeys[0].ID, AccessKeySecret: a.AccessKeys[0].Secret, UID: a.UID}
+		if pf.Current == "" {
+			pf.Current = name
+		}
+	}
+	return saveProfile(pf)
+}
+
+// printDemo waits (bounded) until the demo endpoint carries traffic, then
+// prints what to paste next.
+func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, info startInfo) {
+	const epID, svcID = "ep-demo1", "epsrv-demo1"
+	deadline := time.Now().Add(15 * time.Second)
+	var ep *snapshot.Endpoint
+	var zone *snapshot.EndpointZone
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		ch := pub.Changed()
+		snap := pub.Load()
+		if e := snap.Endpoints[epID]; e != nil {
+			for _, z := range e.Zones {
+				if z.CarriesTraffic(e) {
+					ep, zone = e, z
+				}
+			}
+		}
+		if zone != nil {
+			break
+		}
+		select {
+		case <-ch:
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+	}
+	if zone == nil {
+		fmt.Fprintf(w, "eplink: the demo endpoint %s did not become Connected in time; see the log above\n", epID)
+		return
+	}
+	port := 80
+	if lbs := info.Lab.LoadBalancers; len(lbs) > 0 && len(lbs[0].Listeners) > 0 {
+		port = lbs[0].Listeners[0].Port
+	}
+	host, dnsPort, _ := net.SplitHostPort(info.DNS)
+	ip := zone.ENI.IP.String()
+	url := "http://" + zone.Domain + "/"
+	if port != 80 {
+		url = "http://" + zone.Domain + ":" + strconv.Itoa(port) + "/"
+	}
+	fmt.Fprintf(w, `
+eplink demo is up: the product guide's scenario, endpoint %[1]s connected to service %[2]s.
+
+  OpenAPI    http://%[3]s   region %[4]s   (metrics: http://%[3]s/metrics)
+  DNS        %[5]s (UDP and TCP)
+  provider   AccessKey LTAIprovider000001 / provider-secret-1   (uid 1000000000000001)
+  consumer   AccessKey LTAIconsumer000002 / consumer-secret-2   (uid 1000000000000002)
+  profiles   %[6]s  (eplink api --profile provider|consumer)
+
+  endpoint domain  %[7]s
+  zone domain      %[8]s
+  ENI              %[9]s %[10]s  → %[11]s (CLB1 → ECS01)
+
+Try it:
+  dig @%[12]s -p %[13]s +short %[8]s
+  curl --resolve %[8]s:%[14]d:%[10]s %[15]s
+  wrk -t2 -c50 -d10s http://%[10]s:%[14]d/
+
+Smooth migration to CLB2 (ECS02), as in the guide:
+  eplink api AttachResourceToVpcEndpointService --profile provider --ServiceId %[2]s --ResourceId lb-clb2 --ResourceType slb --ZoneId %[16]s
+  eplink api UpdateVpcEndpointZoneConnectionResourceAttribute --profile provider --ServiceId %[2]s --EndpointId %[1]s --ZoneId %[16]s --ResourceId lb-clb2 --ResourceType slb --ResourceReplaceMode Graceful
+  eplink api ListVpcEndpointZones --profile consumer --EndpointId %[1]s
+  dig @%[12]s -p %[13]s +short %[8]s        # the new ENI
+  curl --resolve %[8]s:%[14]d:$(dig @%[12]s -p %[13]s +short %[8]s) %[15]s
+  eplink api DisableVpcEndpointZoneConnection --profile provider --ServiceId %[2]s --EndpointId %[1]s --ZoneId %[16]s --ReplacedResource true
+  eplink status --profile consumer
+
+Ctrl-C stops eplink.
+`, epID, svcID, info.API, info.Lab.Region, info.DNS, info.Profile, ep.Domain, zone.Domain,
+		zone.ENI.ID, ip, zone.ResourceID, host, dnsPort, port, url, zone.ZoneID)
+}
