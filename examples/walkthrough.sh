@@ -15,6 +15,9 @@
 #
 # Usage:
 #   examples/walkthrough.sh              start eplink on free ports, run, stop it
+#                                        (on a copy of examples/lab.yaml moved to
+#                                        unused addresses, so that it can run beside
+#                                        another eplink)
 #   EPLINK_API=127.0.0.1:8080 EPLINK_DNS=127.0.0.1:8053 examples/walkthrough.sh
 #                                        use a running `eplink serve --lab examples/lab.yaml`
 # Environment: EPLINK (binary; default: built from this checkout), EPLINK_API,
@@ -157,6 +160,16 @@ fetch() {
 	fail "curl http://$1/ at $2 answered '$body', want '$3'"
 }
 
+# check_binds: eplink could bind every ENI address (else another process
+# holds one, and curl would be talking to it).
+check_binds() {
+	local n
+	n=$(curl -sS --max-time 3 "http://$API/metrics" |
+		awk '/^eplink_dataplane_listener_bind_errors_total/ {s += $NF} END {print s + 0}') ||
+		fail "GET http://$API/metrics failed"
+	[[ $n == 0 ]] || fail "eplink could not bind an ENI address ($n errors): another process holds it"
+}
+
 free_port() {
 	local p
 	for _ in $(seq 1 100); do
@@ -188,7 +201,16 @@ if [[ -n ${EPLINK_API:-} ]]; then
 else
 	API=127.0.0.1:$(free_port)
 	DNS=127.0.0.1:$(free_port)
-	serve_args=(serve --lab "$ROOT/examples/lab.yaml" --data-dir "$TMP/data" --api-addr "$API" --dns-addr "$DNS")
+	# The lab, with the consumer VPC (ENI addresses) in an unused 127.N/16
+	# and the demo backends on free ports.
+	for _ in $(seq 1 50); do
+		net=$((RANDOM % 200 + 20))
+		ss -Htln 2>/dev/null | grep -qF " 127.$net." || break
+	done
+	LAB=$TMP/lab.yaml
+	sed -e "s/127\.10\./127.$net./g" -e "s/127\.0\.0\.1:18081/127.0.0.1:$(free_port)/" \
+		-e "s/127\.0\.0\.1:18082/127.0.0.1:$(free_port)/" "$ROOT/examples/lab.yaml" >"$LAB"
+	serve_args=(serve --lab "$LAB" --data-dir "$TMP/data" --api-addr "$API" --dns-addr "$DNS")
 	# Short transitional states keep the run quick, where the flag exists.
 	if "$EPLINK" serve --help 2>&1 | grep -q -- '-transition-delay'; then
 		serve_args+=(--transition-delay 200ms)
@@ -235,6 +257,7 @@ ENI1=$(zone_field EniIp)
 IP1=$(resolve "$DOMAIN")
 expect "$DOMAIN" "$IP1" "$ENI1"
 fetch "$DOMAIN" "$IP1" "This is ECS01"
+check_binds
 
 if command -v wrk >/dev/null; then
 	step "consumer: 5s of wrk load on the zone's ENI, in the background"
@@ -264,6 +287,7 @@ IP2=$(resolve "$DOMAIN")
 expect "$DOMAIN" "$IP2" "$(zone_field EniIp)"
 fetch "$DOMAIN" "$IP2" "This is ECS02"
 fetch "$DOMAIN" "$IP1" "This is ECS01"
+check_binds
 
 if [[ -n $WRK_PID ]]; then
 	step "consumer: the load on the old ENI finishes undisturbed"
