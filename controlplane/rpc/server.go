@@ -204,8 +204,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	}
 
 	// Did they sign it.
-	sts := StringToSign(r.Method, params)
-	if !signatureMatches(signature, signString(sts, secret)) {
+	sts := appendStringToSign(nil, r.Method, params)
+	if !signatureMatches(signature, signBytes(sts, secret)) {
 		return nil, Errorf(http.StatusBadRequest, "SignatureDoesNotMatch",
 			"Specified signature is not matched with our calculation. server string to sign is:%s", sts)
 	}

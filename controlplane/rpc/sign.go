@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"net/url"
 	"slices"
-	"strings"
 )
 
 // Signature v1 as the Alibaba SDKs compute it (reference §A4): the string to
@@ -28,48 +27,53 @@ const (
 // as the SDK signs SignatureType= too. A key with several values
 // contributes one pair per value, in order.
 func StringToSign(method string, params url.Values) string {
+	return string(appendStringToSign(nil, method, params))
+}
+
+// Sign returns the v1 signature of a request made with method carrying
+// params, for an AccessKey secret.
+func Sign(method string, params url.Values, secret string) string {
+	return signBytes(appendStringToSign(nil, method, params), secret)
+}
+
+// appendStringToSign appends the string to sign to dst. It sizes the
+// buffer exactly first: this runs on every call, and strings.Builder-style
+// doubling would copy the (often kilobyte-long) result several times.
+func appendStringToSign(dst []byte, method string, params url.Values) []byte {
 	keys := make([]string, 0, len(params))
-	n := len(method) + 4
+	n := len(method) + len("&%2F&")
 	for k, vs := range params {
 		if k == "Signature" {
 			continue
 		}
 		keys = append(keys, k)
 		for _, v := range vs {
-			// Worst case every byte becomes %25XX (5 bytes), plus %3D and %26.
-			n += 5*(len(k)+len(v)) + 6
+			n += twiceEncodedLen(k) + len("%3D") + twiceEncodedLen(v) + len("%26")
 		}
 	}
 	slices.Sort(keys)
 
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString(method)
-	b.WriteString("&%2F&")
+	dst = slices.Grow(dst, n)
+	dst = append(dst, method...)
+	dst = append(dst, "&%2F&"...)
 	first := true
 	for _, k := range keys {
 		for _, v := range params[k] {
 			if !first {
-				b.WriteString("%26") // "&" encoded once
+				dst = append(dst, "%26"...) // "&" encoded once
 			}
 			first = false
-			writeTwiceEncoded(&b, k)
-			b.WriteString("%3D") // "=" encoded once
-			writeTwiceEncoded(&b, v)
+			dst = appendTwiceEncoded(dst, k)
+			dst = append(dst, "%3D"...) // "=" encoded once
+			dst = appendTwiceEncoded(dst, v)
 		}
 	}
-	return b.String()
+	return dst
 }
 
-// Sign returns the v1 signature of a request made with method carrying
-// params, for an AccessKey secret.
-func Sign(method string, params url.Values, secret string) string {
-	return signString(StringToSign(method, params), secret)
-}
-
-func signString(stringToSign, secret string) string {
+func signBytes(stringToSign []byte, secret string) string {
 	mac := hmac.New(sha1.New, []byte(secret+"&"))
-	mac.Write([]byte(stringToSign))
+	mac.Write(stringToSign)
 	var sum [sha1.Size]byte
 	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0]))
 }
@@ -81,21 +85,31 @@ func signatureMatches(got, want string) bool {
 
 const upperHex = "0123456789ABCDEF"
 
-// writeTwiceEncoded writes percent(percent(s)) in one pass: the first RFC
-// 3986 encoding leaves unreserved bytes alone and turns any other byte into
-// %XX; the second leaves the unreserved bytes and the hex digits alone and
-// turns each '%' into %25. So a reserved byte ends up as %25XX.
-func writeTwiceEncoded(b *strings.Builder, s string) {
+// appendTwiceEncoded appends percent(percent(s)) in one pass: the first
+// RFC 3986 encoding leaves unreserved bytes alone and turns any other byte
+// into %XX; the second leaves the unreserved bytes and the hex digits alone
+// and turns each '%' into %25. So a reserved byte ends up as %25XX.
+func appendTwiceEncoded(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if unreserved(c) {
-			b.WriteByte(c)
+			dst = append(dst, c)
 			continue
 		}
-		b.WriteString("%25")
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&15])
+		dst = append(dst, '%', '2', '5', upperHex[c>>4], upperHex[c&15])
 	}
+	return dst
+}
+
+// twiceEncodedLen is len(appendTwiceEncoded(nil, s)).
+func twiceEncodedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			n += 4
+		}
+	}
+	return n
 }
 
 func unreserved(c byte) bool {
