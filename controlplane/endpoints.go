@@ -272,6 +272,7 @@ func (cp *ControlPlane) createEndpoint(t *txn, in CreateEndpointInput) (*Endpoin
 		a.RoleCreated = t.now
 	}
 	t.touchEndpoint(id)
+	cp.settleEndpoint(t, e) // with no delay, answer with the final state
 	info := cp.endpointInfo(e)
 	return &info, nil
 }

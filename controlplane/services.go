@@ -190,6 +190,7 @@ func (cp *ControlPlane) createService(t *txn, in CreateServiceInput) (*ServiceIn
 	}
 	cp.indexService(s)
 	t.touchService(id)
+	cp.settleService(t, s) // with no delay, answer with the final state
 	info := cp.serviceInfo(s)
 	return &info, nil
 }

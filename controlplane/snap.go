@@ -24,6 +24,7 @@ type snapBuilder struct {
 	eps     map[string]*snapshot.Endpoint
 	svcs    map[string]*snapshot.Service
 	version uint64
+	built   uint64 // seq of the last published build
 }
 
 func (b *snapBuilder) init(cp *ControlPlane) {
@@ -85,6 +86,9 @@ func (b *snapBuilder) build() {
 		}
 	}
 	cp.mu.RUnlock()
+	if seq == b.built && len(eps) == 0 && len(svcs) == 0 && b.version > 0 {
+		return // a coalesced request with nothing new
+	}
 
 	// Clear what was rebuilt, unless it changed again after our read (the
 	// change that did it requests the next build).
@@ -127,6 +131,7 @@ func (b *snapBuilder) build() {
 		Endpoints:      maps.Clone(b.eps),
 	}
 	cp.cfg.Publisher.Publish(snap)
+	b.built = seq
 	cp.published.advance(seq)
 }
 
