@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +110,8 @@ var commonParams = map[string]bool{
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.init()
 	requestID := newRequestID()
+	// The cloud also names the request in a header, handy with curl -i.
+	w.Header()["X-Acs-Request-Id"] = []string{requestID}
 	call, err := s.authenticate(w, r, requestID)
 	if err != nil {
 		s.writeError(w, requestID, err)
@@ -127,7 +130,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) invoke(ctx context.Context, c *Call) (res any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("handler panic: %v", p)
+			err = fmt.Errorf("handler panic: %v\n%s", p, debug.Stack())
 		}
 	}()
 	return s.Actions[c.Action](ctx, c)

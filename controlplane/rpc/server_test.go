@@ -281,6 +281,9 @@ func TestServerErrors(t *testing.T) {
 				t.Errorf("Content-Type %q", ct)
 			}
 			e := decodeError(t, b)
+			if h := resp.Header.Get("x-acs-request-id"); h != e.RequestID {
+				t.Errorf("x-acs-request-id %q, body RequestId %q", h, e.RequestID)
+			}
 			if e.Code != tt.code {
 				t.Errorf("Code %q, want %q (%s)", e.Code, tt.code, e.Message)
 			}
