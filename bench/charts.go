@@ -43,13 +43,13 @@ func writeCharts(rep *Report, dir string) (map[string]string, error) {
 }
 
 // ratioChart: x = "scenario metric", one bar group per target, a line at 1.
-func ratioChart(rows []*Row, path string) error {
+func ratioChart(rows []headRow, path string) error {
 	var labels []string
 	idx := map[string]int{}
 	var targets []string
 	vals := map[string]plotter.Values{}
 	for _, r := range rows {
-		l := r.Metric
+		l := r.label()
 		if _, ok := idx[l]; !ok {
 			idx[l] = len(labels)
 			labels = append(labels, l)
@@ -92,6 +92,7 @@ func ratioChart(rows []*Row, path string) error {
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
 	p.Y.Min = 0
+	p.X.Min, p.X.Max = -0.6, float64(len(labels))-0.4
 	width := vg.Length(math.Max(8, 0.9*float64(len(labels)))) * vg.Inch
 	return p.Save(width, 6*vg.Inch, path)
 }

@@ -436,7 +436,7 @@ func poll(ctx context.Context, timeout time.Duration, f func() (bool, error)) er
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

@@ -195,13 +195,28 @@ func (rep *Report) Markdown(charts map[string]string) string {
 	return b.String()
 }
 
-// headline lists the rows the performance summary shows: the chart rows.
-func (rep *Report) headline() []*Row {
-	var out []*Row
+// headRow is a row of the ratio chart, with the scenario it belongs to.
+type headRow struct {
+	scenario string
+	*Row
+}
+
+// label names the bar: scenario, metric, and which way is better.
+func (h headRow) label() string {
+	l := h.scenario + " " + h.Metric
+	if h.Better == "lower" {
+		l += " (lower=better)"
+	}
+	return l
+}
+
+// headline lists the rows with a ratio that the chart shows.
+func (rep *Report) headline() []headRow {
+	var out []headRow
 	for _, s := range rep.Scenarios {
 		for _, r := range s.Rows {
 			if r.Chart && r.Baseline != "" {
-				out = append(out, r)
+				out = append(out, headRow{s.Name, r})
 			}
 		}
 	}

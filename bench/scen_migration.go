@@ -70,14 +70,13 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 		return ctx.Err()
 	}
 	onOld := e.activeFlows(ctx, from)
-	callAt := at()
+	callAt, cutStart := at(), time.Now()
 	h.progress("%s: replacing %s with %s", mode, from, to)
 	if err := e.replaceResource(mode, to); err != nil {
 		return err
 	}
 	r.Events = append(r.Events, Event{Chart: chart + "-rps", T: callAt, Label: mode + " replace"},
 		Event{Chart: chart + "-mbps", T: callAt, Label: mode + " replace"})
-	cutFrom := callAt
 	if mode == "Graceful" {
 		var newENI string
 		err := poll(ctx, 5*time.Second, func() (bool, error) {
@@ -100,7 +99,8 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 			return ctx.Err()
 		}
 		onOld = e.activeFlows(ctx, from)
-		cutFrom = at()
+		cutFrom := at()
+		cutStart = time.Now()
 		h.progress("%s: cleaning the replaced resource %s", mode, from)
 		if err := e.cleanReplaced(); err != nil {
 			return err
@@ -108,7 +108,8 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 		r.Events = append(r.Events, Event{Chart: chart + "-rps", T: cutFrom, Label: "old CLB cleaned"},
 			Event{Chart: chart + "-mbps", T: cutFrom, Label: "old CLB cleaned"})
 	}
-	cut, cutErr := e.waitNoFlows(ctx, from, 10*time.Second)
+	cutErr := e.waitNoFlows(ctx, from, 10*time.Second)
+	cut := time.Since(cutStart)
 	r1, err1 := w1.wait()
 	var r2 *WrkResult
 	var err2 error
@@ -124,7 +125,7 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 	if cutErr != nil {
 		r.note("%s: flows on %s did not reach 0: %v", mode, from, cutErr)
 	} else {
-		r.add(targetEplink, m("time to cut", "ms"), float64(cut.Milliseconds())+1000*(callAt-cutFrom))
+		r.add(targetEplink, m("time to cut", "ms"), float64(cut.Microseconds())/1000)
 	}
 	if err1 != nil {
 		return fmt.Errorf("%s wrk: %w", mode, err1)
@@ -192,18 +193,15 @@ func (e *eplinkInst) activeFlows(ctx context.Context, resource string) int {
 	return int(sumMetric(ss, metricFlowsActive, "resource_id", nil)[resource])
 }
 
-// waitNoFlows polls until no flow is left on resource, returning how long
-// that took.
-func (e *eplinkInst) waitNoFlows(ctx context.Context, resource string, timeout time.Duration) (time.Duration, error) {
-	start := time.Now()
-	err := poll(ctx, timeout, func() (bool, error) {
+// waitNoFlows polls until no flow is left on resource.
+func (e *eplinkInst) waitNoFlows(ctx context.Context, resource string, timeout time.Duration) error {
+	return poll(ctx, timeout, func() (bool, error) {
 		ss, err := e.metrics(ctx)
 		if err != nil {
 			return false, err
 		}
 		return sumMetric(ss, metricFlowsActive, "resource_id", nil)[resource] == 0, nil
 	})
-	return time.Since(start), err
 }
 
 // wrkJob is a wrk run in the background.

@@ -29,12 +29,12 @@ func runScale(ctx context.Context, h *harness, r *ScenarioResult) error {
 	limit := int(fileLimit())
 	reps := h.opts.repeats()
 	for _, n := range counts {
-		if 2*n+1000 > limit {
-			r.note("%d flows need more than the open-file limit (%d) allows; skipped", n, limit)
-			continue
+		if fit := (limit - 500) / 2; n > fit {
+			r.note("%d flows need %d sockets in the proxy, more than the open-file limit (%d) allows here; measured %d flows instead", n, 2*n, limit, fit)
+			n = fit
 		}
-		mRate := metric{name: fmt.Sprintf("setup rate, %d flows", n), unit: "flows/s", better: "higher", chart: n == counts[len(counts)-1]}
-		mRSS := metric{name: fmt.Sprintf("memory per idle flow, %d flows", n), unit: "KiB", better: "lower", chart: n == counts[len(counts)-1]}
+		mRate := metric{name: fmt.Sprintf("setup rate, %d flows", n), unit: "flows/s", better: "higher", chart: n >= counts[len(counts)-1]/2}
+		mRSS := metric{name: fmt.Sprintf("memory per idle flow, %d flows", n), unit: "KiB", better: "lower", chart: n >= counts[len(counts)-1]/2}
 		mTotal := metric{name: fmt.Sprintf("RSS with %d idle flows", n), unit: "MiB", better: "lower"}
 		mCPU := metric{name: fmt.Sprintf("idle CPU, %d flows", n), unit: "% of a core", better: "lower"}
 		for rep := 0; rep < reps; rep++ {

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // runShaping sets the endpoint connection's cap through the API and pushes
@@ -35,8 +36,16 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 				}
 				h.progress("cap %d Mbit/s, %d flows, repeat %d/%d", capMbps, flows, rep+1, reps)
 				res, err := h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.duration())
+				if err != nil && ctx.Err() == nil {
+					// One retry: iperf3 -s serves one test at a time and may
+					// still be tearing the last one down.
+					r.note("%s, repeat %d: %v; retried", name, rep+1, err)
+					sleepCtx(ctx, 2*time.Second)
+					res, err = h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.duration())
+				}
 				if err != nil {
-					return fmt.Errorf("%s: %w", name, err)
+					r.note("%s, repeat %d: %v; left out", name, rep+1, err)
+					continue
 				}
 				r.add(targetEplink, mRate, res.ReceivedMbps()/float64(capMbps))
 				if flows > 1 {
