@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -99,22 +99,13 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	explicit := map[string]bool{}
 	for _, a := range args {
 		for _, name := range []string{"api-addr", "dns-addr"} {
-			if a == "--"+name || a == "-"+name || hasPrefixAny(a, "--"+name+"=", "-"+name+"=") {
+			if a == "--"+name || a == "-"+name || strings.HasPrefix(a, "--"+name+"=") || strings.HasPrefix(a, "-"+name+"=") {
 				explicit[name] = true
 			}
 		}
 	}
 	s := &server{flags: f, logger: logger, stdout: stdout}
 	return s.run(ctx, explicit)
-}
-
-func hasPrefixAny(s string, prefixes ...string) bool {
-	for _, p := range prefixes {
-		if len(s) >= len(p) && s[:len(p)] == p {
-			return true
-		}
-	}
-	return false
 }
 
 // server is one running eplink: control plane, data plane, DNS, API.
@@ -320,6 +311,11 @@ func pickDNSAddr(addr string, fallback bool) (string, error) {
 		return a, nil
 	}
 	got, err := try(addr)
+	// Port 0 asks for any free port: the UDP port the kernel picked may be
+	// taken for TCP, so pick again.
+	for i := 0; err != nil && strings.HasSuffix(addr, ":0") && i < 10; i++ {
+		got, err = try(addr)
+	}
 	if err == nil || !fallback {
 		return got, err
 	}
@@ -361,10 +357,6 @@ func bindBuiltins(l *lab.Lab) ([]builtinBackend, error) {
 		}
 	}
 	return out, nil
-}
-
-func isPermission(err error) bool {
-	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
 func backendCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
