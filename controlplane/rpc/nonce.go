@@ -15,8 +15,10 @@ import (
 // requests of the last window.
 //
 // Entries are 64-bit hashes of (AccessKeyId, nonce) under a per-process
-// random seed: ~46 bytes each (measured), and a false "nonce used" needs a collision
-// among the live entries (below 1e-12 per request at the default cap).
+// random seed: ~46 bytes each (measured), and a false "nonce used" needs a
+// collision among the live entries (below 1e-12 per request at the default
+// cap). When the cap is reached the table refuses rather than forgets:
+// forgetting early would let a replay through.
 type nonceTable struct {
 	window time.Duration
 	max    int
