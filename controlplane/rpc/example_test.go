@@ -14,7 +14,7 @@ func ExampleSign() {
 		"AccessKeyId": {"testid"}, "SignatureMethod": {rpc.SignatureMethod},
 		"SignatureVersion": {rpc.SignatureVersion}, "SignatureType": {""},
 		"SignatureNonce": {"0123456789abcdef0123456789abcdef"},
-		"Timestamp": {"2024-01-02T03:04:05Z"}, "RegionId": {"cn-hangzhou"},
+		"Timestamp":      {"2024-01-02T03:04:05Z"}, "RegionId": {"cn-hangzhou"},
 	}
 	q.Set("Signature", rpc.Sign("POST", q, "testsecret"))
 	fmt.Println(q.Get("Signature"))
