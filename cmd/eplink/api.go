@@ -47,6 +47,7 @@ flags:
   --wait STATUS             after the call, poll until the object reaches STATUS
                             (Deleted: until it is gone); see ACTION --help
   --wait-timeout D          give up waiting after D (default 60s)
+  --wait-interval D         poll every D while waiting (default 500ms)
   --cli-query PATH          print only this part of the response: Zones[0].EniIp
   --force                   send parameters the catalog does not know
   -h, --help                this help; 'eplink api ACTION --help' for an action's parameters
@@ -65,6 +66,7 @@ type apiRequest struct {
 	method      string
 	wait        string
 	waitTimeout time.Duration
+	waitEvery   time.Duration
 	query       string
 	force       bool
 	help        bool
@@ -75,13 +77,14 @@ type apiRequest struct {
 var cliFlags = map[string]bool{
 	"access-key-id": true, "access-key-secret": true, "profile": true,
 	"endpoint": true, "region": true, "method": true, "wait": true,
-	"wait-timeout": true, "cli-query": true, "force": false, "help": false, "h": false,
+	"wait-timeout": true, "wait-interval": true, "cli-query": true, "force": false, "help": false, "h": false,
 }
 
 // parseAPIArgs parses the command line; it checks names against the
 // catalog but leaves values to the server.
 func parseAPIArgs(args []string) (*apiRequest, error) {
-	req := &apiRequest{params: map[string]string{}, method: http.MethodPost, waitTimeout: 60 * time.Second}
+	req := &apiRequest{params: map[string]string{}, method: http.MethodPost,
+		waitTimeout: 60 * time.Second, waitEvery: 500 * time.Millisecond}
 	var actionName string
 	type given struct{ name, value string }
 	var apiParams []given
@@ -150,6 +153,12 @@ func parseAPIArgs(args []string) (*apiRequest, error) {
 				return nil, usagef("--wait-timeout %q: want a positive duration like 90s", value)
 			}
 			req.waitTimeout = d
+		case "wait-interval":
+			d, err := time.ParseDuration(value)
+			if err != nil || d < 10*time.Millisecond {
+				return nil, usagef("--wait-interval %q: want a duration of at least 10ms", value)
+			}
+			req.waitEvery = d
 		case "cli-query":
 			req.query = value
 		}
@@ -287,7 +296,7 @@ func apiCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if req.wait == "" {
 		return nil
 	}
-	w := waiter{c: c, interval: 500 * time.Millisecond, progress: stderr}
+	w := waiter{c: c, interval: req.waitEvery, progress: stderr}
 	return w.wait(ctx, req.action, req.params, body, req.wait, req.waitTimeout)
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
 
+	"eplink/controlplane/apitest"
 	"eplink/controlplane/rpc"
 )
 
@@ -677,4 +678,104 @@ func FuzzParseAPIArgs(f *testing.F) {
 			t.Fatalf("no action and no error for %q", line)
 		}
 	})
+}
+
+// TestAgainstControlPlane drives the CLI against the real control plane,
+// transitional states included, through the guide's walkthrough.
+func TestAgainstControlPlane(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a control plane")
+	}
+	t.Setenv("EPLINK_CONFIG", filepath.Join(t.TempDir(), "none.json"))
+	env := apitest.New(t, apitest.Options{TransitionDelay: 30 * time.Millisecond})
+	cli := func(t *testing.T, wantCode int, ak, sk string, args ...string) (stdout, stderr string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		full := append([]string{"api", "--endpoint", env.Addr, "--access-key-id", ak, "--access-key-secret", sk,
+			"--wait-timeout", "10s", "--wait-interval", "20ms"}, args...)
+		if code := run(full, &out, &errOut); code != wantCode {
+			t.Fatalf("eplink api %s: exit %d, want %d\n%s", strings.Join(args, " "), code, wantCode, errOut.String())
+		}
+		return strings.TrimSpace(out.String()), errOut.String()
+	}
+	provider := func(args ...string) string {
+		t.Helper()
+		out, _ := cli(t, 0, apitest.ProviderAK, apitest.ProviderSK, args...)
+		return out
+	}
+	consumer := func(args ...string) string {
+		t.Helper()
+		out, _ := cli(t, 0, apitest.ConsumerAK, apitest.ConsumerSK, args...)
+		return out
+	}
+
+	svc := provider("CreateVpcEndpointService", "--Resource.1.ResourceType", "slb", "--Resource.1.ResourceId", apitest.CLB1,
+		"--Resource.1.ZoneId", apitest.ZoneH, "--cli-query", "ServiceId", "--wait", "Active")
+	provider("AddUserToVpcEndpointService", "--ServiceId", svc, "--UserId", apitest.ConsumerUID, "--wait", "Active")
+	ep := consumer("CreateVpcEndpoint", "--VpcId", apitest.VPCConsumer, "--ServiceId", svc,
+		"--SecurityGroupId.1", apitest.SGConsumer, "--Zone.1.ZoneId", apitest.ZoneH, "--Zone.1.VSwitchId", apitest.VSwConsumerH,
+		"--cli-query", "EndpointId", "--wait", "Active")
+	if !strings.HasPrefix(svc, "epsrv-") || !strings.HasPrefix(ep, "ep-") {
+		t.Fatalf("ids %q %q", svc, ep)
+	}
+	provider("EnableVpcEndpointConnection", "--ServiceId", svc, "--EndpointId", ep, "--wait", "Connected")
+	consumer("GetVpcEndpointAttribute", "--EndpointId", ep, "--wait", "Connected")
+	provider("ListVpcEndpointConnections", "--ServiceId", svc) // a provider-side list works
+	provider("AttachResourceToVpcEndpointService", "--ServiceId", svc, "--ResourceId", apitest.CLB3, "--ResourceType", "slb",
+		"--ZoneId", apitest.ZoneI, "--wait", "Active")
+	consumer("AddZoneToVpcEndpoint", "--EndpointId", ep, "--ZoneId", apitest.ZoneI, "--VSwitchId", apitest.VSwConsumerI,
+		"--wait", "Connected")
+
+	// DryRun success is an API error, exit 1, and changes nothing.
+	_, stderr := cli(t, 1, apitest.ConsumerAK, apitest.ConsumerSK, "RemoveZoneFromVpcEndpoint", "--EndpointId", ep,
+		"--ZoneId", apitest.ZoneI, "--DryRun")
+	if !strings.Contains(stderr, "DryRunOperation") || !strings.Contains(stderr, "RequestId: ") {
+		t.Errorf("DryRun stderr: %s", stderr)
+	}
+	consumer("RemoveZoneFromVpcEndpoint", "--EndpointId", ep, "--ZoneId", apitest.ZoneI, "--wait", "Deleted")
+
+	// Graceful migration to CLB2, then clean up the replaced resource.
+	provider("AttachResourceToVpcEndpointService", "--ServiceId", svc, "--ResourceId", apitest.CLB2, "--ResourceType", "slb",
+		"--ZoneId", apitest.ZoneH, "--wait", "Active")
+	provider("UpdateVpcEndpointServiceResourceAttribute", "--ServiceId", svc, "--ResourceId", apitest.CLB1,
+		"--ZoneId", apitest.ZoneH, "--AutoAllocatedEnabled", "false", "--wait", "Active")
+	provider("UpdateVpcEndpointZoneConnectionResourceAttribute", "--ServiceId", svc, "--EndpointId", ep, "--ZoneId", apitest.ZoneH,
+		"--ResourceReplaceMode", "Graceful", "--ResourceId", apitest.CLB2, "--ResourceType", "slb", "--wait", "Migrated")
+	zone := func(field string) string {
+		return consumer("ListVpcEndpointZones", "--EndpointId", ep, "--cli-query", "Zones[0]."+field)
+	}
+	if got := zone("ResourceId") + "/" + zone("ReplacedResourceId"); got != apitest.CLB2+"/"+apitest.CLB1 {
+		t.Errorf("after Graceful: resource/replaced = %s", got)
+	}
+
+	// status shows the migrated zone from both sides (no /metrics here).
+	for _, keys := range [][2]string{{apitest.ConsumerAK, apitest.ConsumerSK}, {apitest.ProviderAK, apitest.ProviderSK}} {
+		var out, errOut bytes.Buffer
+		code := run([]string{"status", "--endpoint", env.Addr, "--once", "--interval", "10ms",
+			"--access-key-id", keys[0], "--access-key-secret", keys[1]}, &out, &errOut)
+		if code != 0 {
+			t.Fatalf("status: exit %d: %s", code, errOut.String())
+		}
+		if !strings.Contains(out.String(), "Migrated") || !strings.Contains(out.String(), apitest.CLB2+"  "+apitest.CLB1) {
+			t.Errorf("status as %s:\n%s", keys[0], out.String())
+		}
+	}
+
+	provider("DisableVpcEndpointZoneConnection", "--ServiceId", svc, "--EndpointId", ep, "--ZoneId", apitest.ZoneH,
+		"--ReplacedResource", "true")
+	apitest.Eventually(t, "replaced resource cleaned up", func() (bool, string) {
+		out, _ := cli(t, 0, apitest.ConsumerAK, apitest.ConsumerSK, "ListVpcEndpointZones", "--EndpointId", ep)
+		return !strings.Contains(out, apitest.CLB1), out
+	})
+
+	// Clean up in the order the API requires.
+	provider("DisableVpcEndpointConnection", "--ServiceId", svc, "--EndpointId", ep, "--wait", "Disconnected")
+	consumer("RemoveZoneFromVpcEndpoint", "--EndpointId", ep, "--ZoneId", apitest.ZoneH, "--wait", "Deleted")
+	consumer("DeleteVpcEndpoint", "--EndpointId", ep, "--wait", "Deleted")
+	// CLB1 is not auto-allocated: it goes before CLB2, the zone's last auto-allocated one.
+	for _, clb := range []string{apitest.CLB3, apitest.CLB1, apitest.CLB2} {
+		provider("DetachResourceFromVpcEndpointService", "--ServiceId", svc, "--ResourceId", clb, "--ResourceType", "slb",
+			"--wait", "Active")
+	}
+	provider("DeleteVpcEndpointService", "--ServiceId", svc, "--wait", "Deleted")
 }
