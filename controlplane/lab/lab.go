@@ -244,11 +244,6 @@ func (l *Lab) SecurityGroup(id string) (SecurityGroup, VPC, bool) {
 	return SecurityGroup{}, VPC{}, false
 }
 
-func (l *Lab) securityGroupVPC(id string) (VPC, bool) {
-	_, v, ok := l.SecurityGroup(id)
-	return v, ok
-}
-
 // LoadBalancer returns the CLB with the given id.
 func (l *Lab) LoadBalancer(id string) (LoadBalancer, bool) {
 	for _, lb := range l.LoadBalancers {
@@ -267,11 +262,6 @@ func (l *Lab) Service(id string) (Service, bool) {
 		}
 	}
 	return Service{}, false
-}
-
-func (l *Lab) hasService(id string) bool {
-	_, ok := l.Service(id)
-	return ok
 }
 
 // Typed accessors. Values of a parsed (or validated) lab always parse, so

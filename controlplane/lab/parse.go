@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -22,7 +24,8 @@ type Error struct {
 	Msg  string
 }
 
-// Error formats e as "file:line: path: message", the form editors jump to.
+// Error formats e as "file:line: path: message", the form editors jump to,
+// on one line: control characters from the file are escaped.
 func (e *Error) Error() string {
 	s := e.File
 	if e.Line > 0 {
@@ -31,7 +34,23 @@ func (e *Error) Error() string {
 	if e.Path != "" {
 		s += ": " + e.Path
 	}
-	return s + ": " + e.Msg
+	return oneLine(s + ": " + e.Msg)
+}
+
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // maxErrors bounds the report: past this many, the file is probably not a

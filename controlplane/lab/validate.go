@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -70,10 +71,11 @@ func applyDefaults(l *Lab, d *decoder) {
 			}
 		}
 	}
+	ix := newIndex(l)
 	for i := range l.LoadBalancers {
 		lb := &l.LoadBalancers[i]
-		if vsw, ok := l.VSwitch(lb.VSwitch); ok && lb.Zone == "" {
-			lb.Zone = vsw.Zone
+		if ref, ok := ix.vswitches[lb.VSwitch]; ok && lb.Zone == "" {
+			lb.Zone = ref.vsw.Zone
 		}
 		for j := range lb.Listeners {
 			for k := range lb.Listeners[j].Backends {
@@ -87,8 +89,8 @@ func applyDefaults(l *Lab, d *decoder) {
 	for i := range l.Endpoints {
 		for j := range l.Endpoints[i].Zones {
 			z := &l.Endpoints[i].Zones[j]
-			if vsw, ok := l.VSwitch(z.VSwitch); ok && z.Zone == "" {
-				z.Zone = vsw.Zone
+			if ref, ok := ix.vswitches[z.VSwitch]; ok && z.Zone == "" {
+				z.Zone = ref.vsw.Zone
 			}
 		}
 	}
@@ -102,6 +104,7 @@ type checker struct {
 	has  func(path string) bool // nil: only non-zero values count as given
 
 	l        *Lab
+	ix       *index
 	zones    map[string]bool
 	accounts map[string]bool
 	ids      map[string]string // id → path where it was declared
@@ -139,6 +142,7 @@ func (c *checker) given(path string, zero bool) bool {
 
 func (c *checker) lab(l *Lab) {
 	c.l = l
+	c.ix = newIndex(l)
 	c.zones = make(map[string]bool)
 	c.accounts = make(map[string]bool)
 	c.ids = make(map[string]string)
@@ -207,7 +211,11 @@ func (c *checker) zoneRef(path, z string) bool {
 		return false
 	}
 	if !c.zones[z] {
-		c.errorf(path, "zone %s is not one of the lab's zones %v", z, c.l.Zones)
+		if len(c.l.Zones) <= 8 { // a list worth reading
+			c.errorf(path, "zone %s is not one of the lab's zones %v", z, c.l.Zones)
+		} else {
+			c.errorf(path, "zone %s is not one of the lab's zones", z)
+		}
 		return false
 	}
 	return true
@@ -344,6 +352,7 @@ func (c *checker) vswitchOverlaps(l *Lab) {
 	type vswNet struct {
 		p             netip.Prefix
 		id, vpc, path string
+		order         int // in the file
 	}
 	var nets []vswNet
 	for i, v := range l.VPCs {
@@ -352,21 +361,35 @@ func (c *checker) vswitchOverlaps(l *Lab) {
 			if err != nil || !p.Addr().Is4() || p.Masked() != p {
 				continue // already reported
 			}
-			nets = append(nets, vswNet{p: p, id: vsw.ID, vpc: v.ID, path: fmt.Sprintf("vpcs[%d].vswitches[%d].cidr", i, j)})
+			path := fmt.Sprintf("vpcs[%d].vswitches[%d].cidr", i, j)
+			nets = append(nets, vswNet{p: p, id: vsw.ID, vpc: v.ID, path: path, order: len(nets)})
 		}
 	}
-	for i, b := range nets {
-		for _, a := range nets[:i] {
-			if !a.p.Overlaps(b.p) {
-				continue
-			}
-			if a.vpc == b.vpc {
-				c.errorf(b.path, "%s overlaps %s (%s at %s)", b.p, a.id, a.p, c.where(a.path))
-			} else {
-				c.errorf(b.path, "%s overlaps %s (%s, in %s, at %s): vSwitches of all VPCs share one host, so they must not overlap",
-					b.p, a.id, a.p, a.vpc, c.where(a.path))
-			}
-			break
+	// Two prefixes overlap only if one holds the other. Sorted by address,
+	// wider first, every prefix inside another comes after it, and the
+	// last prefix not inside an earlier one ("cover") holds it: one pass.
+	slices.SortFunc(nets, func(a, b vswNet) int {
+		if c := a.p.Addr().Compare(b.p.Addr()); c != 0 {
+			return c
+		}
+		return a.p.Bits() - b.p.Bits()
+	})
+	var cover *vswNet
+	for i := range nets {
+		n := &nets[i]
+		if cover == nil || !cover.p.Overlaps(n.p) {
+			cover = n
+			continue
+		}
+		a, b := cover, n // report at the later one in the file
+		if a.order > b.order {
+			a, b = b, a
+		}
+		if a.vpc == b.vpc {
+			c.errorf(b.path, "%s overlaps %s (%s at %s)", b.p, a.id, a.p, c.where(a.path))
+		} else {
+			c.errorf(b.path, "%s overlaps %s (%s, in %s, at %s): vSwitches of all VPCs share one host, so they must not overlap",
+				b.p, a.id, a.p, a.vpc, c.where(a.path))
 		}
 	}
 }
@@ -392,9 +415,9 @@ func (c *checker) rule(r Rule, path string) {
 func (c *checker) loadBalancer(lb *LoadBalancer, path string) {
 	c.id(path+".id", lb.ID, "lb-")
 	c.owner(path+".owner", lb.Owner)
-	vsw, vswOK := c.vswitchRef(path+".vswitch", lb.VSwitch)
+	vsw, vpc, vswOK := c.vswitchRef(path+".vswitch", lb.VSwitch)
 	if vswOK {
-		if vpc, _ := c.l.VPCOf(vsw.ID); lb.Owner != "" && vpc.Owner != lb.Owner {
+		if lb.Owner != "" && vpc.Owner != lb.Owner {
 			c.errorf(path+".vswitch", "%s is in %s of account %s, not of the load balancer's owner %s",
 				vsw.ID, vpc.ID, vpc.Owner, lb.Owner)
 		}
@@ -483,17 +506,18 @@ func checkHostPort(addr string) error {
 	return nil
 }
 
-// vswitchRef checks a reference to a declared vSwitch.
-func (c *checker) vswitchRef(path, id string) (VSwitch, bool) {
+// vswitchRef checks a reference to a declared vSwitch and returns it and
+// its VPC.
+func (c *checker) vswitchRef(path, id string) (*VSwitch, *VPC, bool) {
 	if id == "" {
 		c.errorf(path, "required")
-		return VSwitch{}, false
+		return nil, nil, false
 	}
-	vsw, ok := c.l.VSwitch(id)
+	ref, ok := c.ix.vswitches[id]
 	if !ok {
 		c.errorf(path, "vswitch %q is not declared in any VPC", id)
 	}
-	return vsw, ok
+	return ref.vsw, ref.vpc, ok
 }
 
 func (c *checker) service(s *Service, path string) {
@@ -507,7 +531,7 @@ func (c *checker) service(s *Service, path string) {
 	seen := make(map[string]bool)
 	for i, id := range s.Resources {
 		rp := fmt.Sprintf("%s.resources[%d]", path, i)
-		lb, ok := c.l.LoadBalancer(id)
+		lb, ok := c.ix.lbs[id]
 		switch {
 		case !ok:
 			c.errorf(rp, "load balancer %q is not declared in load_balancers", id)
@@ -542,10 +566,10 @@ func (c *checker) endpoint(e *Endpoint, path string) {
 	switch {
 	case e.Service == "":
 		c.errorf(path+".service", "required: the id of a service in services")
-	case !c.l.hasService(e.Service):
+	case !c.ix.services[e.Service]:
 		c.errorf(path+".service", "service %q is not declared in services", e.Service)
 	}
-	vpc, vpcOK := c.l.VPC(e.VPC)
+	vpc, vpcOK := c.ix.vpcs[e.VPC]
 	switch {
 	case e.VPC == "":
 		c.errorf(path+".vpc", "required")
@@ -560,7 +584,7 @@ func (c *checker) endpoint(e *Endpoint, path string) {
 	sgs := make(map[string]bool)
 	for i, id := range e.SecurityGroups {
 		sp := fmt.Sprintf("%s.security_groups[%d]", path, i)
-		sgVPC, ok := c.l.securityGroupVPC(id)
+		sgVPC, ok := c.ix.sgs[id]
 		switch {
 		case !ok:
 			c.errorf(sp, "security group %q is not declared in any VPC", id)
@@ -577,12 +601,10 @@ func (c *checker) endpoint(e *Endpoint, path string) {
 	}
 }
 
-func (c *checker) endpointZone(z EndpointZone, path string, vpc VPC, vpcOK bool, zones map[string]bool) {
-	vsw, vswOK := c.vswitchRef(path+".vswitch", z.VSwitch)
-	if vswOK && vpcOK {
-		if owner, _ := c.l.VPCOf(vsw.ID); owner.ID != vpc.ID {
-			c.errorf(path+".vswitch", "%s is in %s, not in the endpoint's vpc %s", vsw.ID, owner.ID, vpc.ID)
-		}
+func (c *checker) endpointZone(z EndpointZone, path string, vpc *VPC, vpcOK bool, zones map[string]bool) {
+	vsw, vswVPC, vswOK := c.vswitchRef(path+".vswitch", z.VSwitch)
+	if vswOK && vpcOK && vswVPC.ID != vpc.ID {
+		c.errorf(path+".vswitch", "%s is in %s, not in the endpoint's vpc %s", vsw.ID, vswVPC.ID, vpc.ID)
 	}
 	if z.Zone != "" && c.zoneRef(path+".zone", z.Zone) {
 		switch {
@@ -601,13 +623,20 @@ func (c *checker) endpointZone(z EndpointZone, path string, vpc VPC, vpcOK bool,
 		c.errorf(path+".ip", "%q is not an IP address", z.IP)
 		return
 	}
-	if p, perr := netip.ParsePrefix(vsw.CIDR); vswOK && perr == nil && !p.Contains(ip) {
+	if p, perr := netip.ParsePrefix(vswCIDR(vsw)); vswOK && perr == nil && !p.Contains(ip) {
 		c.errorf(path+".ip", "%s is outside the vswitch %s's CIDR %s", ip, vsw.ID, p)
 	}
 	if first, dup := c.ips[ip]; dup {
 		c.errorf(path+".ip", "%s is already an ENI address at %s", ip, c.where(first))
 	}
 	c.ips[ip] = path + ".ip"
+}
+
+func vswCIDR(vsw *VSwitch) string {
+	if vsw == nil {
+		return ""
+	}
+	return vsw.CIDR
 }
 
 // checkName applies the guide's rule for names: 2–128 characters, starting
