@@ -37,6 +37,9 @@ func runMigration(ctx context.Context, h *harness, r *ScenarioResult) error {
 		to = benchLBA
 	}
 	total := max(6*time.Second, 3*h.opts.duration())
+	if h.opts.Quick {
+		total = 3 * time.Second
+	}
 	if err := h.migrate(ctx, e, r, "Graceful", z.EniIp, from, to, total); err != nil {
 		return err
 	}

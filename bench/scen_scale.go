@@ -23,7 +23,7 @@ func runScale(ctx context.Context, h *harness, r *ScenarioResult) error {
 	defer r.finish(targetHAProxy)
 	counts, idle := []int{1000, 10000}, 3*time.Second
 	if h.opts.Quick {
-		counts, idle = []int{100, 1000}, 500*time.Millisecond
+		counts, idle = []int{200}, 300*time.Millisecond
 	}
 	// Each proxied flow is a socket here and two in the proxy.
 	limit := int(fileLimit())

@@ -21,12 +21,16 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 		}
 	}()
 	reps := h.opts.repeats()
-	for _, capMbps := range []int{100, 500, 1024} {
+	caps, flowCounts := []int{100, 500, 1024}, []int{1, 8, 64}
+	if h.opts.Quick {
+		caps, flowCounts = []int{100}, []int{1, 64}
+	}
+	for _, capMbps := range caps {
 		if err := e.setBandwidth(ctx, capMbps); err != nil {
 			return err
 		}
 		chart := fmt.Sprintf("shaping-%dmbps", capMbps)
-		for _, flows := range []int{1, 8, 64} {
+		for _, flows := range flowCounts {
 			name := fmt.Sprintf("%d Mbit/s × %d", capMbps, flows)
 			mRate := metric{name: name + " rate/cap", unit: "", better: "higher"}
 			mJain := metric{name: name + " Jain", unit: "", better: "higher"}
