@@ -21,6 +21,7 @@ import (
 	"eplink/controlplane"
 	"eplink/controlplane/api"
 	"eplink/controlplane/lab"
+	"eplink/controlplane/rpc"
 	"eplink/controlplane/snapshot"
 	"eplink/dataplane"
 	"eplink/dataplane/backend"
@@ -207,7 +208,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", api.New(cp, s.logger.With("component", "api")))
-	apiSrv := newHTTPServer(mux)
+	apiSrv := rpc.NewHTTPServer("", mux) // bounded: a slow or huge request cannot hold the API
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- apiSrv.Serve(apiLn) }()
 
@@ -219,7 +220,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		}
 		mm := http.NewServeMux()
 		mm.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-		metricsSrv = newHTTPServer(mm)
+		metricsSrv = rpc.NewHTTPServer("", mm)
 		go metricsSrv.Serve(mln)
 	}
 
@@ -259,19 +260,6 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		metricsSrv.Shutdown(shutCtx)
 	}
 	return runErr
-}
-
-// newHTTPServer bounds how long a client may take, so a slow or huge
-// request cannot hold the API.
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
 }
 
 // listenFallback listens on addr; when fallback is allowed and the port is
