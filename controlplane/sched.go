@@ -67,16 +67,8 @@ func (s *scheduler) loop() {
 			wait = s.h[0].at.Sub(now)
 		}
 		s.mu.Unlock()
-		seen := map[dueItem]bool{}
-		for _, it := range ready {
-			k := dueItem{id: it.id, service: it.service}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			s.cp.settleDue(it.id, it.service)
-		}
 		if len(ready) > 0 {
+			s.cp.settleDue(ready)
 			continue
 		}
 		s.timer.Reset(wait)

@@ -283,29 +283,30 @@ func (cp *ControlPlane) newTxn(c Caller) *txn {
 	return &txn{cp: cp, c: c, now: cp.now().UTC(), eps: map[string]bool{}, svcs: map[string]bool{}, accts: map[string]bool{}}
 }
 
-// settleDue is the scheduler's callback: complete what is due on one object.
-func (cp *ControlPlane) settleDue(id string, isService bool) (next time.Time) {
+// settleDue is the scheduler's callback: complete what is due on the given
+// objects, all in one commit (transitions started together end together).
+func (cp *ControlPlane) settleDue(items []dueItem) {
 	cp.mu.Lock()
 	t := cp.newTxn(Caller{})
-	if isService {
-		s := cp.services[id]
-		if s == nil || !s.Phase.busy() {
-			cp.mu.Unlock()
-			return time.Time{}
+	n := 0
+	for _, it := range items {
+		if it.service {
+			if s := cp.services[it.id]; s != nil && s.Phase.busy() {
+				t.touchService(it.id)
+				n++
+			}
+		} else if e := cp.endpoints[it.id]; e != nil && e.busy() {
+			t.touchEndpoint(it.id)
+			n++
 		}
-		t.touchService(id)
-	} else {
-		e := cp.endpoints[id]
-		if e == nil || !e.busy() {
-			cp.mu.Unlock()
-			return time.Time{}
-		}
-		t.touchEndpoint(id)
+	}
+	if n == 0 {
+		cp.mu.Unlock()
+		return
 	}
 	seq, done := cp.commitLocked(t, nil)
 	cp.mu.Unlock()
 	if err := cp.finish(seq, done); err != nil && !errors.Is(err, errClosed) {
-		cp.log.Error("completing a transition", "id", id, "err", err)
+		cp.log.Error("completing transitions", "objects", n, "err", err)
 	}
-	return time.Time{}
 }
