@@ -35,7 +35,7 @@ var (
 	// Disabling the last auto-allocatable resource of a zone.
 	lastAutoCodes = []string{"InvalidParameter", "IncorrectStatus.VpcEndpointService", "OperationDenied", "EndpointServiceOperationDenied"}
 	// A zone, vSwitch, VPC, SG, CLB or ip that does not fit.
-	badWorld = []string{"InvalidParameter", "UnsupportedZone", "NoPermission", "InvalidVpcId", "InvalidVSwitchId", "InvalidVswitchId", "InvalidSecurityGroupId", "InvalidResourceId", "InvalidIp", "InvalidIpAddress", "IpInUse", "ResourceNotFound", "ResourceNotSupported", "EndpointOperationDenied", "IncorrectStatus", "QuotaExceeded", "AlbNotFound", "AlbExist", "ResourceAlreadyAssociated"}
+	badWorld = []string{"InvalidParameter", "UnsupportedZone", "NoPermission", "InvalidVpcId", "InvalidVSwitchId", "InvalidVswitchId", "InvalidSecurityGroupId", "InvalidResourceId", "InvalidIp", "InvalidIpAddress", "IpInUse", "ResourceNotFound", "ResourceNotSupported", "EndpointOperationDenied", "IncorrectStatus", "QuotaExceeded", "AlbNotFound", "AlbExist", "ResourceAlreadyAssociated", "ResourceAlreadyAttached", "ResourceNotAttached"}
 	locked   = []string{"EndpointLocked", "EndpointServiceLocked", "ConcurrentCallNotSupported", "EndpointOperationDenied", "EndpointConnectionOperationDenied", "IncorrectStatus"}
 )
 
@@ -64,7 +64,7 @@ func newFixture(t *testing.T, e *Env) *fixture {
 	f.epConn = e.CreateEndpoint(t, f.svcA, EP{Name: "conn", Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
 	e.Accept(t, f.svcA, f.epConn, e.Consumer)
 	f.epDisc = e.CreateEndpoint(t, f.svcA, EP{Name: "disc"})
-	f.epB = e.CreateEndpoint(t, f.svcB, EP{Name: "b", Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	f.epB = e.CreateEndpoint(t, f.svcB, EP{Name: "bee", Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
 	z := e.WaitZone(t, e.Consumer, f.epConn, ZoneH, "Connected")
 	f.connIP = z.EniIp
 	return f
@@ -764,12 +764,19 @@ func TestDryRun(t *testing.T) {
 }
 
 // TestLocked checks that a mutating call on an object still in a
-// transitional state is refused, and succeeds once it settles.
+// transitional state is refused, and succeeds once it settles. On a machine
+// so loaded that a round trip outlasts the transition, the "still locked"
+// checks are skipped rather than guessed.
 func TestLocked(t *testing.T) {
-	e := New(t, Options{TransitionDelay: 400 * time.Millisecond})
+	const delay = time.Second
+	e := New(t, Options{TransitionDelay: delay})
 	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
 	e.AddUser(t, svc, ConsumerUID)
 	ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+
+	// judge reports whether a transition started at start cannot have
+	// ended yet, so that "still in progress" can be asserted.
+	judge := func(start time.Time) bool { return time.Since(start) < delay }
 
 	// Endpoint Pending after an SG attach.
 	at := privatelink.CreateAttachSecurityGroupToVpcEndpointRequest()
@@ -777,18 +784,23 @@ func TestLocked(t *testing.T) {
 	if _, err := e.Consumer.AttachSecurityGroupToVpcEndpoint(at); err != nil {
 		t.Fatalf("AttachSecurityGroupToVpcEndpoint: %v", err)
 	}
-	if r, err := e.GetEndpoint(e.Consumer, ep); err != nil || r.EndpointStatus != "Pending" {
+	start := time.Now()
+	if r, err := e.GetEndpoint(e.Consumer, ep); judge(start) && (err != nil || r.EndpointStatus != "Pending") {
 		t.Errorf("endpoint right after SG attach: %+v, %v; want EndpointStatus Pending", r, err)
 	}
 	dt := privatelink.CreateDetachSecurityGroupFromVpcEndpointRequest()
 	dt.EndpointId, dt.SecurityGroupId = ep, SGConsumer
 	_, err := e.Consumer.DetachSecurityGroupFromVpcEndpoint(dt)
-	WantError(t, err, locked...)
-	e.WaitEndpointStable(t, e.Consumer, ep, "Disconnected")
-	if _, err := e.Consumer.DetachSecurityGroupFromVpcEndpoint(dt); err != nil {
-		t.Errorf("detach after the endpoint settled: %v", err)
+	if judge(start) {
+		WantError(t, err, locked...)
 	}
 	e.WaitEndpointStable(t, e.Consumer, ep, "Disconnected")
+	if err != nil {
+		if _, err := e.Consumer.DetachSecurityGroupFromVpcEndpoint(dt); err != nil {
+			t.Errorf("detach after the endpoint settled: %v", err)
+		}
+		e.WaitEndpointStable(t, e.Consumer, ep, "Disconnected")
+	}
 
 	// Connection Connecting after accept.
 	en := privatelink.CreateEnableVpcEndpointConnectionRequest()
@@ -796,26 +808,35 @@ func TestLocked(t *testing.T) {
 	if _, err := e.Provider.EnableVpcEndpointConnection(en); err != nil {
 		t.Fatalf("EnableVpcEndpointConnection: %v", err)
 	}
-	if r, _ := e.GetEndpoint(e.Consumer, ep); r == nil || r.ConnectionStatus != "Connecting" {
+	start = time.Now()
+	r, _ := e.GetEndpoint(e.Consumer, ep)
+	if judge(start) && (r == nil || r.ConnectionStatus != "Connecting") {
 		t.Errorf("connection right after accept: %+v; want Connecting", r)
 	}
 	dis := privatelink.CreateDisableVpcEndpointConnectionRequest()
 	dis.ServiceId, dis.EndpointId = svc, ep
 	_, err = e.Provider.DisableVpcEndpointConnection(dis)
-	WantError(t, err, append(append([]string{}, locked...), connState...)...)
-	e.WaitEndpointStable(t, e.Consumer, ep, "Connected")
+	if judge(start) {
+		WantError(t, err, append(append([]string{}, locked...), connState...)...)
+	} else {
+		t.Log("accept/reject race not judged: the machine is too slow")
+	}
 
 	// Service Pending after attach.
+	e.WaitService(t, svc, "Active")
 	ar := privatelink.CreateAttachResourceToVpcEndpointServiceRequest()
 	ar.ServiceId, ar.ResourceId, ar.ResourceType = svc, CLB2, "slb"
 	if _, err := e.Provider.AttachResourceToVpcEndpointService(ar); err != nil {
 		t.Fatalf("AttachResourceToVpcEndpointService: %v", err)
 	}
-	if r, _ := e.GetService(e.Provider, svc); r == nil || r.ServiceStatus != "Pending" {
-		t.Errorf("service right after attach: %+v; want Pending", r)
+	start = time.Now()
+	if s, _ := e.GetService(e.Provider, svc); judge(start) && (s == nil || s.ServiceStatus != "Pending") {
+		t.Errorf("service right after attach: %+v; want Pending", s)
 	}
 	ar.ResourceId = CLB3
 	_, err = e.Provider.AttachResourceToVpcEndpointService(ar)
-	WantError(t, err, locked...)
+	if judge(start) {
+		WantError(t, err, locked...)
+	}
 	e.WaitService(t, svc, "Active")
 }
