@@ -92,7 +92,7 @@ api_try() {
 	consumer) key=$CONSUMER_KEY secret=$CONSUMER_SECRET ;;
 	esac
 	"$EPLINK" api "$@" --endpoint "$API" --region "$REGION" --access-key-id "$key" \
-		--access-key-secret "$secret" --wait-timeout "${WAIT_SECONDS}s" 2>"$TMP/api.err"
+		--access-key-secret "$secret" --wait-timeout "${WAIT_SECONDS}s" --wait-interval 100ms 2>"$TMP/api.err"
 }
 
 # api ROLE ACTION [ARGS…]: api_try, echoing the command; prints its stdout;

@@ -574,7 +574,11 @@ func (c *apiClient) call(ctx context.Context, action string, params map[string]s
 	hreq.Header.Set("User-Agent", "eplink/"+version)
 	resp, err := c.http.Do(hreq)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w (is 'eplink serve' running there?)", c.method, c.baseURL, errors.Unwrap(err))
+		// *url.Error repeats the whole signed URL; say only where.
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner
+		}
+		return nil, fmt.Errorf("%s %s: %w (is 'eplink serve' running there?)", c.method, c.baseURL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
