@@ -99,7 +99,7 @@ func buildIndex(s *snapshot.Snapshot, zone string, ttl uint32, nsAddr netip.Addr
 		ttl:     ttl,
 		nsName:  "ns1." + zone,
 		nsAddr:  nsAddr.Unmap(),
-		names:   make(map[string]*node),
+		names:   make(map[string]*node, 1+2*len(s.Services)+3*len(s.Endpoints)),
 	}
 	if zone == "." {
 		ix.nsName = "ns1."
