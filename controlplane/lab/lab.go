@@ -3,7 +3,21 @@
 // services and endpoints to create through the API's own code paths.
 //
 // Parsing is strict: an unknown key, a duplicate id, a CIDR outside its VPC,
-// an unknown zone… is an error that names the field and its line.
+// an unknown zone… is an error that names the field and its line:
+//
+//	lab.yaml:18: vpcs[0].vswitches[1].cidr: 127.11.0.0/24 is outside the VPC's CIDR 127.10.0.0/16
+//
+// Every problem is reported at once. The work is split by stage:
+//
+//	Load, Parse  parse.go     file → one yaml.Node tree; errors are *Error
+//	decoder      decode.go    tree → schema structs, strictly, remembering
+//	                          the line of every field path
+//	defaults     validate.go  weight 100, priority 1, bandwidth 1024/100/1024…
+//	checker      validate.go  the static rules (the control plane applies
+//	                          services and endpoints through its API code
+//	                          and checks the semantic rules again)
+//
+// Labs built in Go (Demo, tests) go through the same rules with Validate.
 package lab
 
 import (
