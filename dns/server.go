@@ -156,13 +156,16 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 
 	var started sync.WaitGroup
 	started.Add(2)
+	invalid := func(m []byte, err error) {
+		s.log.Debug("dns: malformed query", "bytes", len(m), "err", err)
+	}
 	udp := &mdns.Server{
 		PacketConn: pc, Handler: s, UDPSize: readUDPSize,
-		MsgAcceptFunc: acceptQuery, NotifyStartedFunc: started.Done,
+		MsgAcceptFunc: acceptQuery, MsgInvalidFunc: invalid, NotifyStartedFunc: started.Done,
 	}
 	tcp := &mdns.Server{
 		Listener: netutil.LimitListener(ln, maxTCPConns), Handler: s,
-		MsgAcceptFunc: acceptQuery, NotifyStartedFunc: started.Done,
+		MsgAcceptFunc: acceptQuery, MsgInvalidFunc: invalid, NotifyStartedFunc: started.Done,
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- udp.ActivateAndServe() }()
@@ -311,6 +314,9 @@ func (s *Server) respond(w mdns.ResponseWriter, r *mdns.Msg) *mdns.Msg {
 		m = s.fwd.forward(r, m)
 	} else {
 		m.Authoritative = a.kind != outside && a.kind != refused
+		// With an upstream we resolve any name, as the VPC resolver does;
+		// saying so keeps stub resolvers and dig from warning.
+		m.RecursionAvailable = s.fwd != nil
 		m.Answer, m.Ns, m.Extra = a.answer, a.ns, append(a.extra, m.Extra...)
 		m.Rcode = a.rcode()
 	}

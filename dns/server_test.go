@@ -519,7 +519,8 @@ func TestForward(t *testing.T) {
 		t.Errorf("upstream NXDOMAIN: %v", r)
 	}
 	// The zone is still ours.
-	if r := ask(t, "udp", addr, epDomain("ep-one", "epsrv-plain"), mdns.TypeA); !r.Authoritative || len(r.Answer) != 2 {
+	if r := ask(t, "udp", addr, epDomain("ep-one", "epsrv-plain"), mdns.TypeA); !r.Authoritative ||
+		!r.RecursionAvailable || len(r.Answer) != 2 {
 		t.Errorf("in zone with upstream: %v", r)
 	}
 }
