@@ -47,8 +47,8 @@ type Row struct {
 	// metric (0 when there is no baseline row).
 	Ratio    float64 `json:"ratio,omitempty"`
 	Baseline string  `json:"baseline,omitempty"`
-	// Chart puts the ratio on the ratio bar chart.
-	Chart bool `json:"-"`
+	// Headline puts the ratio on the ratio bar chart and in the README.
+	Headline bool `json:"headline,omitempty"`
 }
 
 // Series is a time series for a chart; charts group series by Chart.
@@ -84,7 +84,7 @@ func (r *ScenarioResult) add(target string, m metric, v float64) {
 			return
 		}
 	}
-	r.Rows = append(r.Rows, &Row{Target: target, Metric: m.name, Unit: m.unit, Better: m.better, Chart: m.chart, Samples: []float64{v}})
+	r.Rows = append(r.Rows, &Row{Target: target, Metric: m.name, Unit: m.unit, Better: m.better, Headline: m.chart, Samples: []float64{v}})
 }
 
 func (r *ScenarioResult) note(format string, args ...any) {
@@ -215,7 +215,7 @@ func (rep *Report) headline() []headRow {
 	var out []headRow
 	for _, s := range rep.Scenarios {
 		for _, r := range s.Rows {
-			if r.Chart && r.Baseline != "" {
+			if r.Headline && r.Baseline != "" {
 				out = append(out, headRow{s.Name, r})
 			}
 		}
@@ -237,7 +237,7 @@ func (rep *Report) PerfSection() string {
 	b.WriteString("| scenario | metric | target | median | vs baseline |\n|---|---|---|---:|---:|\n")
 	for _, s := range rep.Scenarios {
 		for _, r := range s.Rows {
-			if !r.Chart {
+			if !r.Headline {
 				continue
 			}
 			q := "—"

@@ -22,6 +22,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		noInstall bool
 		list      bool
 		verbose   bool
+		render    bool
+		readme    string
 	)
 	fs.BoolVar(&opts.Quick, "quick", false, "run each scenario briefly: checks the harness, measures nothing")
 	fs.StringVar(&opts.Only, "only", "", "run only the scenario `NAME` (see --list)")
@@ -32,6 +34,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&noInstall, "no-install", false, "do not apt-get missing tools (wrk, haproxy, nginx, iperf3, dnsperf, nsd)")
 	fs.BoolVar(&list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&verbose, "v", false, "log the processes the harness starts")
+	fs.BoolVar(&render, "render-only", false, "measure nothing: rewrite results.md, README-perf.md and charts/ from --out's results.json")
+	fs.StringVar(&readme, "readme", "", "afterwards, put README-perf.md into `FILE` between <!-- perf:begin --> and <!-- perf:end -->")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -52,6 +56,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if opts.Quick {
 			opts.OutDir = "bench/results/quick"
 		}
+	}
+	if render {
+		if _, err := bench.Render(opts.OutDir); err != nil {
+			return err
+		}
+		return spliceReadme(readme, opts.OutDir, stdout)
 	}
 	if opts.Eplink == "" {
 		self, err := os.Executable()
@@ -79,8 +89,23 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	fmt.Fprintf(stdout, "%s/results.md\n", opts.OutDir)
+	if err := spliceReadme(readme, opts.OutDir, stdout); err != nil {
+		return err
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d scenario(s) failed", failed)
 	}
+	return nil
+}
+
+// spliceReadme updates the README's performance section when asked to.
+func spliceReadme(readme, dir string, stdout io.Writer) error {
+	if readme == "" {
+		return nil
+	}
+	if err := bench.UpdateReadme(readme, dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: performance section updated\n", readme)
 	return nil
 }
