@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -141,6 +142,9 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		l, builtins, err = demoLab()
 	} else {
 		l, err = lab.Load(f.labFile)
+		if err == nil {
+			err = checkLoopback(l)
+		}
 		if err == nil {
 			builtins, err = bindBuiltins(l)
 		}
@@ -314,6 +318,23 @@ func pickDNSAddr(addr string, fallback bool) (string, error) {
 		}
 	}
 	return "", err
+}
+
+// checkLoopback refuses vSwitch CIDRs outside 127.0.0.0/8: the loopback
+// front end serves ENI addresses with kernel sockets on this host, and any
+// other address would either fail to bind or be a real network's.
+func checkLoopback(l *lab.Lab) error {
+	loop := netip.MustParsePrefix("127.0.0.0/8")
+	var errs []error
+	for _, v := range l.VPCs {
+		for _, sw := range v.VSwitches {
+			p := sw.Prefix()
+			if !loop.Contains(p.Addr()) || p.Bits() < loop.Bits() {
+				errs = append(errs, fmt.Errorf("vpcs %s: vswitch %s: cidr %s is outside 127.0.0.0/8, which the loopback front end needs (ENI addresses are served by this host's loopback)", v.ID, sw.ID, sw.CIDR))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // builtinBackend is a `builtin: http` backend of the lab, already bound.

@@ -171,6 +171,21 @@ func TestDemoServesZoneDomain(t *testing.T) {
 	}
 }
 
+func TestServeRefusesNonLoopbackLab(t *testing.T) {
+	data, err := os.ReadFile("../../examples/lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "lab.yaml")
+	os.WriteFile(path, []byte(strings.ReplaceAll(string(data), "127.10.", "10.10.")), 0o644)
+	var stderr strings.Builder
+	code := run([]string{"serve", "--lab", path, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
+		"--data-dir", t.TempDir(), "--no-profile"}, io.Discard, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "outside 127.0.0.0/8") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
 func TestServeFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
