@@ -251,15 +251,30 @@ func (cp *ControlPlane) load() error {
 	if err != nil {
 		return fmt.Errorf("controlplane: load: %w", err)
 	}
-	return cp.st.ForEach(bucketIdem, func(k, v []byte) error {
+	// ClientTokens are remembered for idemTTL; older records are dropped
+	// here, so the table stays bounded by the call rate of one period.
+	var expired []store.Op
+	cutoff := cp.now().Add(-idemTTL)
+	err = cp.st.ForEach(bucketIdem, func(k, v []byte) error {
 		r := &idemRecord{}
 		if err := json.Unmarshal(v, r); err != nil {
 			return fmt.Errorf("controlplane: load: idempotency record %s: %w", k, err)
 		}
+		if r.Time.Before(cutoff) {
+			expired = append(expired, store.Op{Bucket: bucketIdem, Key: string(k)})
+			return nil
+		}
 		cp.idem[string(k)] = r
 		return nil
 	})
+	if err != nil || len(expired) == 0 {
+		return err
+	}
+	return cp.st.Commit(expired)
 }
+
+// idemTTL is how long a ClientToken is remembered.
+const idemTTL = 24 * time.Hour
 
 func (cp *ControlPlane) indexService(s *Service) {
 	cp.services[s.ID] = s

@@ -465,3 +465,120 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Fatalf("%d services in snapshot", n)
 	}
 }
+
+// TestStateMachines: each action's transitional states while the delay
+// runs, the lock it holds, and the states once it is due (reference §C2).
+func TestStateMachines(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(cp *ControlPlane) {
+		mu.Lock()
+		clock = clock.Add(2 * time.Minute)
+		mu.Unlock()
+		cp.mu.RLock()
+		var items []dueItem
+		for id := range cp.endpoints {
+			items = append(items, dueItem{id: id})
+		}
+		for id := range cp.services {
+			items = append(items, dueItem{id: id, service: true})
+		}
+		cp.mu.RUnlock()
+		cp.settleDue(items)
+	}
+	e := open(t, t.TempDir(), time.Minute, now, testLab())
+	cp := e.cp
+	s := must(cp.CreateVpcEndpointService(as(provider), CreateServiceInput{Resources: []ResourceRef{{ID: "lb-clb1"}}}))
+	svc := s.ServiceId
+	advance(cp)
+	ok(t, cp.AddUserToVpcEndpointService(as(provider), svc, consumer, ""))
+	ep := must(cp.CreateVpcEndpoint(as(consumer), CreateEndpointInput{
+		VpcID: "vpc-consumer1", ServiceID: svc, SecurityGroupIDs: []string{"sg-consumer1"},
+		Zones: []ZoneSpec{{ZoneID: "cn-hangzhou-h", VSwitchID: "vsw-consumer1-h"}},
+	})).EndpointId
+
+	type states struct{ ep, conn, zone, svc string }
+	get := func() states {
+		cp.mu.RLock()
+		defer cp.mu.RUnlock()
+		var st states
+		if x := cp.endpoints[ep]; x != nil {
+			st.ep, st.conn = x.Phase.Status, x.Conn.Phase.Status
+			if len(x.Zones) > 0 {
+				st.zone = x.Zones[0].Phase.Status
+			}
+		}
+		if x := cp.services[svc]; x != nil {
+			st.svc = x.Phase.Status
+		}
+		return st
+	}
+	graceful := func(res string) func() error {
+		return func() error {
+			return cp.UpdateVpcEndpointZoneConnectionResourceAttribute(as(provider), ZoneResourceInput{
+				ServiceID: svc, EndpointID: ep, ZoneID: "cn-hangzhou-h", ReplaceMode: "Graceful", ResourceID: res, ResourceType: "slb"})
+		}
+	}
+	steps := []struct {
+		name          string
+		do            func() error
+		during, after states
+		// locked is a call refused while the transition runs.
+		locked func() error
+		code   string
+	}{
+		{"create endpoint", func() error { return nil },
+			states{"Creating", "Disconnected", "Creating", "Active"}, states{"Active", "Disconnected", "Wait", "Active"},
+			func() error { return cp.UpdateVpcEndpointAttribute(as(consumer), ep, str("ab"), nil) }, "EndpointLocked"},
+		{"accept", func() error { return cp.EnableVpcEndpointConnection(as(provider), svc, ep, nil) },
+			states{"Active", "Connecting", "Connecting", "Active"}, states{"Active", "Connected", "Connected", "Active"},
+			func() error { return cp.DisableVpcEndpointConnection(as(provider), svc, ep) }, "EndpointLocked"},
+		{"attach sg", func() error { return cp.AttachSecurityGroupToVpcEndpoint(as(consumer), ep, "sg-consumer2") },
+			states{"Pending", "Connected", "Connected", "Active"}, states{"Active", "Connected", "Connected", "Active"},
+			func() error { return cp.DetachSecurityGroupFromVpcEndpoint(as(consumer), ep, "sg-consumer2") }, "EndpointLocked"},
+		{"attach resource", func() error {
+			return cp.AttachResourceToVpcEndpointService(as(provider), svc, ResourceRef{Type: "slb", ID: "lb-clb2"})
+		},
+			states{"Active", "Connected", "Connected", "Pending"}, states{"Active", "Connected", "Connected", "Active"},
+			func() error {
+				return cp.UpdateVpcEndpointServiceAttribute(as(provider), UpdateServiceInput{ServiceID: svc, AutoAccept: ptr(true)})
+			}, "EndpointServiceLocked"},
+		{"graceful", graceful("lb-clb2"),
+			states{"Active", "Connected", "Migrating", "Active"}, states{"Active", "Connected", "Migrated", "Active"},
+			graceful("lb-clb1"), "EndpointLocked"},
+		{"clean replaced", func() error { return cp.DisableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h", true) },
+			states{"Active", "Connected", "Migrated", "Active"}, states{"Active", "Connected", "Connected", "Active"},
+			func() error { return cp.RemoveZoneFromVpcEndpoint(as(consumer), ep, "cn-hangzhou-h") }, "EndpointLocked"},
+		{"disable zone", func() error { return cp.DisableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h", false) },
+			states{"Active", "Connected", "Disconnecting", "Active"}, states{"Active", "Connected", "Disconnected", "Active"},
+			func() error { return cp.EnableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h") }, "EndpointLocked"},
+		{"enable zone", func() error { return cp.EnableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h") },
+			states{"Active", "Connected", "Connecting", "Active"}, states{"Active", "Connected", "Connected", "Active"},
+			nil, ""},
+		{"reject", func() error { return cp.DisableVpcEndpointConnection(as(provider), svc, ep) },
+			states{"Active", "Disconnecting", "Disconnecting", "Active"}, states{"Active", "Disconnected", "Disconnected", "Active"},
+			func() error { return cp.EnableVpcEndpointConnection(as(provider), svc, ep, nil) }, "EndpointLocked"},
+		{"remove zone", func() error { return cp.RemoveZoneFromVpcEndpoint(as(consumer), ep, "cn-hangzhou-h") },
+			states{"Active", "Disconnected", "Deleting", "Active"}, states{"Active", "Disconnected", "", "Active"},
+			func() error { return cp.DeleteVpcEndpoint(as(consumer), ep) }, "EndpointLocked"},
+		{"delete endpoint", func() error { return cp.DeleteVpcEndpoint(as(consumer), ep) },
+			states{"Deleting", "Deleting", "", "Active"}, states{"", "", "", "Active"},
+			nil, ""},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := get(); got != st.during {
+			t.Fatalf("%s: during = %+v, want %+v", st.name, got, st.during)
+		}
+		if st.locked != nil {
+			wantCode(t, st.locked(), st.code)
+		}
+		advance(cp)
+		if got := get(); got != st.after {
+			t.Fatalf("%s: after = %+v, want %+v", st.name, got, st.after)
+		}
+	}
+}

@@ -414,6 +414,7 @@ func WantError(t testing.TB, err error, codes ...string) {
 	}
 	for _, c := range codes {
 		if codeMatches(se.ErrorCode(), c) {
+			t.Logf("refused: %d %s: %s", se.HttpStatus(), se.ErrorCode(), se.Message())
 			return
 		}
 	}
