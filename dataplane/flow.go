@@ -3,7 +3,6 @@ package dataplane
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -21,10 +20,6 @@ const (
 )
 
 var dirNames = [2]string{"client->backend", "backend->client"}
-
-// chunk is the most one splice round moves before the pipe refreshes its
-// idle deadline and counts bytes; 1 MiB is Go's own splice unit.
-const chunk = 1 << 20
 
 // Flow is one forwarded TCP connection. It owns both conns from the moment
 // it is created: nothing else reads, writes or closes them, except abort.
@@ -102,14 +97,14 @@ func (f *Flow) pipeToBackend(errc chan<- error) {
 
 // pipe copies src to dst until src's EOF, then passes the half-close on
 // (CloseWrite on dst, CloseRead on src); the peer may still be talking the
-// other way. Both ends are *net.TCPConn, and dst.ReadFrom of a LimitedReader
-// over src is splice(2), so bytes never enter user space.
+// other way. Bytes move with splice(2) (mover), never through user space.
 //
-// Each round moves at most a chunk (or, when shaped, one bucket burst) and
-// then: counts the bytes, pays the bucket for what moved, and refreshes
-// src's read deadline — one deadline update per chunk instead of a timer
-// per read. A round that times out while bytes are still moving, or while
-// the other direction is active, is not idle and just goes on.
+// Each round forwards what src has ready (at most one pipe, or one bucket
+// burst when shaped) and then counts the bytes, pays the bucket for what
+// moved, and keeps src's read deadline about IdleTimeout ahead — refreshed
+// only when a sixteenth of it is used up, so a chatty flow does not touch
+// its deadline per message. When the deadline passes, the flow is idle only
+// if neither direction moved for IdleTimeout.
 //
 // Any error (reset, idle timeout, abort) resets the whole flow.
 func (f *Flow) pipe(dir int, dst, src *net.TCPConn) (err error) {
@@ -118,26 +113,36 @@ func (f *Flow) pipe(dir int, dst, src *net.TCPConn) (err error) {
 			f.abort()
 		}
 	}()
+	m, err := newMover(dst, src, &f.p.pipes)
+	if err != nil {
+		return err
+	}
+	defer m.release()
 	idle := f.p.opts.idleTimeout()
 	lim := f.buckets.dir[dir]
-	lr := io.LimitedReader{R: src}
 	var timer *time.Timer
+	var deadline time.Time
+	if idle > 0 {
+		deadline = time.Now().Add(idle)
+		src.SetReadDeadline(deadline)
+	}
 	for {
-		n := int64(chunk)
+		limit := pipeSize
 		shaped := lim.Limit() != rate.Inf
 		if shaped {
-			n = min(n, int64(lim.Burst()))
+			limit = min(limit, lim.Burst())
 		}
-		if idle > 0 {
-			src.SetReadDeadline(time.Now().Add(idle))
-		}
-		lr.N = n
-		moved, rerr := dst.ReadFrom(&lr)
+		moved, rerr := m.move(limit)
+		now := time.Now()
 		if moved > 0 {
 			f.bytes[dir].Add(moved)
-			f.active[dir].Store(time.Now().UnixNano())
+			f.active[dir].Store(now.UnixNano())
 			if c := f.route.c.bytes[dir]; c != nil {
 				c.Add(float64(moved))
+			}
+			if idle > 0 && deadline.Sub(now) < idle-idle/16 {
+				deadline = now.Add(idle)
+				src.SetReadDeadline(deadline)
 			}
 			if shaped {
 				w, werr := charge(lim, int(moved), f.p.now, &timer, f.done)
@@ -153,16 +158,18 @@ func (f *Flow) pipe(dir int, dst, src *net.TCPConn) (err error) {
 			if f.aborted.Load() {
 				return errAborted
 			}
-			if idle > 0 && errors.Is(rerr, os.ErrDeadlineExceeded) &&
-				(moved > 0 || time.Since(time.Unix(0, f.active[1-dir].Load())) < idle) {
-				continue
-			}
-			if errors.Is(rerr, os.ErrDeadlineExceeded) {
+			if idle > 0 && errors.Is(rerr, os.ErrDeadlineExceeded) {
+				last := time.Unix(0, max(f.active[up].Load(), f.active[down].Load()))
+				if now.Sub(last) < idle {
+					deadline = last.Add(idle)
+					src.SetReadDeadline(deadline)
+					continue
+				}
 				rerr = errIdle
 			}
 			return fmt.Errorf("%s: %w", dirNames[dir], rerr)
 		}
-		if lr.N > 0 { // src is at EOF
+		if moved == 0 { // src is at EOF
 			dst.CloseWrite()
 			src.CloseRead()
 			return nil

@@ -32,7 +32,7 @@ const testPort = 18080
 
 // lab is a running Proxy fed by hand-made snapshots.
 type lab struct {
-	t   *testing.T
+	t   testing.TB
 	pub *snapshot.Publisher
 	p   *Proxy
 	reg *prometheus.Registry
@@ -40,7 +40,7 @@ type lab struct {
 	ver uint64
 }
 
-func newLab(t *testing.T, opts Options) *lab {
+func newLab(t testing.TB, opts Options) *lab {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
@@ -130,7 +130,7 @@ func (w *world) snap() *snapshot.Snapshot {
 }
 
 // echoServer accepts on 127.0.0.1:0 and echoes until EOF, then half-closes.
-func echoServer(t *testing.T) string {
+func echoServer(t testing.TB) string {
 	t.Helper()
 	return serveTCP(t, func(c *net.TCPConn) {
 		io.Copy(c, c)
@@ -139,7 +139,7 @@ func echoServer(t *testing.T) string {
 }
 
 // serveTCP runs h for every connection on a fresh loopback listener.
-func serveTCP(t *testing.T, h func(*net.TCPConn)) string {
+func serveTCP(t testing.TB, h func(*net.TCPConn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -180,7 +180,7 @@ func serveTCP(t *testing.T, h func(*net.TCPConn)) string {
 }
 
 // dial connects to addr from the default loopback source.
-func dial(t *testing.T, addr string) *net.TCPConn {
+func dial(t testing.TB, addr string) *net.TCPConn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
@@ -209,7 +209,7 @@ func isReset(err error) bool {
 }
 
 // waitFor polls cond for up to d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -233,7 +233,7 @@ func value(c prometheus.Metric) float64 {
 }
 
 // series counts the series of the metric family name in reg.
-func series(t *testing.T, reg *prometheus.Registry, name string) int {
+func series(t testing.TB, reg *prometheus.Registry, name string) int {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {

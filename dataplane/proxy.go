@@ -26,6 +26,7 @@ type Proxy struct {
 	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	routes atomic.Pointer[routeTable]
+	pipes  pipePool
 	// applied is the Version of the last snapshot applied (tests wait on it).
 	applied atomic.Uint64
 
@@ -243,6 +244,7 @@ func (p *Proxy) shutdown() {
 	p.loops.Wait()
 	p.closeIdleENIs()
 	p.flowWG.Wait()
+	p.pipes.close()
 	for k, c := range p.checkers {
 		c.stop()
 		delete(p.checkers, k)
