@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"maps"
+	"reflect"
 
 	"eplink/controlplane/snapshot"
 )
@@ -105,19 +106,35 @@ func (b *snapBuilder) build() {
 	}
 	cp.mu.Unlock()
 
+	// Changes the Snapshot does not carry (names, tags, descriptions…)
+	// publish nothing: readers only need what should be.
+	changed := b.version == 0
 	for id, e := range eps {
-		if e == nil {
+		old, had := b.eps[id]
+		switch {
+		case e == nil && had:
 			delete(b.eps, id)
-		} else {
+			changed = true
+		case e != nil && !(had && reflect.DeepEqual(old, e)):
 			b.eps[id] = e
+			changed = true
 		}
 	}
 	for id, s := range svcs {
-		if s == nil {
+		old, had := b.svcs[id]
+		switch {
+		case s == nil && had:
 			delete(b.svcs, id)
-		} else {
+			changed = true
+		case s != nil && !(had && *old == *s):
 			b.svcs[id] = s
+			changed = true
 		}
+	}
+	if !changed {
+		b.built = seq
+		cp.published.advance(seq)
+		return
 	}
 	b.version++
 	snap := &snapshot.Snapshot{
