@@ -65,7 +65,7 @@ func ratioChart(rows []headRow, path string) error {
 		vals[r.Target] = v
 	}
 	p := plot.New()
-	p.Title.Text = "Ratio to baseline (1 = as fast as direct / NSD)"
+	p.Title.Text = "Ratio to the baseline: direct (scale: HAProxy, dns: NSD); dashed line = 1"
 	p.Y.Label.Text = "ratio"
 	w := vg.Points(14)
 	for i, t := range targets {

@@ -155,6 +155,7 @@ func (rep *Report) Markdown(charts map[string]string) string {
 	}
 	fmt.Fprintf(&b, "; %d repeat(s) of %gs per target, targets interleaved; median, min–max, spread = (max−min)/median.\n\n", rep.Repeats, rep.Seconds)
 	fmt.Fprintf(&b, "Machine: %s.\n\n", rep.machineLine())
+	b.WriteString("Setup: every target reaches the same backends (one nginx worker serving A and B, one iperf3 -s) on loopback; HAProxy 'mode tcp' with its defaults (a thread per core), eplink with GOMAXPROCS = cores; load generators run on the same cores, so a proxy competes with them for CPU as it would on a small host.\n\n")
 	b.WriteString("Tools:")
 	for _, t := range sortedKeys(rep.Machine.Tools) {
 		fmt.Fprintf(&b, " %s `%s`;", t, rep.Machine.Tools[t])
@@ -234,6 +235,7 @@ func (rep *Report) PerfSection() string {
 		b.WriteString(" (quick run: not a measurement)")
 	}
 	b.WriteString(". Every target forwards to the same nginx / iperf3 on loopback; medians of interleaved repeats.\n\n")
+	b.WriteString("![ratios](bench/results/charts/ratios.png)\n\n")
 	b.WriteString("| scenario | metric | target | median | vs baseline |\n|---|---|---|---:|---:|\n")
 	for _, s := range rep.Scenarios {
 		for _, r := range s.Rows {

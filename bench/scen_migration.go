@@ -293,7 +293,7 @@ func (s *sampler) mbps(chart string) []Series {
 		for res, v := range s.bytes[i] {
 			x, ok := byRes[res]
 			if !ok {
-				x = &Series{Chart: chart, Name: res, Unit: "Mbit/s"}
+				x = &Series{Chart: chart, Name: clbLabel(res), Unit: "Mbit/s"}
 				byRes[res] = x
 				order = append(order, res)
 			}
@@ -311,4 +311,15 @@ func (s *sampler) mbps(chart string) []Series {
 		out = append(out, *byRes[k])
 	}
 	return out
+}
+
+// clbLabel names a CLB with the backend behind it, as the req/s chart does.
+func clbLabel(id string) string {
+	switch id {
+	case benchLBA:
+		return id + " (backend A)"
+	case benchLBB:
+		return id + " (backend B)"
+	}
+	return id
 }
