@@ -249,6 +249,12 @@ func New(t testing.TB, opts Options) *Env {
 			t.Errorf("close server: %v", err)
 		}
 	})
+	return s.Env()
+}
+
+// Env returns SDK clients for every lab account, pointed at s. The caller
+// closes s.
+func (s *Server) Env() *Env {
 	return &Env{
 		Server:    s,
 		Provider:  s.Client(ProviderAK, ProviderSK),
