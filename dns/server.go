@@ -153,7 +153,18 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 		defer close(watched)
 		s.pub.Watch(ctx, s.apply)
 	}()
+	err = s.serve(ctx, pc, ln)
+	cancel()
+	<-watched
+	if err != nil {
+		return fmt.Errorf("dns: serve %s: %w", ua, err)
+	}
+	return nil
+}
 
+// serve runs a miekg/dns server on each socket until ctx ends or one of
+// them fails, then shuts both down and waits for them.
+func (s *Server) serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
 	var started sync.WaitGroup
 	started.Add(2)
 	invalid := func(m []byte, err error) {
@@ -170,26 +181,26 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	errc := make(chan error, 2)
 	go func() { errc <- udp.ActivateAndServe() }()
 	go func() { errc <- tcp.ActivateAndServe() }()
-
 	bound := make(chan struct{})
 	go func() { started.Wait(); close(bound) }()
-	var serveErr error
+
+	var err error
 	pending := 2
 	select {
 	case <-bound:
 		s.readyOnce.Do(func() { close(s.ready) })
-		s.log.Info("dns: serving", "addr", ua.String(), "zone", s.idx.Load().zone)
+		s.log.Info("dns: serving", "addr", pc.LocalAddr().String(), "zone", s.idx.Load().zone)
 		select {
 		case <-ctx.Done():
-		case serveErr = <-errc:
+		case err = <-errc:
 			pending--
 		}
-	case serveErr = <-errc:
+	case err = <-errc:
 		pending--
 	}
 
 	// Shutdown closes what blocks (the socket and the listener); a server
-	// that never started has nothing to shut down, so close its socket.
+	// that failed to start has nothing to shut down, so close both here too.
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer scancel()
 	for _, srv := range []*mdns.Server{udp, tcp} {
@@ -202,12 +213,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	for ; pending > 0; pending-- {
 		<-errc
 	}
-	cancel()
-	<-watched
-	if serveErr != nil {
-		return fmt.Errorf("dns: serve %s: %w", ua, serveErr)
-	}
-	return nil
+	return err
 }
 
 // listenBoth binds UDP and TCP on the same address. For port 0 the kernel
