@@ -30,7 +30,7 @@ const (
 	benchENI       = "127.77.0.5"
 	benchLBA       = "lb-bencha"
 	benchLBB       = "lb-benchb"
-	benchHTTPPort  = 80
+	benchHTTPPort  = 8080 // unprivileged: the harness may run without root once the tools are installed
 	benchIperfPort = 5201
 	providerKeyID  = "LTAIbenchprovider01"
 	providerSecret = "bench-provider-secret"

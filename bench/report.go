@@ -261,6 +261,8 @@ func num(v float64) string {
 	switch {
 	case a == 0:
 		return "0"
+	case v == math.Trunc(v) && a < 1e15:
+		return fmt.Sprintf("%.0f", v)
 	case a >= 1000:
 		return fmt.Sprintf("%.0f", v)
 	case a >= 10:
