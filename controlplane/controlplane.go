@@ -418,3 +418,12 @@ func (m *watermark) wait(v uint64, stop <-chan struct{}) bool {
 		}
 	}
 }
+
+// ServiceLinkedRole reports whether the account has the service-linked role
+// AliyunServiceRoleForPrivatelink (created with its first endpoint).
+func (cp *ControlPlane) ServiceLinkedRole(uid string) bool {
+	cp.mu.RLock()
+	defer cp.mu.RUnlock()
+	a := cp.accounts[uid]
+	return a != nil && !a.RoleCreated.IsZero()
+}

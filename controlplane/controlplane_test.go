@@ -192,6 +192,9 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal("service still in the snapshot")
 	}
 	// The ENI addresses are free again.
+	if !cp.ServiceLinkedRole(consumer) || cp.ServiceLinkedRole(provider) {
+		t.Error("service-linked role: want it for the consumer only")
+	}
 	if n := len(cp.ips["vsw-consumer1-h"]); n != 0 {
 		t.Errorf("%d addresses still taken", n)
 	}
@@ -550,7 +553,9 @@ func TestStateMachines(t *testing.T) {
 		{"clean replaced", func() error { return cp.DisableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h", true) },
 			states{"Active", "Connected", "Migrated", "Active"}, states{"Active", "Connected", "Connected", "Active"},
 			func() error { return cp.RemoveZoneFromVpcEndpoint(as(consumer), ep, "cn-hangzhou-h") }, "EndpointLocked"},
-		{"disable zone", func() error { return cp.DisableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h", false) },
+		{"disable zone", func() error {
+			return cp.DisableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h", false)
+		},
 			states{"Active", "Connected", "Disconnecting", "Active"}, states{"Active", "Connected", "Disconnected", "Active"},
 			func() error { return cp.EnableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h") }, "EndpointLocked"},
 		{"enable zone", func() error { return cp.EnableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h") },

@@ -13,7 +13,9 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string     { return e.Code + ": " + e.Message }
+// Error returns the message alone: the RPC server writes it as the body's
+// Message next to the Code, and clients show both.
+func (e *Error) Error() string     { return e.Message }
 func (e *Error) HTTPStatus() int   { return e.Status }
 func (e *Error) ErrorCode() string { return e.Code }
 
