@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 
 	mdns "github.com/miekg/dns"
 
@@ -62,7 +63,7 @@ func world() *snapshot.Snapshot {
 		id       string
 		affinity bool
 	}{{"epsrv-plain", false}, {"epsrv-aff", true}} {
-		s.Services[svc.id] = &snapshot.Service{ID: svc.id, Domain: svcDomain(svc.id)[:len(svcDomain(svc.id))-1],
+		s.Services[svc.id] = &snapshot.Service{ID: svc.id, Domain: strings.TrimSuffix(svcDomain(svc.id), "."),
 			ZoneAffinityEnabled: svc.affinity, Status: "Active"}
 	}
 	add := func(e *snapshot.Endpoint) { s.Endpoints[e.ID] = e }

@@ -118,7 +118,8 @@ func (s *Server) apply(snap *snapshot.Snapshot) {
 	s.log.Debug("dns: index rebuilt", "version", ix.version, "zone", ix.zone, "names", len(ix.names))
 }
 
-// Ready is closed once ListenAndServe has bound both UDP and TCP.
+// Ready is closed once ListenAndServe has bound both UDP and TCP and
+// serves; it stays open if ListenAndServe fails first, so wait on both.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // Addr is the bound address (the same port serves UDP and TCP); nil before
