@@ -166,6 +166,17 @@ func (p *Proxy) handle(l *listener, c *net.TCPConn) {
 		l.eni.release()
 		return
 	}
+	if ka := p.opts.keepAlive(); ka > 0 {
+		// The default Listen and Dial set keepalive themselves; seams may not.
+		if p.opts.Listen != nil {
+			c.SetKeepAlive(true)
+			c.SetKeepAlivePeriod(ka)
+		}
+		if p.opts.Dial != nil {
+			b.SetKeepAlive(true)
+			b.SetKeepAlivePeriod(ka)
+		}
+	}
 	f := newFlow(r, src, c, b, p)
 	if !l.eni.add(f) {
 		f.abort()

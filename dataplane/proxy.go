@@ -104,6 +104,12 @@ func (p *Proxy) Healthy(resourceID string) bool {
 	return lb != nil && lb.healthy()
 }
 
+// Version returns the Version of the last snapshot applied, so a caller can
+// wait until the data plane has caught up with a change.
+func (p *Proxy) Version() uint64 {
+	return p.applied.Load()
+}
+
 // BindError is a listener that could not be opened on an ENI address.
 type BindError struct {
 	Addr       netip.AddrPort

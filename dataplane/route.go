@@ -137,6 +137,7 @@ func (p *Proxy) build(s *snapshot.Snapshot, prevPorts map[netip.Addr][]uint16) *
 	for id := range p.buckets {
 		if !seen[id] {
 			delete(p.buckets, id)
+			p.forgetEndpoint(id)
 		}
 	}
 	return t
@@ -176,6 +177,21 @@ func (p *Proxy) bind(t *routeTable, ep *endpoint, z *snapshot.EndpointZone, eni 
 		}
 		t.routes[addr] = r
 	}
+}
+
+// forgetEndpoint drops the counter series of an endpoint that is gone, so
+// deleted endpoints do not linger in /metrics.
+func (p *Proxy) forgetEndpoint(id string) {
+	m := p.opts.Metrics
+	if m == nil {
+		return
+	}
+	l := prometheus.Labels{"endpoint_id": id}
+	m.FlowsTotal.DeletePartialMatch(l)
+	m.FlowsRefused.DeletePartialMatch(l)
+	m.FlowBytes.DeletePartialMatch(l)
+	m.ShaperWait.DeletePartialMatch(l)
+	m.BindErrors.DeletePartialMatch(l)
 }
 
 type checkKey struct{ resourceID, addr string }

@@ -1,0 +1,106 @@
+package dataplane
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"eplink/controlplane/snapshot"
+)
+
+// TestSecurityGroupChangeClosesFlows: a rule that now drops the client's
+// address resets its established flow too.
+func TestSecurityGroupChangeClosesFlows(t *testing.T) {
+	l := newLab(t, Options{})
+	w := newWorld(echoServer(t))
+	l.publish(w.snap())
+	c := dial(t, w.addr())
+	if _, err := roundTrip(c, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	w.rules = append(w.rules, rule("tcp", "127.0.0.1/32", 1, 65535, false, 1))
+	l.publish(w.snap())
+	expectReset(t, c)
+}
+
+// TestBindErrorSurfacedAndRetried: a listener that cannot bind is reported
+// by Errors and counted, and is retried with the next snapshot.
+func TestBindErrorSurfacedAndRetried(t *testing.T) {
+	var fail atomic.Bool
+	fail.Store(true)
+	l := newLab(t, Options{Listen: func(network, addr string) (net.Listener, error) {
+		if fail.Load() {
+			return nil, syscall.EADDRINUSE
+		}
+		return net.Listen(network, addr)
+	}})
+	w := newWorld(echoServer(t))
+	l.publish(w.snap())
+	errs := l.p.Errors()
+	var be *BindError
+	if len(errs) != 1 || !errors.As(errs[0], &be) || be.Addr != netip.MustParseAddrPort(w.addr()) ||
+		be.EndpointID != "ep-1" || !errors.Is(errs[0], syscall.EADDRINUSE) {
+		t.Fatalf("Errors() = %v", errs)
+	}
+	if v := value(l.m.BindErrors.WithLabelValues("ep-1", "cn-hangzhou-h")); v != 1 {
+		t.Errorf("bind errors counted %v, want 1", v)
+	}
+	fail.Store(false)
+	l.publish(w.snap())
+	if errs := l.p.Errors(); len(errs) != 0 {
+		t.Fatalf("Errors() after retry = %v", errs)
+	}
+	if got, err := roundTrip(dial(t, w.addr()), "ok"); err != nil || got != "ok" {
+		t.Fatalf("after retry: %q, %v", got, err)
+	}
+}
+
+// TestWeightsEndToEnd: backends weighted 3:1 get new flows 3:1.
+func TestWeightsEndToEnd(t *testing.T) {
+	l := newLab(t, Options{})
+	w := newWorld()
+	w.lbs["lb-a"] = []snapshot.Backend{
+		{Address: namedServer(t, "A"), Weight: 75},
+		{Address: namedServer(t, "B"), Weight: 25},
+	}
+	l.publish(w.snap())
+	count := map[string]int{}
+	for i := 0; i < 8; i++ {
+		name, c, err := hello(w.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		count[name]++
+	}
+	if count["A"] != 6 || count["B"] != 2 {
+		t.Errorf("flows per backend %v, want A:6 B:2", count)
+	}
+}
+
+// TestPortsFollowTheCLB: listeners are opened and closed as the CLB's
+// listener ports change, without touching the other ports.
+func TestPortsFollowTheCLB(t *testing.T) {
+	l := newLab(t, Options{})
+	w := newWorld(echoServer(t))
+	s := w.snap()
+	lb := s.LoadBalancers["lb-a"]
+	lb.Listeners = append(lb.Listeners, snapshot.Listener{Port: testPort + 1, Backends: lb.Listeners[0].Backends})
+	l.publish(s)
+	second := netip.AddrPortFrom(w.eni, testPort+1).String()
+	kept := dial(t, w.addr())
+	if _, err := roundTrip(dial(t, second), "x"); err != nil {
+		t.Fatal(err)
+	}
+	l.publish(w.snap()) // back to one port
+	if c, err := net.Dial("tcp", second); err == nil {
+		c.Close()
+		t.Error("removed port still listening")
+	}
+	if got, err := roundTrip(kept, "still here"); err != nil || got != "still here" {
+		t.Errorf("flow on the kept port: %q, %v", got, err)
+	}
+}
