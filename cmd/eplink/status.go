@@ -39,9 +39,8 @@ Live view of each endpoint zone the caller can see: state, ENI address,
 assigned and replaced CLB, active flows, and throughput against the
 connection's bandwidth cap. Credentials and endpoint as for 'eplink api'.
 
-Throughput is the busiest direction, from the data plane's byte counters
-between two refreshes; they advance per forwarded chunk (up to 1 MiB) and
-when a flow ends, so light request/response traffic shows up late.
+Throughput (Mbps) is the busier direction, from the data plane's byte
+counters between two refreshes; the cap applies to each direction.
 
 `
 
