@@ -70,8 +70,11 @@ func (f *forwarder) exchange(r *mdns.Msg) (*mdns.Msg, error) {
 	resp, _, err := f.udp.ExchangeContext(ctx, q, f.upstream)
 	if err == nil && resp.Truncated {
 		// The full answer only fits over TCP; the reply to our own client
-		// is truncated again to its size afterwards.
-		resp, _, err = f.tcp.ExchangeContext(ctx, q, f.upstream)
+		// is truncated again to its size afterwards. An upstream without
+		// TCP still has its truncated answer passed on.
+		if full, _, err := f.tcp.ExchangeContext(ctx, q, f.upstream); err == nil {
+			resp = full
+		}
 	}
 	return resp, err
 }
