@@ -277,4 +277,12 @@ func TestDuplicatesInRequests(t *testing.T) {
 	lt.Tag = &tags
 	_, err = e.Consumer.ListVpcEndpoints(lt)
 	WantError(t, err, invalid...)
+	ls := privatelink.CreateListVpcEndpointServicesRequest()
+	stags := make([]privatelink.ListVpcEndpointServicesTag, 21)
+	for i := range stags {
+		stags[i] = privatelink.ListVpcEndpointServicesTag{Key: fmt.Sprint("k", i), Value: "v"}
+	}
+	ls.Tag = &stags
+	_, err = e.Provider.ListVpcEndpointServices(ls)
+	WantError(t, err, invalid...)
 }
