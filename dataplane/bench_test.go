@@ -1,10 +1,13 @@
 package dataplane
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -127,46 +130,73 @@ func BenchmarkConnect(b *testing.B) {
 	}
 }
 
+var idleFlows = flag.Int("idleflows", 1000, "flows BenchmarkIdleFlowMemory opens (4 descriptors each in this process)")
+
 // BenchmarkIdleFlowMemory opens many idle flows and reports what the proxy
-// holds per flow (heap and goroutine stacks), by subtracting the same number
-// of direct connections (client and backend ends) from the proxied case.
+// holds per flow (heap and goroutine stacks, and file descriptors), by
+// subtracting the same number of direct connections (client and backend
+// ends) from the proxied case.
 func BenchmarkIdleFlowMemory(b *testing.B) {
-	const flows = 1000 // each costs 4 fds here (client, 2 proxy, backend)
-	backend := echoServer(b)
+	flows := *idleFlows
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(4*flows+1000) {
+		lim.Cur = uint64(4*flows) + 1000
+		lim.Max = max(lim.Max, lim.Cur)
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			b.Skipf("%d flows need %d descriptors: %v", flows, lim.Cur, err)
+		}
+	}
+	// A userspace echo: Go's own splice would park a pipe per idle
+	// connection in the backend and blur the count.
+	backend := serveTCP(b, func(c *net.TCPConn) {
+		buf := make([]byte, 512)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})
 	proxied := benchProxy(b, backend)
-	inUse := func() int64 {
+	inUse := func() (int64, int) {
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		return int64(m.HeapInuse + m.StackInuse)
+		fds, _ := os.ReadDir("/proc/self/fd")
+		return int64(m.HeapInuse + m.StackInuse), len(fds)
 	}
-	open := func(addr string) ([]*net.TCPConn, int64) {
-		before := inUse()
+	open := func(addr string) ([]*net.TCPConn, int64, int) {
+		mem0, fd0 := inUse()
 		cs := make([]*net.TCPConn, 0, flows)
 		for i := 0; i < flows; i++ {
 			c := benchDial(b, addr)
 			roundTrips(b, c, 1) // the flow is established end to end
 			cs = append(cs, c)
 		}
-		return cs, inUse() - before
+		time.Sleep(100 * time.Millisecond) // let every pipe park
+		mem1, fd1 := inUse()
+		return cs, mem1 - mem0, fd1 - fd0
 	}
 	closeAll := func(cs []*net.TCPConn) {
 		for _, c := range cs {
 			c.SetLinger(0)
 			c.Close()
 		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	for i := 0; i < b.N; i++ {
-		cs, direct := open(backend)
+		cs, directMem, directFDs := open(backend)
 		closeAll(cs)
-		time.Sleep(100 * time.Millisecond)
-		cs, proxy := open(proxied)
-		perFlow := (float64(proxy) - float64(direct)) / flows
+		cs, proxyMem, proxyFDs := open(proxied)
 		closeAll(cs)
-		b.ReportMetric(perFlow, "B/flow")
-		b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
+		b.ReportMetric((float64(proxyMem)-float64(directMem))/float64(flows), "B/flow")
+		b.ReportMetric(float64(proxyFDs-directFDs)/float64(flows), "fds/flow")
 		if testing.Verbose() {
-			fmt.Printf("idle flows: direct %d B, proxied %d B, proxy share %.0f B/flow\n", direct, proxy, perFlow)
+			fmt.Printf("%d idle flows: direct %d B %d fds, proxied %d B %d fds\n",
+				flows, directMem, directFDs, proxyMem, proxyFDs)
 		}
 	}
 }
