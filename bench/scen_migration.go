@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -142,28 +144,40 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 		r.note("%s: second wrk: %v", mode, err2)
 	}
 	// Requests/s per backend (from wrk) and Mbit/s per CLB (from eplink).
-	perBackend := map[string]map[int64]int64{}
+	type key struct {
+		backend string
+		t       float64
+	}
+	rate := map[key]float64{}
+	var backends []string
 	for _, res := range []*WrkResult{r1, r2} {
 		if res == nil {
 			continue
 		}
+		tps := float64(res.TicksPerSecond)
 		for _, s := range res.Series {
-			if perBackend[s.Backend] == nil {
-				perBackend[s.Backend] = map[int64]int64{}
+			// The middle of the tick, in seconds since the phase started.
+			t := (float64(s.Tick)+0.5)/tps - float64(start.UnixNano())/1e9
+			k := key{s.Backend, math.Round(t*1000) / 1000}
+			if _, ok := rate[k]; !ok && !slices.Contains(backends, s.Backend) {
+				backends = append(backends, s.Backend)
 			}
-			perBackend[s.Backend][s.Unix] += s.Requests
+			rate[k] += float64(s.Requests) * tps
 		}
 	}
-	for _, b := range sortedBackends(perBackend) {
+	sort.Strings(backends)
+	for _, b := range backends {
 		s := Series{Chart: chart + "-rps", Name: "backend " + b, Unit: "req/s"}
-		var secs []int64
-		for u := range perBackend[b] {
-			secs = append(secs, u)
+		var ts []float64
+		for k := range rate {
+			if k.backend == b {
+				ts = append(ts, k.t)
+			}
 		}
-		sort.Slice(secs, func(i, j int) bool { return secs[i] < secs[j] })
-		for _, u := range secs {
-			s.T = append(s.T, float64(u-start.Unix())+0.5)
-			s.V = append(s.V, float64(perBackend[b][u]))
+		sort.Float64s(ts)
+		for _, t := range ts {
+			s.T = append(s.T, t)
+			s.V = append(s.V, rate[key{b, t}])
 		}
 		r.Series = append(r.Series, s)
 	}
@@ -177,15 +191,6 @@ func addWrkErrors(r *ScenarioResult, who string, w *WrkResult) {
 	r.add(targetEplink, metric{name: who + " read/write errors", unit: ""}, float64(w.Errors.Read+w.Errors.Write))
 	r.add(targetEplink, metric{name: who + " timeouts", unit: ""}, float64(w.Errors.Timeout))
 	r.add(targetEplink, metric{name: who + " bad status", unit: ""}, float64(w.Errors.Status))
-}
-
-func sortedBackends(m map[string]map[int64]int64) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // activeFlows is eplink's count of flows on a CLB, or -1 when the metric

@@ -23,12 +23,14 @@ var wrkScript []byte
 
 // WrkResult is one wrk run.
 type WrkResult struct {
-	DurationUS int64       `json:"duration_us"`
-	Requests   int64       `json:"requests"`
-	Bytes      int64       `json:"bytes"`
-	Errors     WrkErrors   `json:"errors"`
-	LatencyUS  WrkLatency  `json:"latency_us"`
-	Series     []WrkSample `json:"series"`
+	DurationUS int64      `json:"duration_us"`
+	Requests   int64      `json:"requests"`
+	Bytes      int64      `json:"bytes"`
+	Errors     WrkErrors  `json:"errors"`
+	LatencyUS  WrkLatency `json:"latency_us"`
+	// TicksPerSecond is the resolution of Series (5 with wrk's LuaJIT).
+	TicksPerSecond int         `json:"ticks_per_second"`
+	Series         []WrkSample `json:"series"`
 }
 
 // WrkErrors are wrk's socket and status error counts.
@@ -54,10 +56,11 @@ type WrkLatency struct {
 	P999  int64   `json:"p999"`
 }
 
-// WrkSample counts the responses of one backend in one wall-clock second.
+// WrkSample counts the responses of one backend in one tick of wall-clock
+// time: Tick is Unix time in 1/TicksPerSecond s.
 type WrkSample struct {
 	Backend  string `json:"backend"`
-	Unix     int64  `json:"unix"`
+	Tick     int64  `json:"tick"`
 	Requests int64  `json:"requests"`
 	Bytes    int64  `json:"bytes"`
 }
@@ -84,9 +87,12 @@ func ParseWrk(out []byte) (*WrkResult, error) {
 		if err := json.Unmarshal(rest, r); err != nil {
 			return nil, fmt.Errorf("wrk summary: %w", err)
 		}
+		if r.TicksPerSecond <= 0 {
+			r.TicksPerSecond = 1
+		}
 		sort.Slice(r.Series, func(i, j int) bool {
-			if r.Series[i].Unix != r.Series[j].Unix {
-				return r.Series[i].Unix < r.Series[j].Unix
+			if r.Series[i].Tick != r.Series[j].Tick {
+				return r.Series[i].Tick < r.Series[j].Tick
 			}
 			return r.Series[i].Backend < r.Series[j].Backend
 		})

@@ -1,8 +1,27 @@
--- summary.lua: print wrk's results as one JSON line the harness parses.
--- With series = true (set by the harness for time series), every response is
--- counted per second and per backend (the X-Backend header).
-series = false
+-- wrk.lua: print wrk's results as one JSON line the harness parses.
+-- Given the argument "series", every response is also counted per backend
+-- (the X-Backend header) and per tick of 1/TICKS s of wall-clock time.
 local threads = {}
+TICKS = 5
+
+-- tick is the wall clock in 1/TICKS s. wrk is built on LuaJIT, whose ffi
+-- reaches gettimeofday; plain Lua only has whole seconds.
+local tick
+local ok, ffi = pcall(require, "ffi")
+if ok then
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_usec; } eplink_timeval;
+    int gettimeofday(eplink_timeval *tv, void *tz);
+  ]]
+  local tv = ffi.new("eplink_timeval")
+  tick = function()
+    ffi.C.gettimeofday(tv, nil)
+    return tonumber(tv.tv_sec) * TICKS + math.floor(tonumber(tv.tv_usec) * TICKS / 1000000)
+  end
+else
+  TICKS = 1
+  tick = function() return os.time() end
+end
 counts = {}
 bytes = {}
 
@@ -12,7 +31,7 @@ end
 
 function track(status, headers, body)
   local b = headers["X-Backend"] or headers["x-backend"] or "-"
-  local k = b .. "@" .. os.time()
+  local k = b .. "@" .. tick()
   counts[k] = (counts[k] or 0) + 1
   bytes[k] = (bytes[k] or 0) + #body
 end
@@ -27,10 +46,10 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'EPLINK_WRK {"duration_us":%d,"requests":%d,"bytes":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-    '"latency_us":{"mean":%.1f,"stdev":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d},"series":[',
+    '"latency_us":{"mean":%.1f,"stdev":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d},"ticks_per_second":%d,"series":[',
     summary.duration, summary.requests, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
     latency.mean, latency.stdev, latency.max, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency:percentile(99.9)))
+    latency:percentile(99), latency:percentile(99.9), TICKS))
   local agg, aggb = {}, {}
   for _, t in ipairs(threads) do
     local c, b = t:get("counts"), t:get("bytes")
@@ -42,7 +61,7 @@ function done(summary, latency, requests)
     local name, sec = k:match("^(.*)@(%d+)$")
     if not first then io.write(",") end
     first = false
-    io.write(string.format('{"backend":"%s","unix":%s,"requests":%d,"bytes":%d}', name, sec, v, aggb[k] or 0))
+    io.write(string.format('{"backend":"%s","tick":%s,"requests":%d,"bytes":%d}', name, sec, v, aggb[k] or 0))
   end
   io.write("]}\n")
 end
