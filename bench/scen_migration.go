@@ -168,9 +168,11 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 	sort.Strings(backends)
 	for _, b := range backends {
 		s := Series{Chart: chart + "-rps", Name: "backend " + b, Unit: "req/s"}
+		// Every tick any backend answered in; a backend silent in a tick
+		// (cut off, not yet reached) shows as 0 there.
 		var ts []float64
 		for k := range rate {
-			if k.backend == b {
+			if !slices.Contains(ts, k.t) {
 				ts = append(ts, k.t)
 			}
 		}
