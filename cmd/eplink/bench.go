@@ -88,7 +88,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stderr, "scenario %s failed: %s\n", s.Name, s.Error)
 		}
 	}
-	fmt.Fprintf(stdout, "%s/results.md\n", opts.OutDir)
+	fmt.Fprint(stdout, rep.PerfSection())
+	fmt.Fprintf(stdout, "\nreport: %s/results.md\n", opts.OutDir)
 	if err := spliceReadme(readme, opts.OutDir, stdout); err != nil {
 		return err
 	}
