@@ -6,7 +6,7 @@ BIN      := bin/eplink
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-short deps bench lint fmt clean
+.PHONY: all build run test test-short smoke deps bench lint fmt clean
 
 all: build
 
@@ -25,6 +25,13 @@ deps:
 test: deps
 	@echo ">> running tests (race detector on)"
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory smoke
+
+# smoke runs the guide's walkthrough end to end with the real clients
+# (eplink api, dig, curl, wrk) against a freshly built eplink.
+smoke: build
+	@echo ">> running examples/walkthrough.sh"
+	EPLINK=$(CURDIR)/$(BIN) ./examples/walkthrough.sh
 
 test-short:
 	$(GO) test -short -race ./...

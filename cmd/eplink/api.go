@@ -27,9 +27,8 @@ import (
 // error goes to stderr as Code, Message and RequestId, with exit status 1.
 
 const (
-	apiVersion      = "2020-04-15"
-	defaultEndpoint = "127.0.0.1:8080"
-	defaultRegion   = "cn-hangzhou"
+	apiVersion    = "2020-04-15"
+	defaultRegion = "cn-hangzhou"
 )
 
 const apiUsage = `usage: eplink api ACTION [--Param value | --Param=value ...] [flags]
@@ -455,7 +454,7 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 		return nil, usagef("no AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, " +
 			"or pass --access-key-id/--access-key-secret or --profile NAME")
 	}
-	base := orDefault(endpoint, defaultEndpoint)
+	base := orDefault(endpoint, defaultAPIAddr) // where `eplink serve` listens by default
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
 	}
