@@ -36,7 +36,9 @@ func (h *harness) start(name, bin string, args ...string) (*proc, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.Dir = h.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the harness itself is killed, the kernel stops the
+	// server too, so no run leaves a process behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		lf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -119,6 +121,7 @@ func (h *harness) output(ctx context.Context, timeout time.Duration, bin string,
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = h.dir
 	cmd.WaitDelay = 2 * time.Second
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		return out, fmt.Errorf("%s: %w", bin, ctx.Err())
