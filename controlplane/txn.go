@@ -73,46 +73,63 @@ func mutate[T any](cp *ControlPlane, c Caller, fn func(t *txn) (T, error)) (T, e
 	if err := cp.checkRegion(c); err != nil {
 		return zero, err
 	}
-	cp.mu.Lock()
-	idemKey := ""
-	if c.ClientToken != "" && !c.DryRun {
-		idemKey = c.UID + "|" + c.Action + "|" + c.ClientToken
-		if rec := cp.idem[idemKey]; rec != nil {
-			cp.mu.Unlock()
-			if rec.Fingerprint != c.Fingerprint {
-				return zero, errIdemMismatch.with(c.ClientToken)
+	var (
+		res    T
+		replay *idemRecord
+		seq    uint64
+		done   <-chan error
+	)
+	// The locked part is a closure so that a panic in an action cannot
+	// leave the model locked for every later call.
+	err := func() error {
+		cp.mu.Lock()
+		defer cp.mu.Unlock()
+		idemKey := ""
+		if c.ClientToken != "" && !c.DryRun {
+			idemKey = c.UID + "|" + c.Action + "|" + c.ClientToken
+			if rec := cp.idem[idemKey]; rec != nil {
+				if rec.Fingerprint != c.Fingerprint {
+					return errIdemMismatch.with(c.ClientToken)
+				}
+				replay = rec
+				return nil
 			}
-			cp.durable.wait(rec.seq, cp.closed)
-			var out T
-			if err := json.Unmarshal(rec.Response, &out); err != nil {
-				return zero, err
-			}
-			return out, nil
 		}
-	}
-	t := &txn{cp: cp, c: c, now: cp.now().UTC(), eps: map[string]bool{}, svcs: map[string]bool{}, accts: map[string]bool{}}
-	res, err := fn(t)
+		t := cp.newTxn(c)
+		var err error
+		if res, err = fn(t); err != nil {
+			return err
+		}
+		var extra []store.Op
+		var rec *idemRecord
+		if idemKey != "" {
+			b, err := json.Marshal(res)
+			if err != nil {
+				return err
+			}
+			rec = &idemRecord{Fingerprint: c.Fingerprint, Response: b, Time: t.now}
+			v, _ := json.Marshal(rec)
+			extra = append(extra, store.Op{Bucket: bucketIdem, Key: idemKey, Value: v})
+			cp.idem[idemKey] = rec
+		}
+		seq, done = cp.commitLocked(t, extra)
+		if rec != nil {
+			rec.seq = seq
+		}
+		return nil
+	}()
 	if err != nil {
-		cp.mu.Unlock()
 		return zero, err
 	}
-	var extra []store.Op
-	if idemKey != "" {
-		b, err := json.Marshal(res)
-		if err != nil {
-			cp.mu.Unlock()
+	if replay != nil {
+		// The first call's answer, once its change is durable.
+		cp.durable.wait(replay.seq, cp.closed)
+		var out T
+		if err := json.Unmarshal(replay.Response, &out); err != nil {
 			return zero, err
 		}
-		rec := &idemRecord{Fingerprint: c.Fingerprint, Response: b, Time: t.now}
-		v, _ := json.Marshal(rec)
-		extra = append(extra, store.Op{Bucket: bucketIdem, Key: idemKey, Value: v})
-		cp.idem[idemKey] = rec
+		return out, nil
 	}
-	seq, done := cp.commitLocked(t, extra)
-	if idemKey != "" {
-		cp.idem[idemKey].seq = seq
-	}
-	cp.mu.Unlock()
 	if err := cp.finish(seq, done); err != nil {
 		return zero, err
 	}
