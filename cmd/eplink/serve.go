@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -129,10 +128,6 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		return fmt.Errorf("api: %w", err)
 	}
 	defer apiLn.Close()
-	dnsAddr, err := pickDNSAddr(f.dnsAddr, !explicit["dns-addr"])
-	if err != nil {
-		return fmt.Errorf("dns: %w", err)
-	}
 
 	// Built-in backends are bound before the lab is built: the demo puts
 	// their actual ports into its lab.
@@ -198,16 +193,18 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	dpDone := make(chan error, 1)
 	go func() { dpDone <- proxy.Run(ctx, pub) }()
 
-	dnsSrv := dns.New(dns.Config{
+	dnsCfg := dns.Config{
 		Zone:       f.dnsZone,
 		TTL:        uint32(f.dnsTTL),
 		Upstream:   f.dnsUpstream,
 		Healthy:    proxy.Healthy,
 		Registerer: reg,
 		Logger:     s.logger.With("component", "dns"),
-	}, pub)
-	dnsDone := make(chan error, 1)
-	go func() { dnsDone <- dnsSrv.ListenAndServe(ctx, dnsAddr) }()
+	}
+	dnsAddr, dnsDone, err := startDNS(ctx, dnsCfg, pub, f.dnsAddr, !explicit["dns-addr"])
+	if err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
@@ -281,44 +278,54 @@ func listenFallback(network, addr string, fallback bool) (net.Listener, error) {
 	return ln, nil
 }
 
-// pickDNSAddr checks that both UDP and TCP can bind addr; with fallback it
-// tries 5353 and then a free port, because port 53 needs root (or is taken
-// by a local resolver). The sockets are closed again: the DNS server binds
-// them itself a moment later.
-func pickDNSAddr(addr string, fallback bool) (string, error) {
-	try := func(a string) (string, error) {
-		udp, err := net.ListenPacket("udp", a)
-		if err != nil {
-			return "", err
+// startDNS serves DNS on addr. With fallback (the address was not given
+// explicitly) it tries port 5353 and then any free port when addr cannot be
+// bound: port 53 needs root, or a local resolver holds it. It returns the
+// bound address once UDP and TCP both serve, and a channel that yields the
+// server's exit.
+func startDNS(ctx context.Context, cfg dns.Config, pub *snapshot.Publisher, addr string, fallback bool) (string, <-chan error, error) {
+	candidates := []string{addr}
+	if fallback {
+		host, _, _ := net.SplitHostPort(addr)
+		candidates = append(candidates, net.JoinHostPort(host, "5353"), net.JoinHostPort(host, "0"))
+	}
+	var firstErr error
+	for _, a := range candidates {
+		// Each attempt is a new Server; only the one that binds may
+		// register its metrics (registering twice would panic).
+		held := &heldRegisterer{}
+		attempt := cfg
+		if cfg.Registerer != nil {
+			attempt.Registerer = held
 		}
-		defer udp.Close()
-		port := udp.LocalAddr().(*net.UDPAddr).Port
-		host, _, _ := net.SplitHostPort(a)
-		a = net.JoinHostPort(host, strconv.Itoa(port))
-		tcp, err := net.Listen("tcp", a)
-		if err != nil {
-			return "", err
-		}
-		tcp.Close()
-		return a, nil
-	}
-	got, err := try(addr)
-	// Port 0 asks for any free port: the UDP port the kernel picked may be
-	// taken for TCP, so pick again.
-	for i := 0; err != nil && strings.HasSuffix(addr, ":0") && i < 10; i++ {
-		got, err = try(addr)
-	}
-	if err == nil || !fallback {
-		return got, err
-	}
-	host, _, _ := net.SplitHostPort(addr)
-	for _, p := range []string{"5353", "0"} {
-		if got, err2 := try(net.JoinHostPort(host, p)); err2 == nil {
-			return got, nil
+		srv := dns.New(attempt, pub)
+		done := make(chan error, 1)
+		go func() { done <- srv.ListenAndServe(ctx, a) }()
+		select {
+		case <-srv.Ready():
+			if cfg.Registerer != nil {
+				cfg.Registerer.MustRegister(held.cs...)
+			}
+			return srv.Addr().String(), done, nil
+		case err := <-done:
+			if firstErr == nil {
+				firstErr = err
+			}
 		}
 	}
-	return "", err
+	return "", nil, firstErr
 }
+
+// heldRegisterer keeps collectors until it is known they should be
+// registered for real.
+type heldRegisterer struct{ cs []prometheus.Collector }
+
+func (h *heldRegisterer) Register(c prometheus.Collector) error {
+	h.cs = append(h.cs, c)
+	return nil
+}
+func (h *heldRegisterer) MustRegister(cs ...prometheus.Collector) { h.cs = append(h.cs, cs...) }
+func (h *heldRegisterer) Unregister(prometheus.Collector) bool    { return false }
 
 // checkLoopback refuses vSwitch CIDRs outside 127.0.0.0/8: the loopback
 // front end serves ENI addresses with kernel sockets on this host, and any
