@@ -374,3 +374,57 @@ func TestRestartKeepsEverything(t *testing.T) {
 	}
 	e2.WaitZone(t, e2.Consumer, f.epConn, ZoneI, "Connected")
 }
+
+// TestDeleteServiceAfterReject follows the guide's order for retiring a
+// service while a consumer still has its endpoint: reject the connection,
+// detach the resources (no zone uses them once disconnected), delete the
+// service. The consumer's endpoint survives, no longer connected, and can
+// then be cleaned up by its owner.
+func TestDeleteServiceAfterReject(t *testing.T) {
+	e := New(t, Options{})
+	svc := e.CreateService(t, true, Res{CLB1, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	e.WaitEndpointStable(t, e.Consumer, ep, "Connected")
+
+	rj := privatelink.CreateDisableVpcEndpointConnectionRequest()
+	rj.ServiceId, rj.EndpointId = svc, ep
+	if _, err := e.Provider.DisableVpcEndpointConnection(rj); err != nil {
+		t.Fatalf("reject: %v", err)
+	}
+	e.WaitEndpointStable(t, e.Consumer, ep, "Disconnected")
+	e.WaitZone(t, e.Consumer, ep, ZoneH, "Disconnected")
+
+	dt := privatelink.CreateDetachResourceFromVpcEndpointServiceRequest()
+	dt.ServiceId, dt.ResourceId, dt.ResourceType = svc, CLB1, "slb"
+	if _, err := e.Provider.DetachResourceFromVpcEndpointService(dt); err != nil {
+		t.Fatalf("detach CLB1 after the only zone using it was disconnected: %v", err)
+	}
+	e.WaitService(t, svc, "Active")
+	del := privatelink.CreateDeleteVpcEndpointServiceRequest()
+	del.ServiceId = svc
+	if _, err := e.Provider.DeleteVpcEndpointService(del); err != nil {
+		t.Fatalf("delete a service whose connections are rejected and resources detached: %v", err)
+	}
+	e.WaitServiceGone(t, svc)
+
+	r, err := e.GetEndpoint(e.Consumer, ep)
+	if err != nil {
+		t.Fatalf("the consumer's endpoint after its service was deleted: %v", err)
+	}
+	if r.ConnectionStatus != "ServiceDeleted" && r.ConnectionStatus != "Disconnected" {
+		t.Errorf("ConnectionStatus after the service was deleted = %q, want ServiceDeleted (or Disconnected)", r.ConnectionStatus)
+	}
+	rz := privatelink.CreateRemoveZoneFromVpcEndpointRequest()
+	rz.EndpointId, rz.ZoneId = ep, ZoneH
+	if _, err := e.Consumer.RemoveZoneFromVpcEndpoint(rz); err != nil {
+		t.Fatalf("remove the zone of an orphaned endpoint: %v", err)
+	}
+	e.WaitZones(t, e.Consumer, ep, "empty", func(zs []privatelink.Zone) bool { return len(zs) == 0 })
+	d := privatelink.CreateDeleteVpcEndpointRequest()
+	d.EndpointId = ep
+	if _, err := e.Consumer.DeleteVpcEndpoint(d); err != nil {
+		t.Fatalf("delete an orphaned endpoint: %v", err)
+	}
+	e.WaitEndpointGone(t, e.Consumer, ep)
+}

@@ -285,3 +285,30 @@ func TestServiceByName(t *testing.T) {
 	}
 	e.WaitEndpointStable(t, e.Consumer, resp.EndpointId, "Connected")
 }
+
+// TestAuthAndRegion: the SDK's view of a wrong secret and an unknown
+// AccessKey, and calls naming a region the lab does not have.
+func TestAuthAndRegion(t *testing.T) {
+	e := New(t, Options{})
+	svc := e.CreateService(t, true, Res{CLB1, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+
+	bad := e.Client(ConsumerAK, "wrong-secret")
+	_, err := bad.ListVpcEndpoints(privatelink.CreateListVpcEndpointsRequest())
+	WantError(t, err, "SignatureDoesNotMatch")
+	unknown := e.Client("LTAInobody00000000", "x")
+	_, err = unknown.ListVpcEndpoints(privatelink.CreateListVpcEndpointsRequest())
+	WantError(t, err, "InvalidAccessKeyId.NotFound")
+
+	before := e.State(t)
+	r := e.EndpointRequest(svc, EP{})
+	r.RegionId = "cn-shanghai"
+	_, err = e.Consumer.CreateVpcEndpoint(r)
+	WantError(t, err, append(append([]string{}, badWorld...), "RegionNotFound", "UnsupportedRegion", "InvalidRegionId", "EndpointServiceNotFound")...)
+	cs := privatelink.CreateCreateVpcEndpointServiceRequest()
+	cs.RegionId, cs.ServiceResourceType = "cn-shanghai", "slb"
+	cs.Resource = &[]privatelink.CreateVpcEndpointServiceResource{{ResourceType: "slb", ResourceId: CLB2, ZoneId: ZoneH}}
+	_, err = e.Provider.CreateVpcEndpointService(cs)
+	WantError(t, err, append(append([]string{}, badWorld...), "RegionNotFound", "UnsupportedRegion", "InvalidRegionId")...)
+	e.AssertUnchanged(t, before)
+}
