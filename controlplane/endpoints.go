@@ -400,6 +400,9 @@ type ListVpcEndpointsResult struct {
 // ListVpcEndpoints lists the caller's endpoints.
 func (cp *ControlPlane) ListVpcEndpoints(c Caller, in ListEndpointsInput) (*ListVpcEndpointsResult, error) {
 	return read(cp, c, func() (*ListVpcEndpointsResult, error) {
+		if err := validTagFilter(in.Tags); err != nil {
+			return nil, err
+		}
 		var ids idList
 		if l := cp.epByOwner[c.UID]; l != nil {
 			ids = *l

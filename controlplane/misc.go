@@ -264,6 +264,9 @@ func (cp *ControlPlane) ListTagResources(c Caller, typ string, ids []string, tag
 		if len(ids) == 0 && len(tags) == 0 {
 			return nil, missing("ResourceId.1")
 		}
+		if err := validTagFilter(tags); err != nil {
+			return nil, err
+		}
 		var pool idList
 		switch typ {
 		case "VpcEndpoint":

@@ -284,6 +284,9 @@ func (cp *ControlPlane) ListVpcEndpointServicesByEndUser(c Caller, in ListServic
 }
 
 func (cp *ControlPlane) listServices(ids idList, in ListServicesInput, scope func(*Service) bool) (*ListServicesResult, error) {
+	if err := validTagFilter(in.Tags); err != nil {
+		return nil, err
+	}
 	if in.ServiceType != "" && in.ServiceType != "Interface" && in.ServiceType != "Reverse" {
 		return nil, invalid("ServiceType", "must be Interface or Reverse")
 	}

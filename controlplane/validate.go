@@ -88,6 +88,19 @@ func validTags(tags []Tag) error {
 	return nil
 }
 
+// validTagFilter checks the Tag.N of a List: at most 20, keys given.
+func validTagFilter(tags []Tag) error {
+	if len(tags) > maxTags {
+		return invalidf("Tag", "at most %d tags are allowed, got %d", maxTags, len(tags))
+	}
+	for i, t := range tags {
+		if t.Key == "" {
+			return missing("Tag." + strconv.Itoa(i+1) + ".Key")
+		}
+	}
+	return nil
+}
+
 func validTagText(param, s string, max int, key bool) error {
 	if !utf8.ValidString(s) {
 		return invalid(param, "must be valid UTF-8")
