@@ -43,7 +43,14 @@ type pending struct {
 
 // Open opens (or creates) the file at path and makes sure buckets exist.
 func Open(path string, buckets ...string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: 2 * time.Second,
+		// Not writing the freelist makes every commit smaller (it is
+		// rebuilt by a scan at open, which is fast at our sizes); the map
+		// freelist keeps allocation cheap as the file grows.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
