@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 
 	"eplink/controlplane/lab"
 	"eplink/controlplane/snapshot"
+	"eplink/dataplane"
 )
 
 // startInfo is what a user needs to talk to a running eplink.
@@ -71,7 +73,7 @@ func writeProfile(l *lab.Lab, info startInfo) (string, error) {
 
 // printDemo waits (bounded) until the demo endpoint carries traffic, then
 // prints what to paste next.
-func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, info startInfo) {
+func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy *dataplane.Proxy, info startInfo) {
 	const epID, svcID = "ep-demo1", "epsrv-demo1"
 	deadline := time.Now().Add(15 * time.Second)
 	var ep *snapshot.Endpoint
@@ -98,6 +100,16 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, info s
 	}
 	if zone == nil {
 		fmt.Fprintf(w, "eplink: the demo endpoint %s did not become Connected in time; see the log above\n", epID)
+		return
+	}
+	// The data plane applies snapshots on its own goroutine: wait for it to
+	// catch up, then say so if the ENI could not be bound (another eplink on
+	// the same addresses, most likely) rather than claim the demo works.
+	for want := pub.Load().Version; proxy.Version() < want && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if errs := proxy.Errors(); len(errs) > 0 {
+		fmt.Fprintf(w, "eplink: the demo is up but its data plane cannot serve: %v\n(is another eplink demo running? stop it and start again)\n", errors.Join(errs...))
 		return
 	}
 	port := 80

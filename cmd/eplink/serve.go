@@ -235,7 +235,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	}
 	s.logger.Info("eplink serving", "api", info.API, "dns", info.DNS, "data_dir", dataDir, "version", version)
 	if f.demo {
-		printDemo(ctx, s.stdout, pub, info)
+		printDemo(ctx, s.stdout, pub, proxy, info)
 	}
 
 	var runErr error
