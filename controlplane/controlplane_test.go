@@ -587,3 +587,40 @@ func TestStateMachines(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneFaultAndTags: fault injection reaches the snapshot and survives a
+// restart; tags are added, listed and removed.
+func TestZoneFaultAndTags(t *testing.T) {
+	dir := t.TempDir()
+	e := open(t, dir, 0, nil, testLab())
+	svc, ep := setupWorld(t, e.cp)
+	ok(t, e.cp.SetZoneFault(ep, "cn-hangzhou-h", true))
+	if !e.pub.Load().Endpoints[ep].Zones[0].Failed {
+		t.Fatal("fault not in the snapshot")
+	}
+	wantCode(t, e.cp.SetZoneFault(ep, "cn-hangzhou-i", true), "EndpointZoneNotFound")
+
+	ok(t, e.cp.TagResources(as(consumer), "VpcEndpoint", []string{ep}, []Tag{{"env", "dev"}, {"team", "net"}}))
+	ok(t, e.cp.TagResources(as(consumer), "VpcEndpoint", []string{ep}, []Tag{{"env", "prod"}}))
+	wantCode(t, e.cp.TagResources(as(consumer), "VpcEndpointService", []string{svc}, []Tag{{"a", "b"}}), "EndpointServiceNotFound")
+	l := must(e.cp.ListTagResources(as(consumer), "VpcEndpoint", []string{ep}, nil, Page{}))
+	if len(l.TagResources) != 2 || l.TagResources[0].TagKey != "env" || l.TagResources[0].TagValue != "prod" {
+		t.Fatalf("tags = %+v", l.TagResources)
+	}
+	byTag := must(e.cp.ListVpcEndpoints(as(consumer), ListEndpointsInput{Tags: []Tag{{Key: "team"}}}))
+	if byTag.TotalCount != 1 {
+		t.Fatalf("tag filter found %d", byTag.TotalCount)
+	}
+	ok(t, e.cp.UntagResources(as(consumer), "VpcEndpoint", []string{ep}, []string{"env"}, false))
+	ok(t, e.cp.ChangeResourceGroup(as(consumer), "", ep, "rg-acfmtest01"))
+	e.cp.Close()
+
+	e2 := open(t, dir, 0, nil, testLab())
+	if !e2.pub.Load().Endpoints[ep].Zones[0].Failed {
+		t.Fatal("fault lost in a restart")
+	}
+	got := must(e2.cp.GetVpcEndpointAttribute(as(consumer), ep))
+	if len(got.Tags) != 1 || got.Tags[0].Key != "team" || got.ResourceGroupId != "rg-acfmtest01" {
+		t.Fatalf("after restart: tags %+v rg %q", got.Tags, got.ResourceGroupId)
+	}
+}
