@@ -254,11 +254,17 @@ func TestRegionsZonesAndProduct(t *testing.T) {
 			t.Errorf("CheckResourceSupportOperate: %v", err)
 		}
 	}
+}
 
-	// Unknown action and resource group on a foreign object.
+// TestChangeResourceGroup: a foreign object, a bad ResourceType and a
+// missing ResourceGroupId are refused and change nothing.
+func TestChangeResourceGroup(t *testing.T) {
+	e := New(t, Options{})
+	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
+	before := e.State(t)
 	cg := privatelink.CreateChangeResourceGroupRequest()
 	cg.ResourceId, cg.ResourceType, cg.ResourceGroupId = svc, "VpcEndpointService", "rg-acfmtest0009"
-	_, err = e.Consumer.ChangeResourceGroup(cg)
+	_, err := e.Consumer.ChangeResourceGroup(cg)
 	WantError(t, err, svcForeign...)
 	cg.ResourceType = "Bogus"
 	_, err = e.Provider.ChangeResourceGroup(cg)
@@ -266,6 +272,10 @@ func TestRegionsZonesAndProduct(t *testing.T) {
 	cg.ResourceType, cg.ResourceGroupId = "VpcEndpointService", ""
 	_, err = e.Provider.ChangeResourceGroup(cg)
 	WantError(t, err, missing...)
+	cg.ResourceGroupId, cg.ResourceId = "rg-acfmtest0009", ""
+	_, err = e.Provider.ChangeResourceGroup(cg)
+	WantError(t, err, missing...)
+	e.AssertUnchanged(t, before)
 }
 
 // TestServiceByName creates an endpoint naming the service by ServiceName
