@@ -510,7 +510,7 @@ func (cp *ControlPlane) AddZoneToVpcEndpoint(c Caller, id string, zs ZoneSpec) e
 		}
 		s := cp.services[e.ServiceID]
 		if s == nil {
-			return struct{}{}, errServiceNotFound.with(e.ServiceID)
+			return struct{}{}, errEndpointStatus.with("endpoint", id, "its endpoint service "+e.ServiceID+" was deleted")
 		}
 		if e.zone(zs.ZoneID) != nil {
 			return struct{}{}, errZoneExists.with(zs.ZoneID, id)
