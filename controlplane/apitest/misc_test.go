@@ -1,8 +1,11 @@
 package apitest
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
@@ -321,4 +324,136 @@ func TestAuthAndRegion(t *testing.T) {
 	_, err = e.Provider.CreateVpcEndpointService(cs)
 	WantError(t, err, append(append([]string{}, badWorld...), "RegionNotFound", "UnsupportedRegion", "InvalidRegionId")...)
 	e.AssertUnchanged(t, before)
+}
+
+// TestUntagAndListTags covers the two tag actions newer than SDK
+// v1.63.107, sent as signed calls shaped like the SDK's (newer API
+// parameters: ResourceId.N, TagKey.N, All; Tag.N filters).
+func TestUntagAndListTags(t *testing.T) {
+	e := New(t, Options{})
+	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	ep1 := e.CreateEndpoint(t, svc, EP{Name: "one"})
+	ep2 := e.CreateEndpoint(t, svc, EP{Name: "two"})
+	raw := newRawClient(e.Addr, ConsumerAK, ConsumerSK)
+	tr := privatelink.CreateTagResourcesRequest()
+	tr.ResourceType, tr.ResourceId = "VpcEndpoint", &[]string{ep1, ep2}
+	tr.Tag = &[]privatelink.TagResourcesTag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}, {Key: "c", Value: "3"}}
+	if _, err := e.Consumer.TagResources(tr); err != nil {
+		t.Fatalf("TagResources: %v", err)
+	}
+	keys := func(id string) []string {
+		r := privatelink.CreateListVpcEndpointsRequest()
+		r.EndpointId = id
+		resp, err := e.Consumer.ListVpcEndpoints(r)
+		if err != nil || len(resp.Endpoints) != 1 {
+			t.Fatalf("ListVpcEndpoints %s: %+v, %v", id, resp, err)
+		}
+		var ks []string
+		for _, tg := range resp.Endpoints[0].Tags {
+			ks = append(ks, tg.Key)
+		}
+		return sorted(ks)
+	}
+
+	if _, err := raw.call("UntagResources", url.Values{"ResourceType": {"VpcEndpoint"}, "ResourceId.1": {ep1}, "TagKey.1": {"a"}, "TagKey.2": {"b"}}, nil); err != nil {
+		t.Fatalf("UntagResources: %v", err)
+	}
+	if got := keys(ep1); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("ep1 tags after untagging a, b = %v", got)
+	}
+	if got := keys(ep2); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("ep2 tags (not untagged) = %v", got)
+	}
+	if _, err := raw.call("UntagResources", url.Values{"ResourceType": {"VpcEndpoint"}, "ResourceId.1": {ep2}, "All": {"true"}}, nil); err != nil {
+		t.Fatalf("UntagResources All: %v", err)
+	}
+	if got := keys(ep2); len(got) != 0 {
+		t.Errorf("ep2 tags after All = %v", got)
+	}
+	// Another account's endpoint cannot be untagged.
+	other := newRawClient(e.Addr, Consumer2AK, Consumer2SK)
+	if _, err := other.call("UntagResources", url.Values{"ResourceType": {"VpcEndpoint"}, "ResourceId.1": {ep1}, "All": {"true"}}, nil); err == nil {
+		t.Error("consumer2 untagged consumer's endpoint")
+	}
+	if got := keys(ep1); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("ep1 tags after a foreign untag = %v", got)
+	}
+
+	m, err := raw.call("ListTagResources", url.Values{"ResourceType": {"VpcEndpoint"}, "ResourceId.1": {ep1}, "ResourceId.2": {ep2}}, nil)
+	if err != nil {
+		t.Fatalf("ListTagResources: %v", err)
+	}
+	body, _ := json.Marshal(m)
+	if !strings.Contains(string(body), ep1) || !strings.Contains(string(body), `"c"`) || strings.Contains(string(body), ep2) {
+		t.Errorf("ListTagResources = %s; want ep1's tag c only", body)
+	}
+}
+
+// TestAutoAllocateMode: Manual pins a resource for the next enable, Auto
+// clears the pin, both only while the zone is Disconnected.
+func TestAutoAllocateMode(t *testing.T) {
+	e := New(t, Options{})
+	svc := e.CreateService(t, true, Res{CLB1, ZoneH}, Res{CLB2, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
+	zoneCall := func(enable bool) {
+		t.Helper()
+		var err error
+		if enable {
+			r := privatelink.CreateEnableVpcEndpointZoneConnectionRequest()
+			r.ServiceId, r.EndpointId, r.ZoneId = svc, ep, ZoneH
+			_, err = e.Provider.EnableVpcEndpointZoneConnection(r)
+		} else {
+			r := privatelink.CreateDisableVpcEndpointZoneConnectionRequest()
+			r.ServiceId, r.EndpointId, r.ZoneId = svc, ep, ZoneH
+			_, err = e.Provider.DisableVpcEndpointZoneConnection(r)
+		}
+		if err != nil {
+			t.Fatalf("zone enable=%v: %v", enable, err)
+		}
+	}
+	mode := func(m, res string) error {
+		r := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
+		r.ServiceId, r.EndpointId, r.ZoneId, r.ResourceAllocateMode = svc, ep, ZoneH, m
+		if res != "" {
+			r.ResourceId, r.ResourceType = res, "slb"
+		}
+		_, err := e.Provider.UpdateVpcEndpointZoneConnectionResourceAttribute(r)
+		return err
+	}
+	zoneCall(false)
+	e.WaitZone(t, e.Consumer, ep, ZoneH, "Disconnected")
+	pinned := otherCLB(z.ResourceId)
+	if err := mode("Manual", ""); err == nil {
+		t.Error("Manual without ResourceId accepted")
+	}
+	if err := mode("Manual", pinned); err != nil {
+		t.Fatalf("Manual: %v", err)
+	}
+	zoneCall(true)
+	if z = e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected"); z.ResourceId != pinned {
+		t.Errorf("after Manual pin and enable: %s, want %s", z.ResourceId, pinned)
+	}
+	zoneCall(false)
+	e.WaitZone(t, e.Consumer, ep, ZoneH, "Disconnected")
+	// The docs' spelling "Mannual" is accepted too.
+	if err := mode("Mannual", CLB1); err != nil { // Auto must clear this pin
+		t.Errorf("Mannual: %v", err)
+	}
+	if err := mode("Auto", ""); err != nil {
+		t.Fatalf("Auto: %v", err)
+	}
+	// With the pin cleared and CLB1 not auto-allocatable, enabling must
+	// pick CLB2 (the only auto-allocatable one).
+	ua := privatelink.CreateUpdateVpcEndpointServiceResourceAttributeRequest()
+	ua.ServiceId, ua.ResourceId, ua.ZoneId, ua.AutoAllocatedEnabled = svc, CLB1, ZoneH, Bool(false)
+	if _, err := e.Provider.UpdateVpcEndpointServiceResourceAttribute(ua); err != nil {
+		t.Fatalf("CLB1 not auto-allocatable: %v", err)
+	}
+	zoneCall(true)
+	if z = e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected"); z.ResourceId != CLB2 {
+		t.Errorf("Auto after the pin was cleared: %s, want %s (the only auto-allocatable resource)", z.ResourceId, CLB2)
+	}
 }
