@@ -228,7 +228,13 @@ func (cp *ControlPlane) load() error {
 			if cp.w.vswitches[z.VSwitchID] == nil {
 				return fmt.Errorf("endpoint %s zone %s uses vSwitch %s, which the lab no longer has", e.ID, z.ZoneID, z.VSwitchID)
 			}
-			for _, r := range []string{z.ResourceID, z.Manual} {
+			// (A pinned Manual resource that is gone is only a preference:
+			// allocation falls back to automatic.)
+			rs := []string{z.ResourceID}
+			if z.Replaced != nil {
+				rs = append(rs, z.Replaced.ResourceID)
+			}
+			for _, r := range rs {
 				if r != "" && cp.w.clbs[r] == nil {
 					return fmt.Errorf("endpoint %s zone %s uses load balancer %s, which the lab no longer has", e.ID, z.ZoneID, r)
 				}
