@@ -225,8 +225,13 @@ func (cp *ControlPlane) load() error {
 			}
 		}
 		for _, z := range e.Zones {
-			if cp.w.vswitches[z.VSwitchID] == nil {
+			vs := cp.w.vswitches[z.VSwitchID]
+			if vs == nil {
 				return fmt.Errorf("endpoint %s zone %s uses vSwitch %s, which the lab no longer has", e.ID, z.ZoneID, z.VSwitchID)
+			}
+			if !vs.cidr.Contains(z.ENI.IP) || vs.vpc != e.VpcID {
+				return fmt.Errorf("endpoint %s zone %s has ENI address %s, which the lab's vSwitch %s (%s in %s) no longer holds",
+					e.ID, z.ZoneID, z.ENI.IP, vs.id, vs.cidr, vs.vpc)
 			}
 			// (A pinned Manual resource that is gone is only a preference:
 			// allocation falls back to automatic.)
