@@ -313,7 +313,8 @@ func TestTransitionsSurviveRestart(t *testing.T) {
 	if s.ServiceStatus != "Creating" {
 		t.Fatalf("status %s, want Creating", s.ServiceStatus)
 	}
-	wantCode(t, cp.AddUserToVpcEndpointService(as(provider), s.ServiceId, consumer, ""), "EndpointServiceLocked")
+	wantCode(t, cp.UpdateVpcEndpointServiceAttribute(as(provider), UpdateServiceInput{ServiceID: s.ServiceId, AutoAccept: ptr(true)}), "EndpointServiceLocked")
+	ok(t, cp.AddUserToVpcEndpointService(as(provider), s.ServiceId, consumer, "")) // the whitelist is not locked
 	cp.Close()
 
 	mu.Lock()

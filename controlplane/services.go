@@ -626,8 +626,10 @@ func (cp *ControlPlane) changeUser(c Caller, serviceID, userID, arn string, add 
 		case !add && !on:
 			return struct{}{}, errUserNotFound.with(u, s.ID)
 		}
-		if st := s.Phase.Status; s.Phase.Next == gone || st == "Creating" {
-			return struct{}{}, errServiceLocked.with(s.ID, st)
+		// The whitelist does not touch what a transition changes, so only
+		// a service on its way out refuses it.
+		if s.Phase.Next == gone {
+			return struct{}{}, errServiceLocked.with(s.ID, s.Phase.Status)
 		}
 		if err := t.dryRun(); err != nil {
 			return struct{}{}, err
