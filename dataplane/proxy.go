@@ -36,7 +36,7 @@ type Proxy struct {
 	flowWG sync.WaitGroup // connections being handled
 
 	// Owned by the Run goroutine.
-	buckets  map[string]*buckets
+	eps      map[string]*epState
 	pools    map[poolKey]*pool
 	checkers map[checkKey]*checker
 
@@ -56,7 +56,7 @@ func New(opts Options) *Proxy {
 		listen:    opts.Listen,
 		dial:      opts.Dial,
 		ctx:       context.Background(),
-		buckets:   map[string]*buckets{},
+		eps:       map[string]*epState{},
 		pools:     map[poolKey]*pool{},
 		checkers:  map[checkKey]*checker{},
 		listeners: map[netip.AddrPort]*listener{},

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,7 +42,7 @@ type route struct {
 type endpoint struct {
 	id, serviceID string
 	sg            *sgTable
-	buckets       *buckets // kept across snapshots
+	buckets       *buckets // kept across snapshots (epState)
 	shapeWait     [2]prometheus.Counter
 }
 
@@ -104,29 +105,18 @@ func (p *Proxy) build(s *snapshot.Snapshot, prevPorts map[netip.Addr][]uint16) *
 		ids = append(ids, id)
 	}
 	sort.Strings(ids) // a conflicting address goes to the same endpoint every time
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		e := s.Endpoints[id]
 		seen[id] = true
-		b := p.buckets[id]
-		if b == nil {
-			b = newBuckets(e.BandwidthMbps)
-			p.buckets[id] = b
-		}
-		b.resize(e.BandwidthMbps, p.now())
-		ep := &endpoint{id: id, serviceID: e.ServiceID, buckets: b,
-			sg: compileSG(s.SecurityGroups, e.SecurityGroupIDs)}
-		if m := p.opts.Metrics; m != nil {
-			ep.shapeWait[up] = m.ShaperWait.WithLabelValues(id, e.ServiceID, metrics.ClientToBackend)
-			ep.shapeWait[down] = m.ShaperWait.WithLabelValues(id, e.ServiceID, metrics.BackendToClient)
-		}
+		st := p.endpoint(s, e)
 		for _, z := range e.Zones {
 			conn := zoneCarries(e, z)
-			p.bind(t, ep, z, z.ENI, z.ResourceID, false, conn, prevPorts)
+			p.bind(t, st, z, z.ENI, z.ResourceID, false, conn, prevPorts)
 			replaced := ""
 			if z.Replaced != nil {
 				replaced = z.Replaced.ResourceID
-				p.bind(t, ep, z, z.Replaced.ENI, z.Replaced.ResourceID, true, conn, prevPorts)
+				p.bind(t, st, z, z.Replaced.ENI, z.Replaced.ResourceID, true, conn, prevPorts)
 			}
 			t.zones = append(t.zones, metrics.ZoneGauge{
 				EndpointID: id, ServiceID: e.ServiceID, ZoneID: z.ZoneID,
@@ -134,21 +124,105 @@ func (p *Proxy) build(s *snapshot.Snapshot, prevPorts map[netip.Addr][]uint16) *
 			})
 		}
 	}
-	for id := range p.buckets {
+	for id, st := range p.eps {
 		if !seen[id] {
-			delete(p.buckets, id)
-			p.forgetEndpoint(id)
+			delete(p.eps, id)
+			p.forgetEndpoint(st)
 		}
 	}
 	return t
 }
 
+// epState is what the data plane keeps for an endpoint across snapshots:
+// its buckets (flows hold them), and what a new snapshot can reuse when the
+// control plane handed over the same immutable objects — the compiled
+// security groups and the metric series — so a snapshot that changed one
+// endpoint of 10,000 does not redo the other 9,999.
+type epState struct {
+	groups   []*snapshot.SecurityGroup // the groups ep.sg was compiled from
+	ep       *endpoint
+	buckets  *buckets
+	counters map[seriesKey]routeCounters
+	zones    map[string]bool // zone ids with refusal series
+}
+
+type seriesKey struct{ resourceID, zoneID string }
+
+// endpoint returns the endpoint's state, updated to e.
+func (p *Proxy) endpoint(s *snapshot.Snapshot, e *snapshot.Endpoint) *epState {
+	st := p.eps[e.ID]
+	if st == nil {
+		st = &epState{buckets: newBuckets(e.BandwidthMbps),
+			counters: map[seriesKey]routeCounters{}, zones: map[string]bool{}}
+		p.eps[e.ID] = st
+	}
+	st.buckets.resize(e.BandwidthMbps, p.now())
+	groups := make([]*snapshot.SecurityGroup, len(e.SecurityGroupIDs))
+	for i, id := range e.SecurityGroupIDs {
+		groups[i] = s.SecurityGroups[id]
+	}
+	if st.ep == nil || st.ep.serviceID != e.ServiceID || !slices.Equal(groups, st.groups) {
+		ep := &endpoint{id: e.ID, serviceID: e.ServiceID, buckets: st.buckets,
+			sg: compileSG(s.SecurityGroups, e.SecurityGroupIDs)}
+		if m := p.opts.Metrics; m != nil {
+			ep.shapeWait[up] = m.ShaperWait.WithLabelValues(e.ID, e.ServiceID, metrics.ClientToBackend)
+			ep.shapeWait[down] = m.ShaperWait.WithLabelValues(e.ID, e.ServiceID, metrics.BackendToClient)
+		}
+		st.ep, st.groups = ep, groups
+	}
+	return st
+}
+
+// series returns the metric series of one resource and zone of st.
+func (p *Proxy) series(st *epState, resourceID, zoneID string) routeCounters {
+	m := p.opts.Metrics
+	if m == nil {
+		return routeCounters{}
+	}
+	k := seriesKey{resourceID, zoneID}
+	c, ok := st.counters[k]
+	if !ok {
+		id, svc := st.ep.id, st.ep.serviceID
+		c.flows = m.FlowsTotal.WithLabelValues(id, svc, resourceID, zoneID)
+		c.bytes[up] = m.FlowBytes.WithLabelValues(id, svc, resourceID, zoneID, metrics.ClientToBackend)
+		c.bytes[down] = m.FlowBytes.WithLabelValues(id, svc, resourceID, zoneID, metrics.BackendToClient)
+		st.counters[k] = c
+		st.zones[zoneID] = true
+	}
+	return c
+}
+
+// forgetEndpoint drops the metric series of an endpoint that is gone, so
+// deleted endpoints do not linger in /metrics.
+func (p *Proxy) forgetEndpoint(st *epState) {
+	m := p.opts.Metrics
+	if m == nil {
+		return
+	}
+	id, svc := st.ep.id, st.ep.serviceID
+	for k := range st.counters {
+		m.FlowsTotal.DeleteLabelValues(id, svc, k.resourceID, k.zoneID)
+		m.FlowBytes.DeleteLabelValues(id, svc, k.resourceID, k.zoneID, metrics.ClientToBackend)
+		m.FlowBytes.DeleteLabelValues(id, svc, k.resourceID, k.zoneID, metrics.BackendToClient)
+	}
+	for zone := range st.zones {
+		for _, r := range []string{metrics.ReasonSGDenied, metrics.ReasonNotConnected, metrics.ReasonNoResource,
+			metrics.ReasonNoHealthyBackend, metrics.ReasonDialFailed, metrics.ReasonLimit} {
+			m.FlowsRefused.DeleteLabelValues(id, svc, zone, r)
+		}
+		m.BindErrors.DeleteLabelValues(id, zone)
+	}
+	m.ShaperWait.DeleteLabelValues(id, svc, metrics.ClientToBackend)
+	m.ShaperWait.DeleteLabelValues(id, svc, metrics.BackendToClient)
+}
+
 // bind adds the routes of one ENI bound to one CLB.
-func (p *Proxy) bind(t *routeTable, ep *endpoint, z *snapshot.EndpointZone, eni snapshot.ENI,
+func (p *Proxy) bind(t *routeTable, st *epState, z *snapshot.EndpointZone, eni snapshot.ENI,
 	resourceID string, replaced, connected bool, prevPorts map[netip.Addr][]uint16) {
 	if !eni.IP.IsValid() {
 		return
 	}
+	ep := st.ep
 	lb := t.lbs[resourceID]
 	var ports []uint16
 	if lb != nil {
@@ -166,32 +240,12 @@ func (p *Proxy) bind(t *routeTable, ep *endpoint, z *snapshot.EndpointZone, eni 
 			continue
 		}
 		r := &route{addr: addr, ep: ep, zoneID: z.ZoneID, eniID: eni.ID, resourceID: resourceID,
-			replaced: replaced, connected: connected}
+			replaced: replaced, connected: connected, c: p.series(st, resourceID, z.ZoneID)}
 		if lb != nil {
 			r.pool = lb.pools[port]
 		}
-		if m := p.opts.Metrics; m != nil {
-			r.c.flows = m.FlowsTotal.WithLabelValues(ep.id, ep.serviceID, resourceID, z.ZoneID)
-			r.c.bytes[up] = m.FlowBytes.WithLabelValues(ep.id, ep.serviceID, resourceID, z.ZoneID, metrics.ClientToBackend)
-			r.c.bytes[down] = m.FlowBytes.WithLabelValues(ep.id, ep.serviceID, resourceID, z.ZoneID, metrics.BackendToClient)
-		}
 		t.routes[addr] = r
 	}
-}
-
-// forgetEndpoint drops the counter series of an endpoint that is gone, so
-// deleted endpoints do not linger in /metrics.
-func (p *Proxy) forgetEndpoint(id string) {
-	m := p.opts.Metrics
-	if m == nil {
-		return
-	}
-	l := prometheus.Labels{"endpoint_id": id}
-	m.FlowsTotal.DeletePartialMatch(l)
-	m.FlowsRefused.DeletePartialMatch(l)
-	m.FlowBytes.DeletePartialMatch(l)
-	m.ShaperWait.DeletePartialMatch(l)
-	m.BindErrors.DeletePartialMatch(l)
 }
 
 type checkKey struct{ resourceID, addr string }
