@@ -296,7 +296,14 @@ func paginate[T any](ids idList, p Page, match func(id string) bool, view func(i
 	return items, next, total, max, nil
 }
 
-// zoneLocalName is the zone's display name, e.g. "Hangzhou Zone H".
+// zoneCities name the regions' cities as the console does.
+var zoneCities = map[string]string{
+	"cn-hangzhou": "杭州", "cn-shanghai": "上海", "cn-beijing": "北京", "cn-shenzhen": "深圳",
+	"cn-huhehaote": "呼和浩特", "ap-southeast-1": "新加坡",
+}
+
+// zoneLocalName is the zone's display name, e.g. "杭州 可用区H" for
+// cn-hangzhou-h ("<region> Zone H" for regions without a known city).
 func zoneLocalName(zone string) string {
 	i := len(zone) - 1
 	for i > 0 && zone[i] != '-' {
@@ -304,6 +311,9 @@ func zoneLocalName(zone string) string {
 	}
 	if i <= 0 || i == len(zone)-1 {
 		return zone
+	}
+	if city, ok := zoneCities[zone[:i]]; ok {
+		return city + " 可用区" + upper(zone[i+1:])
 	}
 	return zone[:i] + " Zone " + upper(zone[i+1:])
 }
