@@ -23,8 +23,9 @@ type Options struct {
 	KeepAlive time.Duration
 	// MaxFlowsPerENI bounds the flows (and connection attempts being
 	// dialed) on one ENI address; more are reset and counted as "limit".
-	// Each flow costs two goroutines and two sockets. If zero, 10000 is
-	// used; if negative, there is no bound.
+	// Each flow costs two goroutines and two sockets. If zero, 16384 is
+	// used (room for 10,000 long-lived flows plus churn); if negative,
+	// there is no bound.
 	MaxFlowsPerENI int
 	// Listen opens an ENI listener. It must return a listener whose
 	// connections are *net.TCPConn (half-close and splice need them).
@@ -73,7 +74,7 @@ func (o *Options) keepAlive() time.Duration {
 func (o *Options) maxFlowsPerENI() int64 {
 	switch {
 	case o.MaxFlowsPerENI == 0:
-		return 10000
+		return 16384
 	case o.MaxFlowsPerENI < 0:
 		return 1 << 62
 	}
