@@ -123,6 +123,7 @@ func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
+	t.Parallel() // another process does the work
 	dir := t.TempDir()
 	const delay = 500 * time.Millisecond
 	c1 := startChild(t, dir, delay)

@@ -248,6 +248,72 @@ func errCases() []errCase {
 		{"bad ResourceReplaceMode", replace("Sideways", "", ZoneH, CLB1, svcA, epConn), invalid},
 		{"zone without vSwitch", createEP(withZones(privatelink.CreateVpcEndpointZone{ZoneId: ZoneH})), append(append([]string{}, missing...), invalid...)},
 
+		{"bad Payer", func(e *Env, f *fixture) error {
+			r := privatelink.CreateCreateVpcEndpointServiceRequest()
+			r.ServiceResourceType, r.Payer = "slb", "Nobody"
+			_, err := e.Provider.CreateVpcEndpointService(r)
+			return err
+		}, invalid},
+		{"service of a resource type the lab has not", func(e *Env, f *fixture) error {
+			r := privatelink.CreateCreateVpcEndpointServiceRequest()
+			r.ServiceResourceType = "nlb"
+			r.Resource = &[]privatelink.CreateVpcEndpointServiceResource{{ResourceType: "nlb", ResourceId: CLB4, ZoneId: ZoneI}}
+			_, err := e.Provider.CreateVpcEndpointService(r)
+			return err
+		}, badWorld},
+		{"add zone without vSwitch", func(e *Env, f *fixture) error {
+			r := privatelink.CreateAddZoneToVpcEndpointRequest()
+			r.EndpointId, r.ZoneId = f.epDisc, ZoneH
+			_, err := e.Consumer.AddZoneToVpcEndpoint(r)
+			return err
+		}, missing},
+		{"bandwidth not a number", func(e *Env, f *fixture) error {
+			r := privatelink.CreateUpdateVpcEndpointConnectionAttributeRequest()
+			r.ServiceId, r.EndpointId, r.Bandwidth = f.svcA, f.epConn, "fast"
+			_, err := e.Provider.UpdateVpcEndpointConnectionAttribute(r)
+			return err
+		}, invalid},
+		{"MaxResults not a number", func(e *Env, f *fixture) error {
+			r := privatelink.CreateListVpcEndpointsRequest()
+			r.MaxResults = "many"
+			_, err := e.Consumer.ListVpcEndpoints(r)
+			return err
+		}, invalid},
+		{"get service without id", func(e *Env, f *fixture) error {
+			_, err := e.Provider.GetVpcEndpointServiceAttribute(privatelink.CreateGetVpcEndpointServiceAttributeRequest())
+			return err
+		}, missing},
+		{"accept an unknown endpoint", func(e *Env, f *fixture) error {
+			r := privatelink.CreateEnableVpcEndpointConnectionRequest()
+			r.ServiceId, r.EndpointId = f.svcA, "ep-doesnotexist000000000"
+			_, err := e.Provider.EnableVpcEndpointConnection(r)
+			return err
+		}, []string{"EndpointNotFound", "EndpointConnectionNotFound"}},
+		{"accept an endpoint of another service", func(e *Env, f *fixture) error {
+			r := privatelink.CreateEnableVpcEndpointConnectionRequest()
+			r.ServiceId, r.EndpointId = f.svcA, f.epB
+			_, err := e.Provider.EnableVpcEndpointConnection(r)
+			return err
+		}, []string{"EndpointNotFound", "EndpointConnectionNotFound"}},
+		{"connections of an unknown service", func(e *Env, f *fixture) error {
+			r := privatelink.CreateListVpcEndpointConnectionsRequest()
+			r.ServiceId = "epsrv-doesnotexist000000"
+			_, err := e.Provider.ListVpcEndpointConnections(r)
+			return err
+		}, svcNotFound},
+		{"resource attribute of a resource not in the service", func(e *Env, f *fixture) error {
+			r := privatelink.CreateUpdateVpcEndpointServiceResourceAttributeRequest()
+			r.ServiceId, r.ResourceId, r.ZoneId, r.AutoAllocatedEnabled = f.svcA, CLB4, ZoneI, Bool(true)
+			_, err := e.Provider.UpdateVpcEndpointServiceResourceAttribute(r)
+			return err
+		}, badWorld},
+		{"detach a resource not in the service", func(e *Env, f *fixture) error {
+			r := privatelink.CreateDetachResourceFromVpcEndpointServiceRequest()
+			r.ServiceId, r.ResourceId, r.ResourceType = f.svcA, CLB4, "slb"
+			_, err := e.Provider.DetachResourceFromVpcEndpointService(r)
+			return err
+		}, badWorld},
+
 		// Unknown ids.
 		{"unknown endpoint", func(e *Env, f *fixture) error {
 			_, err := e.GetEndpoint(e.Consumer, "ep-doesnotexist000000000")
@@ -768,6 +834,7 @@ func TestDryRun(t *testing.T) {
 // so loaded that a round trip outlasts the transition, the "still locked"
 // checks are skipped rather than guessed.
 func TestLocked(t *testing.T) {
+	t.Parallel() // mostly waiting
 	const delay = time.Second
 	e := New(t, Options{TransitionDelay: delay})
 	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
@@ -845,6 +912,7 @@ func TestLocked(t *testing.T) {
 // documented in-progress state (reference §C2) before the end state, for
 // users who poll. Judged only when the check ran within the transition.
 func TestTransitionsVisible(t *testing.T) {
+	t.Parallel() // mostly waiting
 	const delay = 800 * time.Millisecond
 	e := New(t, Options{TransitionDelay: delay})
 	expect := func(start time.Time, what, got, want string) {
