@@ -319,6 +319,11 @@ func (cp *ControlPlane) UpdateVpcEndpointZoneConnectionResourceAttribute(c Calle
 			cp.setResource(e, z, res.ID)
 			z.Phase.move("Migrating", "Connected", t.due())
 		}
+		if !s.Phase.busy() {
+			// The service shows Pending while a replacement runs (docs).
+			s.Phase.move("Pending", "Active", t.due())
+			t.touchService(s.ID)
+		}
 		t.touchEndpoint(e.ID)
 		return unit(nil)
 	})

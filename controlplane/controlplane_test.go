@@ -549,7 +549,7 @@ func TestStateMachines(t *testing.T) {
 				return cp.UpdateVpcEndpointServiceAttribute(as(provider), UpdateServiceInput{ServiceID: svc, AutoAccept: ptr(true)})
 			}, "EndpointServiceLocked"},
 		{"graceful", graceful("lb-clb2"),
-			states{"Active", "Connected", "Migrating", "Active"}, states{"Active", "Connected", "Migrated", "Active"},
+			states{"Active", "Connected", "Migrating", "Pending"}, states{"Active", "Connected", "Migrated", "Active"},
 			graceful("lb-clb1"), "EndpointLocked"},
 		{"clean replaced", func() error { return cp.DisableVpcEndpointZoneConnection(as(provider), svc, ep, "cn-hangzhou-h", true) },
 			states{"Active", "Connected", "Migrated", "Active"}, states{"Active", "Connected", "Connected", "Active"},
