@@ -72,6 +72,7 @@ type ControlPlane struct {
 	endpoints   map[string]*Endpoint
 	accounts    map[string]*Account
 	idem        map[string]*idemRecord
+	idemAdded   uint64                           // records added since start (pruning cadence)
 	svcIDs      idList                           // every service
 	svcByOwner  map[string]*idList               // owner UID → its services
 	epByOwner   map[string]*idList               // owner UID → its endpoints

@@ -111,6 +111,7 @@ func mutate[T any](cp *ControlPlane, c Caller, fn func(t *txn) (T, error)) (T, e
 			v, _ := json.Marshal(rec)
 			extra = append(extra, store.Op{Bucket: bucketIdem, Key: idemKey, Value: v})
 			cp.idem[idemKey] = rec
+			extra = append(extra, cp.pruneIdemLocked(t.now)...)
 		}
 		seq, done = cp.commitLocked(t, extra)
 		if rec != nil {
@@ -326,4 +327,22 @@ func (cp *ControlPlane) settleDue(items []dueItem) {
 	if err := cp.finish(seq, done); err != nil && !errors.Is(err, errClosed) {
 		cp.log.Error("completing transitions", "objects", n, "err", err)
 	}
+}
+
+// pruneIdemLocked forgets ClientTokens older than idemTTL, now and then (every
+// 1024 new records), so the table stays bounded while the process runs.
+func (cp *ControlPlane) pruneIdemLocked(now time.Time) []store.Op {
+	cp.idemAdded++
+	if cp.idemAdded%1024 != 0 {
+		return nil
+	}
+	var ops []store.Op
+	cutoff := now.Add(-idemTTL)
+	for k, r := range cp.idem {
+		if r.Time.Before(cutoff) {
+			delete(cp.idem, k)
+			ops = append(ops, store.Op{Bucket: bucketIdem, Key: k})
+		}
+	}
+	return ops
 }

@@ -132,7 +132,7 @@ func TestCrashRecovery(t *testing.T) {
 		Consumer: NewClient(c1.addr, ConsumerAK, ConsumerSK),
 	}
 
-	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
+	svc := e.CreateService(t, false, Res{CLB1, ZoneH}, Res{CLB2, ZoneH})
 	e.AddUser(t, svc, ConsumerUID)
 	// Create the endpoints without waiting in between (the transitions
 	// overlap), then wait for all of them.
@@ -145,14 +145,17 @@ func TestCrashRecovery(t *testing.T) {
 		return resp.EndpointId
 	}
 	e0 := create(EP{Name: "interrupted", Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	e1 := create(EP{Name: "migrating", Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
 	ws := make([]string, writers)
 	for i := range ws {
 		ws[i] = create(EP{Name: fmt.Sprintf("writer-%d", i)})
 	}
-	for _, id := range append([]string{e0}, ws...) {
+	for _, id := range append([]string{e0, e1}, ws...) {
 		e.WaitEndpointStable(t, e.Consumer, id, "Disconnected")
 	}
 	e.WaitZone(t, e.Consumer, e0, ZoneH, "Wait")
+	e.Accept(t, svc, e1, e.Consumer)
+	z1 := e.WaitZone(t, e.Consumer, e1, ZoneH, "Connected")
 
 	// Stream: each writer rewrites its endpoint's description with a rising
 	// sequence; a creator makes endpoints. Only answered successes count.
@@ -211,10 +214,16 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	en := privatelink.CreateEnableVpcEndpointConnectionRequest()
 	en.ServiceId, en.EndpointId = svc, e0
+	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
+	rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, e1, ZoneH
+	rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z1.ResourceId), "slb"
+	if _, err := e.Provider.UpdateVpcEndpointZoneConnectionResourceAttribute(rr); err != nil {
+		t.Fatalf("Graceful replace: %v", err)
+	}
+	enabled := time.Now()
 	if _, err := e.Provider.EnableVpcEndpointConnection(en); err != nil {
 		t.Fatalf("EnableVpcEndpointConnection: %v", err)
 	}
-	enabled := time.Now()
 	c1.kill()
 	interrupted := time.Since(enabled) < delay
 	stop()
@@ -260,6 +269,11 @@ func TestCrashRecovery(t *testing.T) {
 	z := e.WaitZone(t, e.Consumer, e0, ZoneH, "Connected")
 	if z.ResourceId != CLB1 {
 		t.Errorf("interrupted accept: zone on %q, want %s", z.ResourceId, CLB1)
+	}
+	// So does the interrupted Graceful replacement, keeping the old pair.
+	m := e.WaitZone(t, e.Consumer, e1, ZoneH, "Migrated")
+	if m.ResourceId != rr.ResourceId || m.ReplacedResourceId != z1.ResourceId || m.ReplacedEniId != z1.EniId || m.EniId == z1.EniId {
+		t.Errorf("interrupted Graceful replacement ended as %+v; was %+v", m, z1)
 	}
 	// Created endpoints caught in Creating finish too.
 	for _, id := range created {
