@@ -44,8 +44,6 @@ var (
 		"Request validation has been passed with DryRun flag set."}
 	errIdemMismatch = errKind{"IdempotenceSignatureMismatch", http.StatusBadRequest,
 		"The ClientToken %q was used before with different parameters."}
-	errNoPermission = errKind{"NoPermission", http.StatusBadRequest,
-		"You are not authorized to operate on %s."}
 	errUnsupportedRegion = errKind{"UnsupportedRegion", http.StatusBadRequest,
 		"The region %q is not supported; this lab serves %s."}
 	errUnsupportedZone = errKind{"UnsupportedZone", http.StatusBadRequest,
@@ -67,8 +65,6 @@ var (
 		"The specified security group %s is not found."}
 	errResourceNotFound = errKind{"InvalidResourceId.NotFound", http.StatusNotFound,
 		"The specified resource %s is not found."}
-	errResourceGroupNotFound = errKind{"InvalidResourceGroupId.NotFound", http.StatusNotFound,
-		"The specified resource group %s is not found."}
 
 	errEndpointLocked = errKind{"EndpointLocked", http.StatusBadRequest,
 		"The endpoint %s is being changed (%s); retry when the operation has completed."}
@@ -86,8 +82,6 @@ var (
 		"The endpoint service %s still has %s; remove them first."}
 	errEndpointOperationDenied = errKind{"EndpointOperationDenied", http.StatusBadRequest,
 		"The operation is denied on endpoint %s: %s"}
-	errConnectionOperationDenied = errKind{"EndpointConnectionOperationDenied", http.StatusBadRequest,
-		"The operation is denied on the connection of endpoint %s: %s"}
 	errLastSecurityGroup = errKind{"EndpointOperationDenied.LastSecurityGroup", http.StatusBadRequest,
 		"The security group %s is the last one of endpoint %s and cannot be detached."}
 	errResourceUnsupported = errKind{"ResourceNotSupported", http.StatusBadRequest,
