@@ -324,9 +324,15 @@ func (cp *ControlPlane) settleDue(items []dueItem) {
 	}
 	seq, done := cp.commitLocked(t, nil)
 	cp.mu.Unlock()
-	if err := cp.finish(seq, done); err != nil && !errors.Is(err, errClosed) {
-		cp.log.Error("completing transitions", "objects", n, "err", err)
-	}
+	// The scheduler does not wait for the fsync: the next batch that falls
+	// due joins the same group commit instead of queueing behind it.
+	cp.wg.Add(1)
+	go func() {
+		defer cp.wg.Done()
+		if err := cp.finish(seq, done); err != nil && !errors.Is(err, errClosed) {
+			cp.log.Error("completing transitions", "objects", n, "err", err)
+		}
+	}()
 }
 
 // pruneIdemLocked forgets ClientTokens older than idemTTL, now and then (every
