@@ -625,3 +625,41 @@ func TestZoneFaultAndTags(t *testing.T) {
 		t.Fatalf("after restart: tags %+v rg %q", got.Tags, got.ResourceGroupId)
 	}
 }
+
+// TestTransitionBurst: many transitions falling due around the same time
+// all complete, promptly, and the snapshot shows them.
+func TestTransitionBurst(t *testing.T) {
+	e := open(t, t.TempDir(), 30*time.Millisecond, nil, testLab())
+	var wg sync.WaitGroup
+	ids := make([]string, 100)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := e.cp.CreateVpcEndpointService(as(provider), CreateServiceInput{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = s.ServiceId
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		active := 0
+		snap := e.pub.Load()
+		for _, id := range ids {
+			if s := snap.Services[id]; s != nil && s.Status == "Active" {
+				active++
+			}
+		}
+		if active == len(ids) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d services Active after 10s", active, len(ids))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
