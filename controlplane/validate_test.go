@@ -177,3 +177,18 @@ func FuzzPageToken(f *testing.F) {
 		}
 	})
 }
+
+func FuzzValidID(f *testing.F) {
+	f.Add("ep-", "ep-bp1iabb21a27719ca8a2")
+	f.Add("epsrv-", "epsrv-demo1")
+	f.Add("rg-", "rg-")
+	f.Fuzz(func(t *testing.T, prefix, s string) {
+		if validID("X", prefix, s) != nil {
+			return
+		}
+		rest := s[len(prefix):]
+		if !strings.HasPrefix(s, prefix) || rest == "" || len(rest) > 64 || strings.ToLower(rest) != rest || strings.ContainsAny(rest, " ./\x00") {
+			t.Fatalf("accepted %q with prefix %q", s, prefix)
+		}
+	})
+}
