@@ -72,6 +72,7 @@ const (
 	VPCProvider  = "vpc-provider2"
 	VSwProviderH = "vsw-provider2-h"
 	VSwProviderI = "vsw-provider2-i"
+	SGProvider   = "sg-provider2"
 
 	// Private, PrivateLink-enabled CLBs of the provider, two per zone.
 	CLB1 = "lb-clb1" // zone h
@@ -128,7 +129,8 @@ func Lab() *lab.Lab {
 				VSwitches: []lab.VSwitch{
 					{ID: VSwProviderH, Zone: ZoneH, CIDR: "127.192.24.0/24"},
 					{ID: VSwProviderI, Zone: ZoneI, CIDR: "127.192.25.0/24"},
-				}},
+				},
+				SecurityGroups: []lab.SecurityGroup{{ID: SGProvider, Rules: allow}}},
 			{ID: "vpc-outsider-lb", Owner: OutsiderUID, CIDR: "127.193.0.0/16",
 				VSwitches: []lab.VSwitch{{ID: "vsw-outsider-lb-h", Zone: ZoneH, CIDR: "127.193.0.0/24"}}},
 		},

@@ -428,3 +428,79 @@ func TestDeleteServiceAfterReject(t *testing.T) {
 	}
 	e.WaitEndpointGone(t, e.Consumer, ep)
 }
+
+// TestMigratedZoneExits: a zone in the middle of a Graceful migration can
+// be disconnected or removed outright; either way nothing is left on the
+// old resource and the old address is released.
+func TestMigratedZoneExits(t *testing.T) {
+	e := New(t, Options{})
+	svc := e.CreateService(t, true, Res{CLB1, ZoneH}, Res{CLB2, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	migrate := func(ip string) (string, privatelink.Zone) {
+		t.Helper()
+		ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH, Ip: ip}}})
+		z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
+		rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
+		rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
+		rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z.ResourceId), "slb"
+		if _, err := e.Provider.UpdateVpcEndpointZoneConnectionResourceAttribute(rr); err != nil {
+			t.Fatalf("Graceful replace: %v", err)
+		}
+		e.WaitZone(t, e.Consumer, ep, ZoneH, "Migrated")
+		return ep, z
+	}
+	deprecated := func() int64 {
+		var n int64
+		for _, r := range e.Resources(t, svc) {
+			n += r.RelatedDeprecatedEndpointCount
+		}
+		return n
+	}
+
+	// Disconnect a Migrated zone (the docs allow Connected or Migrated).
+	ep1, old1 := migrate("127.10.0.61")
+	d := privatelink.CreateDisableVpcEndpointZoneConnectionRequest()
+	d.ServiceId, d.EndpointId, d.ZoneId = svc, ep1, ZoneH
+	if _, err := e.Provider.DisableVpcEndpointZoneConnection(d); err != nil {
+		t.Fatalf("DisableVpcEndpointZoneConnection on a Migrated zone: %v", err)
+	}
+	z := e.WaitZone(t, e.Consumer, ep1, ZoneH, "Disconnected")
+	if z.ReplacedEniId != "" && z.ReplacedEniId == old1.EniId {
+		t.Logf("a Disconnected zone still shows the replaced ENI %s", z.ReplacedEniId)
+	}
+
+	// Remove a Migrated zone.
+	ep2, _ := migrate("127.10.0.62")
+	rz := privatelink.CreateRemoveZoneFromVpcEndpointRequest()
+	rz.EndpointId, rz.ZoneId = ep2, ZoneH
+	if _, err := e.Consumer.RemoveZoneFromVpcEndpoint(rz); err != nil {
+		t.Fatalf("RemoveZoneFromVpcEndpoint on a Migrated zone: %v", err)
+	}
+	e.WaitZones(t, e.Consumer, ep2, "empty", func(zs []privatelink.Zone) bool { return len(zs) == 0 })
+	if n := deprecated(); n > 1 {
+		t.Errorf("RelatedDeprecatedEndpointCount total %d after removing a Migrated zone, want at most ep1's", n)
+	}
+	// ep2's old address is free again.
+	ep3 := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH, Ip: "127.10.0.62"}}})
+	e.WaitZone(t, e.Consumer, ep3, ZoneH, "Connected")
+}
+
+// TestResourceOwner: an endpoint of the service's own account is
+// ResourceOwner, in the consumer and in the provider view.
+func TestResourceOwner(t *testing.T) {
+	e := New(t, Options{})
+	svc := e.CreateService(t, true, Res{CLB1, ZoneH})
+	ep := e.CreateEndpoint(t, svc, EP{Client: e.Provider, VPC: VPCProvider, SGs: []string{SGProvider}})
+	g := e.WaitEndpointStable(t, e.Provider, ep, "Connected")
+	if !g.ResourceOwner {
+		t.Error("own endpoint: ResourceOwner false in GetVpcEndpointAttribute")
+	}
+	if c := e.Connection(t, svc, ep); !c.ResourceOwner || formatUID(c.EndpointOwnerId) != ProviderUID {
+		t.Errorf("own connection = %+v", c)
+	}
+	for _, x := range must(e.Provider.ListVpcEndpoints(privatelink.CreateListVpcEndpointsRequest())).Endpoints {
+		if x.EndpointId == ep && !x.ResourceOwner {
+			t.Error("own endpoint: ResourceOwner false in ListVpcEndpoints")
+		}
+	}
+}

@@ -429,6 +429,8 @@ func TestServiceAttributes(t *testing.T) {
 	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
 	e.AddUser(t, svc, ConsumerUID)
 	ep1 := e.CreateEndpoint(t, svc, EP{})
+	ep0 := e.CreateEndpoint(t, svc, EP{})
+	e.Accept(t, svc, ep0, e.Consumer)
 
 	up := privatelink.CreateUpdateVpcEndpointServiceAttributeRequest()
 	up.ServiceId = svc
@@ -447,6 +449,9 @@ func TestServiceAttributes(t *testing.T) {
 	// the new default bandwidth.
 	if r, _ := e.GetEndpoint(e.Consumer, ep1); r.ConnectionStatus != "Disconnected" {
 		t.Errorf("existing connection is %s after enabling auto-accept, want Disconnected", r.ConnectionStatus)
+	}
+	if r, _ := e.GetEndpoint(e.Consumer, ep0); r.Bandwidth != 1024 {
+		t.Errorf("existing Connected connection has bandwidth %d after ConnectBandwidth 300, want its 1024 kept", r.Bandwidth)
 	}
 	ep2 := e.CreateEndpoint(t, svc, EP{})
 	r := e.WaitEndpointStable(t, e.Consumer, ep2, "Connected")
