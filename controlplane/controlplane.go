@@ -78,6 +78,7 @@ type ControlPlane struct {
 	epByOwner   map[string]*idList               // owner UID → its endpoints
 	epByService map[string]*idList               // service → endpoints connected to it
 	ips         map[string]map[netip.Addr]string // vSwitch → IP → ENI id
+	ipCursor    map[string]netip.Addr            // vSwitch → where the next scan starts
 	usage       map[string]*usage                // service|resource → zone use
 	seq         uint64                           // last applied change
 
@@ -128,6 +129,7 @@ func Open(cfg Config) (*ControlPlane, error) {
 		epByOwner:   map[string]*idList{},
 		epByService: map[string]*idList{},
 		ips:         map[string]map[netip.Addr]string{},
+		ipCursor:    map[string]netip.Addr{},
 		usage:       map[string]*usage{},
 		closed:      make(chan struct{}),
 	}

@@ -20,6 +20,7 @@ func (cp *ControlPlane) takeIP(vsw string, eni ENIRecord) {
 		cp.ips[vsw] = m
 	}
 	m[eni.IP] = eni.ID
+	cp.ipCursor[vsw] = eni.IP.Next()
 }
 
 func (cp *ControlPlane) freeIP(vsw string, eni ENIRecord) {
@@ -89,9 +90,19 @@ func (cp *ControlPlane) pickIP(param string, vs *vswInfo, want string, reserved 
 		}
 		return ip, nil
 	}
-	for ip := vs.cidr.Addr().Next().Next(); vs.cidr.Contains(ip); ip = ip.Next() {
-		if usable(vs.cidr, ip) == "" && !taken(ip) {
-			return ip, nil
+	// Scan on from the last address taken, wrapping once, so that
+	// filling a large vSwitch is linear rather than quadratic; freed
+	// addresses are reused after the wrap.
+	first := vs.cidr.Addr().Next().Next()
+	start := first
+	if c, ok := cp.ipCursor[vs.id]; ok && vs.cidr.Contains(c) {
+		start = c
+	}
+	for _, r := range [][2]netip.Addr{{start, netip.Addr{}}, {first, start}} {
+		for ip := r[0]; vs.cidr.Contains(ip) && ip != r[1]; ip = ip.Next() {
+			if usable(vs.cidr, ip) == "" && !taken(ip) {
+				return ip, nil
+			}
 		}
 	}
 	return netip.Addr{}, errVSwitchFull.with(vs.id)
