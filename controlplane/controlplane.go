@@ -77,6 +77,7 @@ type ControlPlane struct {
 	svcByOwner  map[string]*idList               // owner UID → its services
 	epByOwner   map[string]*idList               // owner UID → its endpoints
 	epByService map[string]*idList               // service → endpoints connected to it
+	epByVpc     map[string]*idList               // VPC → its endpoints (the common List filter)
 	ips         map[string]map[netip.Addr]string // vSwitch → IP → ENI id
 	ipCursor    map[string]netip.Addr            // vSwitch → where the next scan starts
 	usage       map[string]*usage                // service|resource → zone use
@@ -128,6 +129,7 @@ func Open(cfg Config) (*ControlPlane, error) {
 		svcByOwner:  map[string]*idList{},
 		epByOwner:   map[string]*idList{},
 		epByService: map[string]*idList{},
+		epByVpc:     map[string]*idList{},
 		ips:         map[string]map[netip.Addr]string{},
 		ipCursor:    map[string]netip.Addr{},
 		usage:       map[string]*usage{},
@@ -319,7 +321,7 @@ func (cp *ControlPlane) indexEndpoint(e *Endpoint) {
 	for _, m := range []struct {
 		idx map[string]*idList
 		key string
-	}{{cp.epByOwner, e.Owner}, {cp.epByService, e.ServiceID}} {
+	}{{cp.epByOwner, e.Owner}, {cp.epByService, e.ServiceID}, {cp.epByVpc, e.VpcID}} {
 		l := m.idx[m.key]
 		if l == nil {
 			l = &idList{}
@@ -345,6 +347,9 @@ func (cp *ControlPlane) unindexEndpoint(e *Endpoint) {
 		l.remove(e.ID)
 	}
 	if l := cp.epByService[e.ServiceID]; l != nil {
+		l.remove(e.ID)
+	}
+	if l := cp.epByVpc[e.VpcID]; l != nil {
 		l.remove(e.ID)
 	}
 	for _, z := range e.Zones {

@@ -663,3 +663,47 @@ func TestTransitionBurst(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestListEndpointFilters: each filter narrows, alone and together.
+func TestListEndpointFilters(t *testing.T) {
+	e := open(t, t.TempDir(), 0, nil, testLab())
+	svc, ep := setupWorld(t, e.cp)
+	other := must(e.cp.CreateVpcEndpoint(as(consumer), CreateEndpointInput{VpcID: "vpc-consumer1", ServiceID: svc,
+		SecurityGroupIDs: []string{"sg-consumer1"}, Name: str("other"), Tags: []Tag{{"env", "dev"}}})).EndpointId
+	for _, tc := range []struct {
+		name string
+		in   ListEndpointsInput
+		want []string
+	}{
+		{"all", ListEndpointsInput{}, []string{ep, other}},
+		{"id", ListEndpointsInput{EndpointID: other}, []string{other}},
+		{"id and wrong vpc", ListEndpointsInput{EndpointID: other, VpcID: "vpc-provider2"}, nil},
+		{"vpc", ListEndpointsInput{VpcID: "vpc-consumer1"}, []string{ep, other}},
+		{"foreign vpc", ListEndpointsInput{VpcID: "vpc-provider2"}, nil},
+		{"name", ListEndpointsInput{EndpointName: "other"}, []string{other}},
+		{"connection", ListEndpointsInput{ConnectionStatus: "Connected"}, []string{ep}},
+		{"service name", ListEndpointsInput{ServiceName: e.cp.serviceName(svc), VpcID: "vpc-consumer1"}, []string{ep, other}},
+		{"tag", ListEndpointsInput{Tags: []Tag{{"env", "dev"}}}, []string{other}},
+		{"tag value", ListEndpointsInput{Tags: []Tag{{"env", "prod"}}}, nil},
+		{"status", ListEndpointsInput{EndpointStatus: "Active", EndpointType: "Interface"}, []string{ep, other}},
+	} {
+		r := must(e.cp.ListVpcEndpoints(as(consumer), tc.in))
+		var got []string
+		for _, x := range r.Endpoints {
+			got = append(got, x.EndpointId)
+		}
+		want := append([]string(nil), tc.want...)
+		sortStrings(want)
+		if strings.Join(got, ",") != strings.Join(want, ",") || r.TotalCount != len(want) {
+			t.Errorf("%s: got %v (total %d), want %v", tc.name, got, r.TotalCount, want)
+		}
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

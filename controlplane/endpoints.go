@@ -403,17 +403,28 @@ func (cp *ControlPlane) ListVpcEndpoints(c Caller, in ListEndpointsInput) (*List
 		if err := validTagFilter(in.Tags); err != nil {
 			return nil, err
 		}
+		// Narrow by the indexed filters first (an id, or the VPC, which one
+		// account owns), so that only the rest is matched item by item.
 		var ids idList
 		if l := cp.epByOwner[c.UID]; l != nil {
 			ids = *l
 		}
+		switch {
+		case in.EndpointID != "":
+			ids = singleID(ids, in.EndpointID)
+		case in.VpcID != "":
+			ids = nil
+			if v := cp.w.vpcs[in.VpcID]; v != nil && v.owner == c.UID && cp.epByVpc[in.VpcID] != nil {
+				ids = *cp.epByVpc[in.VpcID]
+			}
+		}
 		var match func(string) bool
-		if in.EndpointID != "" || in.EndpointName != "" || in.EndpointStatus != "" || in.EndpointType != "" ||
-			in.ConnectionStatus != "" || in.ServiceName != "" || in.VpcID != "" || in.ResourceGroupID != "" || len(in.Tags) > 0 {
+		if in.EndpointName != "" || in.EndpointStatus != "" || in.EndpointType != "" ||
+			in.ConnectionStatus != "" || in.ServiceName != "" || in.ResourceGroupID != "" || len(in.Tags) > 0 ||
+			in.EndpointID != "" && in.VpcID != "" {
 			match = func(id string) bool {
 				e := cp.endpoints[id]
-				return (in.EndpointID == "" || e.ID == in.EndpointID) &&
-					(in.EndpointName == "" || e.Name == in.EndpointName) &&
+				return (in.EndpointName == "" || e.Name == in.EndpointName) &&
 					(in.EndpointStatus == "" || e.Phase.Status == in.EndpointStatus) &&
 					(in.EndpointType == "" || e.Type == in.EndpointType) &&
 					(in.ConnectionStatus == "" || e.Conn.Phase.Status == in.ConnectionStatus) &&
@@ -421,9 +432,6 @@ func (cp *ControlPlane) ListVpcEndpoints(c Caller, in ListEndpointsInput) (*List
 					(in.VpcID == "" || e.VpcID == in.VpcID) &&
 					(in.ResourceGroupID == "" || e.ResourceGroupID == in.ResourceGroupID) &&
 					hasTags(e.Tags, in.Tags)
-			}
-			if in.EndpointID != "" {
-				ids = singleID(ids, in.EndpointID)
 			}
 		}
 		items, next, total, max, err := paginate(ids, in.Page, match, func(id string) EndpointInfo {
