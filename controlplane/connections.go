@@ -309,6 +309,7 @@ func (cp *ControlPlane) UpdateVpcEndpointZoneConnectionResourceAttribute(c Calle
 		if in.ReplaceMode == "Graceful" {
 			newENI.ID = cp.newID("eni-")
 			cp.takeIP(z.VSwitchID, newENI)
+			cp.pickedAuto(z.VSwitchID, newENI.IP)
 			z.ENI = newENI
 			z.Replaced = &old
 			cp.useResource(s.ID, old.ResourceID, -1, 1)

@@ -264,6 +264,11 @@ func (cp *ControlPlane) createEndpoint(t *txn, in CreateEndpointInput) (*Endpoin
 		z.Phase = Phase{Status: "Creating", Next: "Wait", Due: due}
 	}
 	cp.indexEndpoint(e)
+	for _, zs := range in.Zones {
+		if z := e.zone(zs.ZoneID); zs.IP == "" {
+			cp.pickedAuto(z.VSwitchID, z.ENI.IP)
+		}
+	}
 	if s.AutoAccept {
 		cp.connect(t, e, s)
 	}
@@ -538,6 +543,9 @@ func (cp *ControlPlane) AddZoneToVpcEndpoint(c Caller, id string, zs ZoneSpec) e
 		e.Zones = append(e.Zones, z)
 		sortZones(e.Zones)
 		cp.takeIP(vs.id, z.ENI)
+		if zs.IP == "" {
+			cp.pickedAuto(vs.id, ip)
+		}
 		if e.Conn.Phase.Status == "Connected" {
 			cp.connectZone(t, e, s, z)
 		}

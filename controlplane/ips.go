@@ -20,7 +20,13 @@ func (cp *ControlPlane) takeIP(vsw string, eni ENIRecord) {
 		cp.ips[vsw] = m
 	}
 	m[eni.IP] = eni.ID
-	cp.ipCursor[vsw] = eni.IP.Next()
+}
+
+// pickedAuto records that ip was chosen automatically: the next automatic
+// choice in the vSwitch scans on from there. Addresses given by the caller
+// do not move it, so automatic choices stay predictable.
+func (cp *ControlPlane) pickedAuto(vsw string, ip netip.Addr) {
+	cp.ipCursor[vsw] = ip.Next()
 }
 
 func (cp *ControlPlane) freeIP(vsw string, eni ENIRecord) {
@@ -90,7 +96,7 @@ func (cp *ControlPlane) pickIP(param string, vs *vswInfo, want string, reserved 
 		}
 		return ip, nil
 	}
-	// Scan on from the last address taken, wrapping once, so that
+	// Scan on from the last address chosen automatically, wrapping once, so that
 	// filling a large vSwitch is linear rather than quadratic; freed
 	// addresses are reused after the wrap.
 	first := vs.cidr.Addr().Next().Next()
