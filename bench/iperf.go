@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,16 +67,25 @@ func ParseIperf(out []byte) (*IperfResult, error) {
 }
 
 // runIperf runs an iperf3 client against host:port with n parallel streams.
+// iperf3 -s serves one test at a time and says "busy" while it is still
+// tearing the previous one down (through a proxy that can take a moment
+// after the client has gone); such a start is retried for up to 10 s.
 func (h *harness) runIperf(ctx context.Context, host string, port, streams int, d time.Duration) (*IperfResult, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
-	out, err := h.output(ctx, d+20*time.Second, "iperf3", "-c", host, "-p", strconv.Itoa(port),
-		"-P", strconv.Itoa(streams), "-t", strconv.Itoa(secs), "-J", "--connect-timeout", "3000")
-	r, perr := ParseIperf(out)
-	if perr != nil {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := h.output(ctx, d+20*time.Second, "iperf3", "-c", host, "-p", strconv.Itoa(port),
+			"-P", strconv.Itoa(streams), "-t", strconv.Itoa(secs), "-J", "--connect-timeout", "3000")
+		r, perr := ParseIperf(out)
+		if perr == nil {
+			return r, nil
+		}
+		if r != nil && strings.Contains(r.Error, "busy") && time.Now().Before(deadline) && sleepCtx(ctx, 500*time.Millisecond) {
+			continue
+		}
 		if err != nil && len(out) == 0 {
 			return nil, err
 		}
 		return nil, perr
 	}
-	return r, nil
 }

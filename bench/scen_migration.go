@@ -43,7 +43,7 @@ func runMigration(ctx context.Context, h *harness, r *ScenarioResult) error {
 		total = 3 * time.Second
 	}
 	r.note("Graceful: the first wrk keeps the old ENI address (a client that caches DNS); once the replaced resource is cleaned, that address is gone and its reconnects fail (wrk counts refused connects as connect or read errors). Force: the ENI keeps its address, flows on the old CLB are reset and wrk reconnects to the new one.")
-	r.note("Time to cut runs from the API call (its own latency included) until eplink_dataplane_flows_active of the old CLB reads 0, polled every 20 ms; req/s per backend comes from wrk (X-Backend header, 1 s buckets), Mbit/s per CLB from eplink_dataplane_flow_bytes_total every 200 ms.")
+	r.note("Time to cut runs from the API call (its own latency included) until eplink_dataplane_flows_active of the old CLB reads 0, polled every 20 ms; req/s per backend comes from wrk (X-Backend header, 200 ms ticks), Mbit/s per CLB from eplink_dataplane_flow_bytes_total every 200 ms.")
 	if err := h.migrate(ctx, e, r, "Graceful", z.EniIp, from, to, total); err != nil {
 		return err
 	}

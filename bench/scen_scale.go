@@ -45,6 +45,12 @@ func runScale(ctx context.Context, h *harness, r *ScenarioResult) error {
 				h.progress("%d idle flows via %s, repeat %d/%d", n, t.Name, rep+1, reps)
 				var before ProcStat
 				if t.proc != nil {
+					// A fresh process: memory a previous run left in its heap
+					// or pools would hide this run's growth.
+					if t, err = h.freshTarget(ctx, t); err != nil {
+						return fmt.Errorf("restarting %s: %w", t.Name, err)
+					}
+					sleepCtx(ctx, 300*time.Millisecond)
 					before, _ = readProc(t.proc.pid())
 				}
 				start := time.Now()
@@ -72,7 +78,7 @@ func runScale(ctx context.Context, h *harness, r *ScenarioResult) error {
 			}
 		}
 	}
-	r.note("Memory per flow is the RSS growth while the flows are open, over the flow count; a Go heap and HAProxy's pools keep memory after flows close, so later repeats may grow less. CPU is user+system time over %v of idle, from /proc/PID/stat.", idle)
+	r.note("Each measurement starts a fresh proxy process. Memory per flow is its RSS growth from just before the flows open to after %v of idle, over the flow count; CPU is its user+system time over that idle time, from /proc/PID/stat (10 ms ticks).", idle)
 	r.note("Ratios are to HAProxy; direct has no proxy process, only a setup rate.")
 	return nil
 }

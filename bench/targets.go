@@ -88,3 +88,28 @@ func rotate(ts []target, i int) []target {
 func (t target) url(path string) string {
 	return fmt.Sprintf("http://%s%s", hostPort(t.Host, t.HTTPPort), path)
 }
+
+// freshTarget restarts the proxy behind t, so that what its process holds
+// afterwards is what the next measurement put there.
+func (h *harness) freshTarget(ctx context.Context, t target) (target, error) {
+	switch t.Name {
+	case targetHAProxy:
+		if h.haProc != nil {
+			h.haProc.stop()
+		}
+		h.ha, h.haProc = nil, nil
+		hp, err := h.haproxy(ctx)
+		if err != nil {
+			return t, err
+		}
+		t.HTTPPort, t.IperfPort, t.proc = hp.http, hp.iperf, h.haProc
+	case targetEplink:
+		h.dropEplink()
+		e, err := h.eplink(ctx)
+		if err != nil {
+			return t, err
+		}
+		t.proc = e.proc
+	}
+	return t, nil
+}
