@@ -34,6 +34,7 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 			name := fmt.Sprintf("%d Mbit/s × %d", capMbps, flows)
 			mRate := metric{name: name + " rate/cap", unit: "", better: "higher"}
 			mJain := metric{name: name + " Jain", unit: "", better: "higher"}
+			mPeak := metric{name: name + " busiest second/cap", unit: "", better: "lower"}
 			for rep := 0; rep < reps; rep++ {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -52,6 +53,11 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 					continue
 				}
 				r.add(targetEplink, mRate, res.ReceivedMbps()/float64(capMbps))
+				peak := 0.0
+				for _, iv := range res.Intervals {
+					peak = max(peak, iv.Sum.BitsPerSecond/1e6)
+				}
+				r.add(targetEplink, mPeak, peak/float64(capMbps))
 				if flows > 1 {
 					r.add(targetEplink, mJain, Jain(res.StreamMbps()))
 				}
@@ -68,6 +74,6 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 		r.Series = append(r.Series, Series{Chart: chart, Name: "cap", Unit: "Mbit/s",
 			T: []float64{0, h.opts.duration().Seconds()}, V: []float64{float64(capMbps), float64(capMbps)}})
 	}
-	r.note("Rate is iperf3's received payload over the whole run (slow start included) divided by the cap; the cap is one token bucket per endpoint connection and direction, shared by all its flows.")
+	r.note("Rate is iperf3's received payload over the whole run (slow start included) divided by the cap; the busiest second is the highest of iperf3's 1 s intervals (sender side) over the cap; Jain's index is over the streams' received rates. The cap is one token bucket per endpoint connection and direction, shared by all its flows.")
 	return nil
 }
