@@ -288,6 +288,27 @@ func (s *sampler) stop() {
 	<-s.done
 }
 
+// peakMbps is the highest rate over any window of at least w between two
+// samples, from the total bytes of every CLB.
+func (s *sampler) peakMbps(w float64) float64 {
+	total := make([]float64, len(s.bytes))
+	for i, m := range s.bytes {
+		for _, v := range m {
+			total[i] += v
+		}
+	}
+	peak := 0.0
+	for i := range s.t {
+		for j := i + 1; j < len(s.t); j++ {
+			if dt := s.t[j] - s.t[i]; dt >= w {
+				peak = max(peak, (total[j]-total[i])*8/dt/1e6)
+				break
+			}
+		}
+	}
+	return peak
+}
+
 // mbps turns the byte counters into Mbit/s per CLB between samples.
 func (s *sampler) mbps(chart string) []Series {
 	byRes := map[string]*Series{}

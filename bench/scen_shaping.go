@@ -40,6 +40,11 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 					return err
 				}
 				h.progress("cap %d Mbit/s, %d flows, repeat %d/%d", capMbps, flows, rep+1, reps)
+				// eplink's byte counters give the rate that left the shaper;
+				// iperf3's own intervals are the sender's, socket buffers
+				// included.
+				start := time.Now()
+				smp := startSampler(ctx, e, start, 250*time.Millisecond)
 				res, err := h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.duration())
 				if err != nil && ctx.Err() == nil {
 					// One retry: iperf3 -s serves one test at a time and may
@@ -48,24 +53,22 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 					sleepCtx(ctx, 2*time.Second)
 					res, err = h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.duration())
 				}
+				smp.stop()
 				if err != nil {
 					r.note("%s, repeat %d: %v; left out", name, rep+1, err)
 					continue
 				}
 				r.add(targetEplink, mRate, res.ReceivedMbps()/float64(capMbps))
-				peak := 0.0
-				for _, iv := range res.Intervals {
-					peak = max(peak, iv.Sum.BitsPerSecond/1e6)
+				if peak := smp.peakMbps(1); peak > 0 {
+					r.add(targetEplink, mPeak, peak/float64(capMbps))
 				}
-				r.add(targetEplink, mPeak, peak/float64(capMbps))
 				if flows > 1 {
 					r.add(targetEplink, mJain, Jain(res.StreamMbps()))
 				}
 				if rep == 0 {
 					s := Series{Chart: chart, Name: fmt.Sprintf("%d flows", flows), Unit: "Mbit/s"}
-					for _, iv := range res.Intervals {
-						s.T = append(s.T, iv.Sum.End)
-						s.V = append(s.V, iv.Sum.BitsPerSecond/1e6)
+					for _, x := range smp.mbps("") {
+						s = mergeSeries(s, x)
 					}
 					r.Series = append(r.Series, s)
 				}
@@ -74,6 +77,22 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 		r.Series = append(r.Series, Series{Chart: chart, Name: "cap", Unit: "Mbit/s",
 			T: []float64{0, h.opts.duration().Seconds()}, V: []float64{float64(capMbps), float64(capMbps)}})
 	}
-	r.note("Rate is iperf3's received payload over the whole run (slow start included) divided by the cap; the busiest second is the highest of iperf3's 1 s intervals (sender side) over the cap; Jain's index is over the streams' received rates. The cap is one token bucket per endpoint connection and direction, shared by all its flows.")
+	r.note("Rate is iperf3's received payload over the whole run (slow start included) divided by the cap; the busiest second is the highest rate over any 1 s window of eplink's flow byte counters (sampled every 250 ms, as the chart), over the cap; Jain's index is over the streams' received rates. The cap is one token bucket per endpoint connection and direction, shared by all its flows.")
 	return nil
+}
+
+// mergeSeries adds y's values to x's at the same sample times (the CLBs of
+// one sampler share them).
+func mergeSeries(x, y Series) Series {
+	if len(x.T) == 0 {
+		x.T = append([]float64(nil), y.T...)
+		x.V = append([]float64(nil), y.V...)
+		return x
+	}
+	for i := range x.V {
+		if i < len(y.V) {
+			x.V[i] += y.V[i]
+		}
+	}
+	return x
 }
