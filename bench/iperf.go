@@ -14,12 +14,7 @@ import (
 type IperfResult struct {
 	Error     string          `json:"error"`
 	Intervals []IperfInterval `json:"intervals"`
-	// ServerOutput is the server's own report (client --get-server-output,
-	// server -J): its intervals are what arrived, after any proxy buffering.
-	ServerOutput *struct {
-		Intervals []IperfInterval `json:"intervals"`
-	} `json:"server_output_json"`
-	End struct {
+	End       struct {
 		Streams []struct {
 			Receiver IperfSum `json:"receiver"`
 			Sender   IperfSum `json:"sender"`
@@ -41,23 +36,6 @@ type IperfSum struct {
 	Seconds       float64 `json:"seconds"`
 	Bytes         int64   `json:"bytes"`
 	BitsPerSecond float64 `json:"bits_per_second"`
-}
-
-// ReceiverIntervals are the per-second rates the server saw when it sent
-// its report, else the client's (sender-side) intervals. A trailing
-// interval shorter than half a second is dropped: its rate is noise.
-func (r *IperfResult) ReceiverIntervals() []IperfInterval {
-	iv := r.Intervals
-	if r.ServerOutput != nil && len(r.ServerOutput.Intervals) > 0 {
-		iv = r.ServerOutput.Intervals
-	}
-	out := make([]IperfInterval, 0, len(iv))
-	for _, x := range iv {
-		if x.Sum.Seconds >= 0.5 {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // ReceivedMbps is the payload rate the server received, in Mbit/s.

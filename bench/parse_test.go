@@ -99,12 +99,6 @@ func TestParseIperf(t *testing.T) {
 	if len(r.Intervals) != 2 || r.Intervals[1].Sum.End <= r.Intervals[0].Sum.End {
 		t.Errorf("client intervals = %+v", r.Intervals)
 	}
-	// The server's report has a third, short interval (the tail after the
-	// client stopped); it is dropped.
-	iv := r.ReceiverIntervals()
-	if len(r.ServerOutput.Intervals) != 3 || len(iv) != 2 || int64(iv[1].Sum.BitsPerSecond) != 12449780935 {
-		t.Errorf("receiver intervals = %+v", iv)
-	}
 	if j := Jain(s); j < 0.9999 || j > 1 {
 		t.Errorf("Jain of two near-equal streams = %v", j)
 	}
