@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -348,4 +349,64 @@ func Benchmark10k(b *testing.B) {
 		}
 		b.ReportMetric(float64(time.Since(t0).Microseconds())/1000/float64(b.N), "ms/page")
 	})
+}
+
+// BenchmarkServerProcess runs the server in its own process (the crash
+// test's child) so that its CPU time can be told apart from the clients':
+// server-cpu-µs/call is what one call costs the server, whatever else the
+// machine is doing; 2 cores / that figure is the server's capacity.
+func BenchmarkServerProcess(b *testing.B) {
+	c := startChild(b, b.TempDir(), 0)
+	defer func() { _ = c.stdin.Close(); _ = c.cmd.Wait() }()
+	e := &Env{Server: &Server{Addr: c.addr}, Provider: NewClient(c.addr, ProviderAK, ProviderSK), Consumer: NewClient(c.addr, ConsumerAK, ConsumerSK)}
+	svc := e.CreateService(b, true, Res{CLB1, ZoneH})
+	e.AddUser(b, svc, ConsumerUID)
+	eps := createEndpoints(b, e, svc, 32)
+	clients := make([]*rawClient, 32)
+	for i := range clients {
+		clients[i] = newRawClient(c.addr, ConsumerAK, ConsumerSK)
+	}
+	measure := func(b *testing.B, f func(w int, i int64) error) {
+		cpu0 := procCPU(b, c.cmd.Process.Pid)
+		parallel(b, f)
+		cpu := procCPU(b, c.cmd.Process.Pid) - cpu0
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "server-cpu-µs/call")
+	}
+	b.Run("Read", func(b *testing.B) {
+		measure(b, func(w int, i int64) error {
+			_, err := clients[w].send("GetVpcEndpointAttribute", url.Values{"EndpointId": {eps[int(i)%len(eps)]}}, nil)
+			return err
+		})
+	})
+	b.Run("Mutate", func(b *testing.B) {
+		measure(b, func(w int, i int64) error {
+			_, err := clients[w].send("UpdateVpcEndpointAttribute", url.Values{
+				"EndpointId": {eps[w]}, "EndpointDescription": {fmt.Sprintf("description %d", i)},
+			}, nil)
+			return err
+		})
+	})
+	b.Run("List", func(b *testing.B) {
+		measure(b, func(w int, i int64) error {
+			_, err := clients[w].send("ListVpcEndpoints", url.Values{"MaxResults": {"10"}}, nil)
+			return err
+		})
+	})
+}
+
+// procCPU is the user+system CPU time of process pid (from /proc, in
+// clock ticks of 10 ms).
+func procCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the parenthesised command name; utime and stime are
+	// fields 14 and 15 of the whole line.
+	s := string(raw)
+	rest := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	var ut, st int64
+	fmt.Sscan(rest[11], &ut)
+	fmt.Sscan(rest[12], &st)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }

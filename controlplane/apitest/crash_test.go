@@ -62,7 +62,7 @@ type child struct {
 	addr  string
 }
 
-func startChild(t *testing.T, dir string, delay time.Duration) *child {
+func startChild(t testing.TB, dir string, delay time.Duration) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envChildDataDir+"="+dir, envChildDelay+"="+delay.String())
