@@ -165,6 +165,7 @@ func TestCrashRecovery(t *testing.T) {
 	var acked atomic.Int64
 	var createdMu sync.Mutex
 	var created []string
+	var createdN []int // the n (name and token) of each created endpoint
 	for i := 0; i < writers; i++ {
 		lastAck[i] = -1
 		wg.Add(1)
@@ -193,7 +194,9 @@ func TestCrashRecovery(t *testing.T) {
 		defer wg.Done()
 		c := NewClient(c1.addr, ConsumerAK, ConsumerSK)
 		for n := 0; n < 2000 && ctx.Err() == nil; n++ {
-			resp, err := c.CreateVpcEndpoint(e.EndpointRequest(svc, EP{Name: fmt.Sprintf("created-%d", n)}))
+			r := e.EndpointRequest(svc, EP{Name: fmt.Sprintf("created-%d", n)})
+			r.ClientToken = fmt.Sprintf("crash-token-%d", n)
+			resp, err := c.CreateVpcEndpoint(r)
 			if err != nil {
 				if isTransport(err) {
 					return
@@ -202,6 +205,7 @@ func TestCrashRecovery(t *testing.T) {
 			}
 			createdMu.Lock()
 			created = append(created, resp.EndpointId)
+			createdN = append(createdN, n)
 			createdMu.Unlock()
 			acked.Add(1)
 		}
@@ -280,6 +284,20 @@ func TestCrashRecovery(t *testing.T) {
 		e.WaitEndpoint(t, e.Consumer, id, "Active", func(r *privatelink.GetVpcEndpointAttributeResponse) bool {
 			return r.EndpointStatus == "Active"
 		})
+	}
+	// ClientTokens were persisted with their changes: replaying the last
+	// acknowledged creates answers the same endpoints and makes none.
+	count := must(e.Consumer.ListVpcEndpoints(privatelink.CreateListVpcEndpointsRequest())).TotalCount
+	for i := max(0, len(created)-3); i < len(created); i++ {
+		r := e.EndpointRequest(svc, EP{Name: fmt.Sprintf("created-%d", createdN[i])})
+		r.ClientToken = fmt.Sprintf("crash-token-%d", createdN[i])
+		resp, err := e.Consumer.CreateVpcEndpoint(r)
+		if err != nil || resp.EndpointId != created[i] {
+			t.Errorf("replay of acknowledged create %d after the kill = %+v, %v; want %s", createdN[i], resp, err, created[i])
+		}
+	}
+	if n := must(e.Consumer.ListVpcEndpoints(privatelink.CreateListVpcEndpointsRequest())).TotalCount; n != count {
+		t.Errorf("%d endpoints after replays, %d before", n, count)
 	}
 	// And the restarted server takes writes.
 	r := privatelink.CreateUpdateVpcEndpointAttributeRequest()

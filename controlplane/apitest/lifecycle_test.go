@@ -17,6 +17,7 @@ var (
 	endpointIDRe = regexp.MustCompile(`^ep-[a-z0-9]+$`)
 	eniIDRe      = regexp.MustCompile(`^eni-[a-z0-9]+$`)
 	timeRe       = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+	requestIDRe  = regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$`)
 )
 
 func inCIDR(t *testing.T, ip, cidr string) {
@@ -69,8 +70,8 @@ func TestLifecycle(t *testing.T) {
 	if !timeRe.MatchString(cresp.CreateTime) {
 		t.Errorf("CreateTime %q not in YYYY-MM-DDThh:mm:ssZ", cresp.CreateTime)
 	}
-	if cresp.RequestId == "" {
-		t.Error("no RequestId")
+	if !requestIDRe.MatchString(cresp.RequestId) {
+		t.Errorf("RequestId %q is not an upper-case UUID", cresp.RequestId)
 	}
 	sattr := e.WaitService(t, svc, "Active")
 	if !slices.Equal(sattr.Zones, []string{ZoneH}) {
@@ -126,6 +127,9 @@ func TestLifecycle(t *testing.T) {
 	if attr.EndpointBusinessStatus != "Normal" || attr.EndpointType != "Interface" || attr.RegionId != Region || attr.ResourceOwner {
 		t.Errorf("endpoint attr = %+v", attr)
 	}
+	if !timeRe.MatchString(attr.CreateTime) || !timeRe.MatchString(eresp.CreateTime) {
+		t.Errorf("endpoint CreateTime %q / %q not in YYYY-MM-DDThh:mm:ssZ", attr.CreateTime, eresp.CreateTime)
+	}
 	if attr.EndpointDescription != "my endpoint" || attr.ZonePrivateIpAddressCount != 1 {
 		t.Errorf("endpoint description/ZonePrivateIpAddressCount = %q/%d", attr.EndpointDescription, attr.ZonePrivateIpAddressCount)
 	}
@@ -147,6 +151,12 @@ func TestLifecycle(t *testing.T) {
 	conn := e.Connection(t, svc, ep)
 	if conn.ConnectionStatus != "Disconnected" || conn.EndpointOwnerId != 1000000000000002 || conn.EndpointVpcId != VPCConsumer || conn.ResourceOwner {
 		t.Errorf("connection before accept = %+v", conn)
+	}
+	if !timeRe.MatchString(conn.ModifiedTime) {
+		t.Errorf("connection ModifiedTime %q not in YYYY-MM-DDThh:mm:ssZ", conn.ModifiedTime)
+	}
+	if sattr.Payer != "Endpoint" || attr.Payer != "Endpoint" {
+		t.Errorf("Payer service/endpoint = %q/%q, want the default Endpoint", sattr.Payer, attr.Payer)
 	}
 	e.Accept(t, svc, ep, e.Consumer)
 	z = e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
