@@ -37,7 +37,7 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 
 	// One fixed address, n takers.
-	ids, errs := run(func(c *privatelink.Client, i int) (string, error) {
+	_, errs := run(func(c *privatelink.Client, i int) (string, error) {
 		r, err := c.CreateVpcEndpoint(e.EndpointRequest(svc, zone("127.10.0.99")))
 		if err != nil {
 			return "", err
@@ -45,20 +45,19 @@ func TestConcurrentCalls(t *testing.T) {
 		return r.EndpointId, nil
 	})
 	won := 0
-	for i, err := range errs {
+	for _, err := range errs {
 		if err == nil {
 			won++
 			continue
 		}
 		WantError(t, err, badWorld...)
-		_ = ids[i]
 	}
 	if won != 1 {
 		t.Errorf("%d endpoints got the fixed address 127.10.0.99, want exactly 1", won)
 	}
 
 	// Automatic addresses: all distinct, per zone.
-	ids, errs = run(func(c *privatelink.Client, i int) (string, error) {
+	_, errs = run(func(c *privatelink.Client, i int) (string, error) {
 		r, err := c.CreateVpcEndpoint(e.EndpointRequest(svc, zone("")))
 		if err != nil {
 			return "", err
@@ -90,11 +89,9 @@ func TestConcurrentCalls(t *testing.T) {
 			}
 		}
 	}
-	_ = ids
-
 	// One ClientToken from n goroutines at once: one endpoint.
 	before := len(all)
-	ids, errs = run(func(c *privatelink.Client, i int) (string, error) {
+	ids, errs := run(func(c *privatelink.Client, i int) (string, error) {
 		r := e.EndpointRequest(svc, EP{Name: "same-token"})
 		r.ClientToken = "concurrent-token"
 		resp, err := c.CreateVpcEndpoint(r)

@@ -657,6 +657,18 @@ func errCases() []errCase {
 			_, err := e.Provider.ListVpcEndpointConnections(r)
 			return err
 		}, invalid},
+		{"ListVpcEndpointZones MaxResults 51", func(e *Env, f *fixture) error {
+			r := privatelink.CreateListVpcEndpointZonesRequest()
+			r.EndpointId, r.MaxResults = f.epConn, Int(51)
+			_, err := e.Consumer.ListVpcEndpointZones(r)
+			return err
+		}, invalid},
+		{"ListVpcEndpointServiceUsers MaxResults 0", func(e *Env, f *fixture) error {
+			r := privatelink.CreateListVpcEndpointServiceUsersRequest()
+			r.ServiceId, r.MaxResults = f.svcA, Int(0)
+			_, err := e.Provider.ListVpcEndpointServiceUsers(r)
+			return err
+		}, invalid},
 		{"ListVpcEndpointZones of an unknown endpoint", func(e *Env, f *fixture) error {
 			_, err := e.Zones(e.Consumer, "ep-doesnotexist000000000")
 			return err

@@ -350,7 +350,7 @@ func TestFilters(t *testing.T) {
 	epD := e.CreateEndpoint(t, svc1, EP{Client: e.Consumer2, VPC: VPCConsumer2, SGs: []string{SGConsumer2}, Name: "delta",
 		Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneI, VSwitchId: VSwConsumer2I}}})
 	e.WaitEndpointStable(t, e.Consumer2, epD, "Connected")
-	zD := e.WaitZone(t, e.Consumer2, epD, ZoneI, "Connected")
+	e.WaitZone(t, e.Consumer2, epD, ZoneI, "Connected")
 	zA, _ := FindZone(must(e.Zones(e.Consumer, epA)), ZoneH)
 
 	// ChangeResourceGroup moves epB into rgB and svc2 into rgB.
@@ -557,7 +557,6 @@ func TestFilters(t *testing.T) {
 		}
 		sameSet(t, "svc2 connections", ids, []string{epB, epC})
 	}
-	_ = zD
 
 	// Resources by zone; users by id.
 	rr := privatelink.CreateListVpcEndpointServiceResourcesRequest()
