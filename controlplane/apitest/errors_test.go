@@ -837,6 +837,15 @@ func TestDryRun(t *testing.T) {
 		r.DryRun = dry
 		_, err = e.Consumer2.CreateVpcEndpoint(r)
 		WantError(t, err, notWhitelistedCodes...)
+		// State preconditions are part of the validation a dry run does.
+		en := privatelink.CreateEnableVpcEndpointConnectionRequest()
+		en.ServiceId, en.EndpointId, en.DryRun = f.svcA, f.epConn, dry
+		_, err = e.Provider.EnableVpcEndpointConnection(en)
+		WantError(t, err, connState...)
+		dt := privatelink.CreateDetachSecurityGroupFromVpcEndpointRequest()
+		dt.EndpointId, dt.SecurityGroupId, dt.DryRun = f.epConn, SGConsumer, dry
+		_, err = e.Consumer.DetachSecurityGroupFromVpcEndpoint(dt)
+		WantError(t, err, lastSGCodes...)
 		e.AssertUnchanged(t, before)
 	})
 }
