@@ -114,6 +114,27 @@ func TestClientToken(t *testing.T) {
 	en.Bandwidth = Int(300)
 	_, err = e.Provider.EnableVpcEndpointConnection(en)
 	WantError(t, err, "IdempotenceSignatureMismatch")
+
+	// A dry run or a refused call does nothing, so it does not use up its
+	// token: the real call after it with the same token goes through.
+	dr := e.EndpointRequest(svc, EP{Name: "dry-first"})
+	dr.ClientToken, dr.DryRun = "dry-token", Bool(true)
+	_, err = e.Consumer.CreateVpcEndpoint(dr)
+	WantError(t, err, "DryRunOperation")
+	dr = e.EndpointRequest(svc, EP{Name: "dry-first"})
+	dr.ClientToken = "dry-token"
+	if _, err := e.Consumer.CreateVpcEndpoint(dr); err != nil {
+		t.Errorf("real call after a dry run with the same token: %v", err)
+	}
+	bad := e.EndpointRequest(svc, EP{Name: "9bad"})
+	bad.ClientToken = "fix-token"
+	_, err = e.Consumer.CreateVpcEndpoint(bad)
+	WantError(t, err, invalid...)
+	bad = e.EndpointRequest(svc, EP{Name: "fixed"})
+	bad.ClientToken = "fix-token"
+	if _, err := e.Consumer.CreateVpcEndpoint(bad); err != nil {
+		t.Errorf("corrected call after a refused one with the same token: %v", err)
+	}
 }
 
 // TestTagResources tags endpoints and services through the form body the
