@@ -151,6 +151,7 @@ type Options struct {
 	DataDir         string        // "" = a new temporary directory
 	Lab             *lab.Lab      // nil = Lab()
 	TransitionDelay time.Duration // 0 = transitions complete before the call returns
+	DNSZone         string        // "" = the control plane's default
 	Logger          *slog.Logger  // nil = discard (EPLINK_APITEST_LOG=1: stderr)
 }
 
@@ -181,6 +182,7 @@ func StartServer(opts Options) (*Server, error) {
 		DataDir:         opts.DataDir,
 		Lab:             opts.Lab,
 		TransitionDelay: opts.TransitionDelay,
+		DNSZone:         opts.DNSZone,
 		Publisher:       pub,
 		Logger:          logger,
 	})

@@ -103,3 +103,36 @@ func TestSnapshotFollowsAPI(t *testing.T) {
 		t.Errorf("a rejected connection still carries traffic in the snapshot: %s / %+v", x.ConnectionStatus, z)
 	}
 }
+
+// TestCustomDNSZone: with another DNS apex, the domains the API shows are
+// the ones the Snapshot (and so DNS) serves.
+func TestCustomDNSZone(t *testing.T) {
+	e := New(t, Options{DNSZone: "pl.lab.test"})
+	svc := e.CreateService(t, true, Res{CLB1, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	g := e.WaitEndpointStable(t, e.Consumer, ep, "Connected")
+	z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
+	sa, _ := e.GetService(e.Provider, svc)
+	if want := ep + "." + svc + "." + Region + ".pl.lab.test"; g.EndpointDomain != want {
+		t.Errorf("EndpointDomain = %q, want %q", g.EndpointDomain, want)
+	}
+	s := e.Publisher.Load()
+	x := s.Endpoints[ep]
+	if x == nil || len(x.Zones) != 1 {
+		t.Fatalf("snapshot endpoint = %+v", x)
+	}
+	if x.Domain != g.EndpointDomain || x.Zones[0].Domain != z.ZoneDomain || s.Services[svc].Domain != sa.ServiceDomain {
+		t.Errorf("API domains %q %q %q, snapshot %q %q %q", g.EndpointDomain, z.ZoneDomain, sa.ServiceDomain, x.Domain, x.Zones[0].Domain, s.Services[svc].Domain)
+	}
+
+	// Zone affinity reaches the snapshot too.
+	up := privatelink.CreateUpdateVpcEndpointServiceAttributeRequest()
+	up.ServiceId, up.ZoneAffinityEnabled = svc, Bool(true)
+	if _, err := e.Provider.UpdateVpcEndpointServiceAttribute(up); err != nil {
+		t.Fatal(err)
+	}
+	if !e.Publisher.Load().Services[svc].ZoneAffinityEnabled {
+		t.Error("ZoneAffinityEnabled not in the snapshot right after the update")
+	}
+}
