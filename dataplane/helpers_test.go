@@ -19,13 +19,13 @@ import (
 	"eplink/metrics"
 )
 
-// nextIP hands each test its own ENI addresses in 127.77.0.0/16, so tests
+// nextIP hands each test its own ENI addresses in 127.201.0.0/16, so tests
 // (and other packages' tests) never fight over an address:port.
 var nextIP atomic.Uint32
 
 func freshIP() netip.Addr {
 	n := nextIP.Add(1)
-	return netip.AddrFrom4([4]byte{127, 77, byte(n >> 8), byte(n)})
+	return netip.AddrFrom4([4]byte{127, 201, byte(n >> 8), byte(n)})
 }
 
 const testPort = 18080

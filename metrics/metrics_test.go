@@ -40,8 +40,8 @@ func TestExpositionGolden(t *testing.T) {
 	// A zone in the middle of a Graceful migration: the new ENI goes to
 	// lb-b, the old one still carries flows to lb-a. A second zone's ENI
 	// address cannot be bound (not on this host).
-	oldENI := netip.MustParseAddr("127.78.0.1")
-	newENI := netip.MustParseAddr("127.78.0.2")
+	oldENI := netip.MustParseAddr("127.202.0.1")
+	newENI := netip.MustParseAddr("127.202.0.2")
 	s := snapshot.Empty()
 	s.Version = 1
 	s.SecurityGroups["sg-1"] = &snapshot.SecurityGroup{ID: "sg-1", Rules: []snapshot.Rule{
@@ -69,12 +69,12 @@ func TestExpositionGolden(t *testing.T) {
 	// Two flows to lb-a on the old ENI (5 and 7 bytes each way), one
 	// finished and one held open; one finished flow to lb-b (3 bytes); one
 	// client denied by the security group.
-	exchange(t, "127.78.0.1:18090", "hello", true)
-	held := exchange(t, "127.78.0.1:18090", "still 7", false)
+	exchange(t, "127.202.0.1:18090", "hello", true)
+	held := exchange(t, "127.202.0.1:18090", "still 7", false)
 	defer held.Close()
-	exchange(t, "127.78.0.2:18090", "abc", true)
+	exchange(t, "127.202.0.2:18090", "abc", true)
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 2 * time.Second}
-	if c, err := d.Dial("tcp", "127.78.0.2:18090"); err == nil {
+	if c, err := d.Dial("tcp", "127.202.0.2:18090"); err == nil {
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
 		c.Read(make([]byte, 1))
 		c.Close()
