@@ -499,7 +499,8 @@ func TestServiceAttributes(t *testing.T) {
 	add.ServiceId, add.UserARN = svc, "*"
 	if _, err := e.Provider.AddUserToVpcEndpointService(add); err != nil {
 		t.Logf("AddUserToVpcEndpointService UserARN=*: %v (trying UserId=*)", err)
-		add.UserARN, add.UserId = "", "*"
+		add = privatelink.CreateAddUserToVpcEndpointServiceRequest() // a used request keeps its parameters
+		add.ServiceId, add.UserId = svc, "*"
 		if _, err := e.Provider.AddUserToVpcEndpointService(add); err != nil {
 			t.Fatalf("AddUserToVpcEndpointService *: %v", err)
 		}

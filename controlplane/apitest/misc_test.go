@@ -286,20 +286,25 @@ func TestChangeResourceGroup(t *testing.T) {
 	e := New(t, Options{})
 	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
 	before := e.State(t)
-	cg := privatelink.CreateChangeResourceGroupRequest()
-	cg.ResourceId, cg.ResourceType, cg.ResourceGroupId = svc, "VpcEndpointService", "rg-acfmtest0009"
-	_, err := e.Consumer.ChangeResourceGroup(cg)
-	WantError(t, err, svcForeign...)
-	cg.ResourceType = "Bogus"
-	_, err = e.Provider.ChangeResourceGroup(cg)
-	WantError(t, err, invalid...)
-	cg.ResourceType, cg.ResourceGroupId = "VpcEndpointService", ""
-	_, err = e.Provider.ChangeResourceGroup(cg)
-	WantError(t, err, missing...)
-	cg.ResourceGroupId, cg.ResourceId = "rg-acfmtest0009", ""
-	_, err = e.Provider.ChangeResourceGroup(cg)
-	WantError(t, err, missing...)
+	// A fresh request per call: an SDK request keeps the parameters of
+	// its earlier calls, so blanking a field would not remove it.
+	change := func(c *privatelink.Client, id, typ, rg string) error {
+		cg := privatelink.CreateChangeResourceGroupRequest()
+		cg.ResourceId, cg.ResourceType, cg.ResourceGroupId = id, typ, rg
+		_, err := c.ChangeResourceGroup(cg)
+		return err
+	}
+	WantError(t, change(e.Consumer, svc, "VpcEndpointService", "rg-acfmtest0009"), svcForeign...)
+	WantError(t, change(e.Provider, svc, "Bogus", "rg-acfmtest0009"), invalid...)
+	WantError(t, change(e.Provider, svc, "VpcEndpointService", ""), missing...)
+	WantError(t, change(e.Provider, "", "VpcEndpointService", "rg-acfmtest0009"), missing...)
 	e.AssertUnchanged(t, before)
+	if err := change(e.Provider, svc, "VpcEndpointService", "rg-acfmtest0009"); err != nil {
+		t.Fatalf("ChangeResourceGroup: %v", err)
+	}
+	if a, _ := e.GetService(e.Provider, svc); a == nil || a.ResourceGroupId != "rg-acfmtest0009" {
+		t.Errorf("service after ChangeResourceGroup = %+v", a)
+	}
 }
 
 // TestServiceByName creates an endpoint naming the service by ServiceName
