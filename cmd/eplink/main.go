@@ -4,6 +4,7 @@
 //	eplink api ACTION [--Param v …]    call the OpenAPI like the aliyun CLI
 //	eplink status                      live view of endpoints, zones and flows
 //	eplink backend --listen ADDR --name NAME   a demo HTTP backend
+//	eplink fault --endpoint-id EP --zone-id Z  fail a zone (DNS drops it)
 //	eplink bench                       side-by-side benchmarks
 package main
 
@@ -28,6 +29,7 @@ var commands = map[string]command{
 	"status":  statusCmd,
 	"backend": backendCmd,
 	"bench":   benchCmd,
+	"fault":   faultCmd,
 }
 
 const usage = `usage: eplink COMMAND [flags]
@@ -37,6 +39,7 @@ commands:
   api       call the PrivateLink OpenAPI: eplink api ACTION [--Param value ...]
   status    live view of endpoints, zones, flows and bandwidth
   backend   run a demo HTTP backend: --listen ADDR --name NAME
+  fault     fail or recover an endpoint zone (fault injection): --endpoint-id EP --zone-id Z [--recover]
   bench     measure eplink side by side with direct connections and HAProxy
   version   print the version
 

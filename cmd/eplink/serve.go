@@ -208,6 +208,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle(api.AdminPath, api.Admin(cp))
 	mux.Handle("/", api.New(cp, s.logger.With("component", "api")))
 	apiSrv := rpc.NewHTTPServer("", mux) // bounded: a slow or huge request cannot hold the API
 	apiDone := make(chan error, 1)

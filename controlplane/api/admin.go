@@ -1,0 +1,65 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"eplink/controlplane"
+	"eplink/controlplane/rpc"
+)
+
+// AdminPath is where the lab's own API lives, beside the OpenAPI on the
+// same address.
+const AdminPath = "/lab/"
+
+// Admin returns the lab's own API: what the cloud does not let a user do but
+// a failover experiment needs. It is unauthenticated, like the rest of a
+// local lab's controls; eplink serves it on the API address only.
+//
+//	POST /lab/zone-fault?EndpointId=ep-…&ZoneId=cn-hangzhou-h&Failed=true|false
+//
+// fails (or recovers) an endpoint zone: DNS stops answering with its ENI, as
+// when the cloud takes a zone out of service. Answers {"EndpointId",
+// "ZoneId","Failed"} or an error body like the OpenAPI's.
+func Admin(cp *controlplane.ControlPlane) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /lab/zone-fault", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
+			return
+		}
+		ep, zone := r.Form.Get("EndpointId"), r.Form.Get("ZoneId")
+		failed, err := strconv.ParseBool(r.Form.Get("Failed"))
+		switch {
+		case ep == "":
+			writeAdminError(w, rpc.MissingParameter("EndpointId"))
+			return
+		case zone == "":
+			writeAdminError(w, rpc.MissingParameter("ZoneId"))
+			return
+		case err != nil:
+			writeAdminError(w, rpc.InvalidParameter("Failed", "must be true or false"))
+			return
+		}
+		if err := cp.SetZoneFault(ep, zone, failed); err != nil {
+			writeAdminError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"EndpointId": ep, "ZoneId": zone, "Failed": failed})
+	})
+	return mux
+}
+
+func writeAdminError(w http.ResponseWriter, err error) {
+	status, code := http.StatusInternalServerError, "InternalError"
+	var ae rpc.APIError
+	if errors.As(err, &ae) {
+		status, code = ae.HTTPStatus(), ae.ErrorCode()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"Code": code, "Message": err.Error()})
+}
