@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
@@ -502,5 +503,58 @@ func TestResourceOwner(t *testing.T) {
 		if x.EndpointId == ep && !x.ResourceOwner {
 			t.Error("own endpoint: ResourceOwner false in ListVpcEndpoints")
 		}
+	}
+}
+
+// TestReacceptAfterReject: a rejected connection can be accepted again;
+// zones added while it was Disconnected wait and then connect with it; a
+// zone rejected in the middle of a Graceful migration comes back with
+// nothing replaced.
+func TestReacceptAfterReject(t *testing.T) {
+	e := New(t, Options{TransitionDelay: 10 * time.Millisecond})
+	svc := e.CreateService(t, false, Res{CLB1, ZoneH}, Res{CLB2, ZoneH}, Res{CLB3, ZoneI})
+	e.AddUser(t, svc, ConsumerUID)
+	ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	e.Accept(t, svc, ep, e.Consumer)
+	z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
+	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
+	rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
+	rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z.ResourceId), "slb"
+	if _, err := e.Provider.UpdateVpcEndpointZoneConnectionResourceAttribute(rr); err != nil {
+		t.Fatalf("Graceful replace: %v", err)
+	}
+	e.WaitZone(t, e.Consumer, ep, ZoneH, "Migrated")
+	e.WaitService(t, svc, "Active")
+
+	rj := privatelink.CreateDisableVpcEndpointConnectionRequest()
+	rj.ServiceId, rj.EndpointId = svc, ep
+	if _, err := e.Provider.DisableVpcEndpointConnection(rj); err != nil {
+		t.Fatalf("reject a connection with a Migrated zone: %v", err)
+	}
+	e.WaitEndpointStable(t, e.Consumer, ep, "Disconnected")
+	e.WaitZone(t, e.Consumer, ep, ZoneH, "Disconnected")
+
+	az := privatelink.CreateAddZoneToVpcEndpointRequest()
+	az.EndpointId, az.ZoneId, az.VSwitchId = ep, ZoneI, VSwConsumerI
+	if _, err := e.Consumer.AddZoneToVpcEndpoint(az); err != nil {
+		t.Fatalf("AddZoneToVpcEndpoint while Disconnected: %v", err)
+	}
+	e.WaitZone(t, e.Consumer, ep, ZoneI, "Wait")
+
+	e.Accept(t, svc, ep, e.Consumer)
+	zh := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
+	zi := e.WaitZone(t, e.Consumer, ep, ZoneI, "Connected")
+	if zh.ReplacedEniId != "" || zh.ReplacedResourceId != "" || zh.ResourceId == "" {
+		t.Errorf("zone h after re-accept = %+v; want a resource and nothing replaced", zh)
+	}
+	if zi.ResourceId != CLB3 {
+		t.Errorf("zone i after accept = %+v; want %s", zi, CLB3)
+	}
+	var deprecated int64
+	for _, r := range e.Resources(t, svc) {
+		deprecated += r.RelatedDeprecatedEndpointCount
+	}
+	if deprecated != 0 {
+		t.Errorf("RelatedDeprecatedEndpointCount total %d after the migrated zone was rejected and re-accepted", deprecated)
 	}
 }
