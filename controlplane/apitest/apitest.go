@@ -8,7 +8,29 @@
 //
 // This file is the harness: the lab (two zones, two CLBs per zone, a
 // provider, two consumers and an outsider), the server, SDK clients per
-// account, polling waiters and error assertions.
+// account, polling waiters, error assertions and a dump of everything each
+// account can read (State), which is how "a refused call changes nothing"
+// is checked. The tests:
+//
+//	lifecycle_test.go    the guide's whole story, auto-accept, attributes
+//	errors_test.go       every violated precondition, DryRun, locks, transitions
+//	lists_test.go        pagination and every filter of every List
+//	misc_test.go         ClientToken, tags, regions/zones, resource groups
+//	edges_test.go        boundaries, addresses, restart, retiring a service
+//	concurrency_test.go  racing SDK clients, pagination under change
+//	snapshot_test.go     the published Snapshot follows the API
+//	lab_test.go          lab-declared objects and limits
+//	crash_test.go        SIGKILL mid-stream, restart, nothing acknowledged lost
+//	fuzz_test.go         arbitrary CreateVpcEndpoint input: never a 5xx
+//	bench_test.go        calls/s, restart and List page with 10,000 endpoints
+//
+// The official SDK client is not safe for concurrent use (it races on its
+// timeout fields), and an SDK request keeps the parameters of its earlier
+// calls: tests use one client per goroutine and a fresh request whenever a
+// field is blanked. Set EPLINK_APITEST_LOG=1 to see the server's log.
+//
+// Benchmarks: go test -run '^$' -bench . ./controlplane/apitest/ (the
+// default -benchtime; Benchmark10k/Open reopens the store b.N times).
 package apitest
 
 import (

@@ -313,6 +313,59 @@ func Benchmark10k(b *testing.B) {
 		b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/open")
 	})
 
+	// One server on the stored 10,000 for the per-call measurements below.
+	withServer := func(b *testing.B, f func(b *testing.B, s *Server)) {
+		s, err := StartServer(Options{DataDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		f(b, s)
+	}
+	timePages := func(b *testing.B, c *rawClient, action string, q url.Values) {
+		b.ResetTimer()
+		t0 := time.Now()
+		for i := 0; i < b.N; i++ {
+			if _, err := c.send(action, q, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(time.Since(t0).Microseconds())/1000/float64(b.N), "ms/page")
+	}
+	b.Run("ListByName", func(b *testing.B) {
+		withServer(b, func(b *testing.B, s *Server) {
+			timePages(b, newRawClient(s.Addr, ConsumerAK, ConsumerSK), "ListVpcEndpoints", url.Values{"EndpointName": {"bench-05000"}})
+		})
+	})
+	b.Run("ListConnectionsPage", func(b *testing.B) {
+		withServer(b, func(b *testing.B, s *Server) {
+			timePages(b, newRawClient(s.Addr, ProviderAK, ProviderSK), "ListVpcEndpointConnections", url.Values{"ServiceId": {svc}, "MaxResults": {"50"}})
+		})
+	})
+	b.Run("MutateAt10k", func(b *testing.B) {
+		withServer(b, func(b *testing.B, s *Server) {
+			c := newRawClient(s.Addr, ConsumerAK, ConsumerSK)
+			m, err := c.call("ListVpcEndpoints", url.Values{"MaxResults": {"32"}}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var eps []string
+			for _, x := range m["Endpoints"].([]any) {
+				eps = append(eps, x.(map[string]any)["EndpointId"].(string))
+			}
+			clients := make([]*rawClient, 32)
+			for i := range clients {
+				clients[i] = newRawClient(s.Addr, ConsumerAK, ConsumerSK)
+			}
+			parallel(b, func(w int, i int64) error {
+				_, err := clients[w].send("UpdateVpcEndpointAttribute", url.Values{
+					"EndpointId": {eps[w%len(eps)]}, "EndpointDescription": {fmt.Sprintf("description %d", i)},
+				}, nil)
+				return err
+			})
+		})
+	})
+
 	b.Run("ListPage", func(b *testing.B) {
 		s, err := StartServer(Options{DataDir: dir})
 		if err != nil {
