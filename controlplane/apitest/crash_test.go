@@ -146,11 +146,12 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	e0 := create(EP{Name: "interrupted", Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
 	e1 := create(EP{Name: "migrating", Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	e2 := create(EP{Name: "deleting"})
 	ws := make([]string, writers)
 	for i := range ws {
 		ws[i] = create(EP{Name: fmt.Sprintf("writer-%d", i)})
 	}
-	for _, id := range append([]string{e0, e1}, ws...) {
+	for _, id := range append([]string{e0, e1, e2}, ws...) {
 		e.WaitEndpointStable(t, e.Consumer, id, "Disconnected")
 	}
 	e.WaitZone(t, e.Consumer, e0, ZoneH, "Wait")
@@ -228,6 +229,11 @@ func TestCrashRecovery(t *testing.T) {
 	if _, err := e.Provider.EnableVpcEndpointConnection(en); err != nil {
 		t.Fatalf("EnableVpcEndpointConnection: %v", err)
 	}
+	del := privatelink.CreateDeleteVpcEndpointRequest()
+	del.EndpointId = e2
+	if _, err := e.Consumer.DeleteVpcEndpoint(del); err != nil {
+		t.Fatalf("DeleteVpcEndpoint: %v", err)
+	}
 	c1.kill()
 	interrupted := time.Since(enabled) < delay
 	stop()
@@ -279,6 +285,8 @@ func TestCrashRecovery(t *testing.T) {
 	if m.ResourceId != rr.ResourceId || m.ReplacedResourceId != z1.ResourceId || m.ReplacedEniId != z1.EniId || m.EniId == z1.EniId {
 		t.Errorf("interrupted Graceful replacement ended as %+v; was %+v", m, z1)
 	}
+	// And the interrupted deletion.
+	e.WaitEndpointGone(t, e.Consumer, e2)
 	// Created endpoints caught in Creating finish too.
 	for _, id := range created {
 		e.WaitEndpoint(t, e.Consumer, id, "Active", func(r *privatelink.GetVpcEndpointAttributeResponse) bool {
