@@ -73,6 +73,12 @@ func ParseIperf(out []byte) (*IperfResult, error) {
 func (h *harness) runIperf(ctx context.Context, host string, port, streams int, d time.Duration) (*IperfResult, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	deadline := time.Now().Add(10 * time.Second)
+	// A pause between tests lets the server finish the last one: back to
+	// back through a proxy, a new control connection can meet the old
+	// test's teardown and be reset.
+	if !sleepCtx(ctx, 300*time.Millisecond) {
+		return nil, ctx.Err()
+	}
 	for {
 		out, err := h.output(ctx, d+20*time.Second, "iperf3", "-c", host, "-p", strconv.Itoa(port),
 			"-P", strconv.Itoa(streams), "-t", strconv.Itoa(secs), "-J", "--connect-timeout", "3000")
