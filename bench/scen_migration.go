@@ -85,25 +85,9 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 	r.Events = append(r.Events, Event{Chart: chart + "-rps", T: callAt, Label: mode + " replace"},
 		Event{Chart: chart + "-mbps", T: callAt, Label: mode + " replace"})
 	if mode == "Graceful" {
-		var newENI string
-		err := poll(ctx, 5*time.Second, func() (bool, error) {
-			z, err := e.zone()
-			if err != nil {
-				return false, err
-			}
-			newENI = z.EniIp
-			return z.EniIp != "" && z.EniIp != eni, nil
-		})
-		if err != nil {
-			r.note("Graceful: the zone kept ENI %s (%v); no re-resolving client started", eni, err)
-		} else {
-			rest := total - time.Since(start)
-			r.note("Graceful: new ENI %s on %s; a second wrk (a client that re-resolves the zone domain) runs there for %v.", newENI, to, rest.Round(time.Second))
-			w2 = h.wrkAsync(ctx, wrkRun{URL: fmt.Sprintf("http://%s/blob", hostPort(newENI, benchHTTPPort)),
-				Threads: 1, Connections: 4, Duration: rest, Series: true})
-		}
-		if !sleepCtx(ctx, time.Until(start.Add(total*65/100))) {
-			return ctx.Err()
+		var err error
+		if w2, err = h.graceful(ctx, e, r, chart, eni, to, start, total); err != nil {
+			return err
 		}
 		onOld = e.activeFlows(ctx, from)
 		cutFrom := at()
@@ -144,47 +128,82 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 		r.note("%s: second wrk: %v", mode, err2)
 	}
 	// Requests/s per backend (from wrk) and Mbit/s per CLB (from eplink).
+	r.Series = append(r.Series, backendRates(chart+"-rps", start, r1, r2)...)
+	r.Series = append(r.Series, sampler.mbps(chart+"-mbps")...)
+	return nil
+}
+
+// backendRates turns wrk's per-tick, per-backend counts into one req/s
+// series per backend, in seconds since start. Every tick any backend
+// answered in is on every series: a backend silent in a tick (cut off, not
+// yet reached) shows as 0 there rather than as a gap.
+func backendRates(chart string, start time.Time, results ...*WrkResult) []Series {
 	type key struct {
 		backend string
 		t       float64
 	}
 	rate := map[key]float64{}
 	var backends []string
-	for _, res := range []*WrkResult{r1, r2} {
+	var ticks []float64
+	for _, res := range results {
 		if res == nil {
 			continue
 		}
 		tps := float64(res.TicksPerSecond)
 		for _, s := range res.Series {
-			// The middle of the tick, in seconds since the phase started.
+			// The middle of the tick, rounded so that ticks of two wrk
+			// runs land on the same key.
 			t := (float64(s.Tick)+0.5)/tps - float64(start.UnixNano())/1e9
-			k := key{s.Backend, math.Round(t*1000) / 1000}
-			if _, ok := rate[k]; !ok && !slices.Contains(backends, s.Backend) {
+			t = math.Round(t*1000) / 1000
+			if !slices.Contains(backends, s.Backend) {
 				backends = append(backends, s.Backend)
 			}
-			rate[k] += float64(s.Requests) * tps
+			if !slices.Contains(ticks, t) {
+				ticks = append(ticks, t)
+			}
+			rate[key{s.Backend, t}] += float64(s.Requests) * tps
 		}
 	}
 	sort.Strings(backends)
+	sort.Float64s(ticks)
+	out := make([]Series, 0, len(backends))
 	for _, b := range backends {
-		s := Series{Chart: chart + "-rps", Name: "backend " + b, Unit: "req/s"}
-		// Every tick any backend answered in; a backend silent in a tick
-		// (cut off, not yet reached) shows as 0 there.
-		var ts []float64
-		for k := range rate {
-			if !slices.Contains(ts, k.t) {
-				ts = append(ts, k.t)
-			}
-		}
-		sort.Float64s(ts)
-		for _, t := range ts {
+		s := Series{Chart: chart, Name: "backend " + b, Unit: "req/s"}
+		for _, t := range ticks {
 			s.T = append(s.T, t)
 			s.V = append(s.V, rate[key{b, t}])
 		}
-		r.Series = append(r.Series, s)
+		out = append(out, s)
 	}
-	r.Series = append(r.Series, sampler.mbps(chart+"-mbps")...)
-	return nil
+	return out
+}
+
+// graceful follows a Graceful replace: it starts a second wrk on the new
+// ENI (a client that re-resolves the zone domain) and waits until it is
+// time to clean the replaced resource.
+func (h *harness) graceful(ctx context.Context, e *eplinkInst, r *ScenarioResult, chart, eni, to string, start time.Time, total time.Duration) (*wrkJob, error) {
+	var newENI string
+	var w2 *wrkJob
+	err := poll(ctx, 5*time.Second, func() (bool, error) {
+		z, err := e.zone()
+		if err != nil {
+			return false, err
+		}
+		newENI = z.EniIp
+		return z.EniIp != "" && z.EniIp != eni, nil
+	})
+	if err != nil {
+		r.note("Graceful: the zone kept ENI %s (%v); no re-resolving client started", eni, err)
+	} else {
+		rest := total - time.Since(start)
+		r.note("Graceful: new ENI %s on %s; a second wrk (a client that re-resolves the zone domain) runs there for %v.", newENI, to, rest.Round(time.Second))
+		w2 = h.wrkAsync(ctx, wrkRun{URL: fmt.Sprintf("http://%s/blob", hostPort(newENI, benchHTTPPort)),
+			Threads: 1, Connections: 4, Duration: rest, Series: true})
+	}
+	if !sleepCtx(ctx, time.Until(start.Add(total*65/100))) {
+		return w2, ctx.Err()
+	}
+	return w2, nil
 }
 
 func addWrkErrors(r *ScenarioResult, who string, w *WrkResult) {
