@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(envChildDataDir); dir != "" {
 		os.Exit(serveChild(dir, os.Getenv(envChildDelay)))
 	}
+	// The SDK fills this package global on first use without a lock;
+	// fill it before parallel tests make clients concurrently.
+	privatelink.GetEndpointMap()
 	os.Exit(m.Run())
 }
 
