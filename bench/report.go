@@ -252,7 +252,8 @@ func (rep *Report) PerfSection() string {
 			fmt.Fprintf(&b, "| %s | failed | | | %s |\n", s.Name, oneLine(s.Error))
 		}
 	}
-	b.WriteString("\nFull tables, notes and charts: [bench/results/results.md](bench/results/results.md).\n")
+	b.WriteString("\nFull tables, notes and charts: [bench/results/results.md](bench/results/results.md). ")
+	b.WriteString("`make bench` measures again (about 12 minutes; it installs wrk, haproxy, nginx, iperf3, dnsperf and nsd if missing); `eplink bench --render-only` redraws the report from results.json.\n")
 	return b.String()
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"eplink/bench"
 )
@@ -24,6 +25,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		verbose   bool
 		render    bool
 		readme    string
+		timeout   time.Duration
 	)
 	fs.BoolVar(&opts.Quick, "quick", false, "run each scenario briefly: checks the harness, measures nothing")
 	fs.StringVar(&opts.Only, "only", "", "run only the scenario `NAME` (see --list)")
@@ -34,6 +36,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&noInstall, "no-install", false, "do not apt-get missing tools (wrk, haproxy, nginx, iperf3, dnsperf, nsd)")
 	fs.BoolVar(&list, "list", false, "list the scenarios and exit")
 	fs.BoolVar(&verbose, "v", false, "log the processes the harness starts")
+	fs.DurationVar(&timeout, "timeout", 40*time.Minute, "stop the whole run after this long (every load is bounded anyway)")
 	fs.BoolVar(&render, "render-only", false, "measure nothing: rewrite results.md, README-perf.md and charts/ from --out's results.json")
 	fs.StringVar(&readme, "readme", "", "afterwards, put README-perf.md into `FILE` between <!-- perf:begin --> and <!-- perf:end -->")
 	if err := fs.Parse(args); err != nil {
@@ -77,6 +80,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		level = slog.LevelDebug
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	rep, err := bench.Run(ctx, opts)
 	if err != nil {
 		return err
