@@ -27,7 +27,8 @@
 // The official SDK client is not safe for concurrent use (it races on its
 // timeout fields), and an SDK request keeps the parameters of its earlier
 // calls: tests use one client per goroutine and a fresh request whenever a
-// field is blanked. Set EPLINK_APITEST_LOG=1 to see the server's log.
+// field is blanked; TestMain fills the SDK's lazily-initialised endpoint map
+// before parallel tests. Set EPLINK_APITEST_LOG=1 to see the server's log.
 //
 // Benchmarks: go test -run '^$' -bench . ./controlplane/apitest/ (the
 // default -benchtime; Benchmark10k/Open reopens the store b.N times).
