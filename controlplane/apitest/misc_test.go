@@ -268,6 +268,12 @@ func TestRegionsZonesAndProduct(t *testing.T) {
 	if cp, err := e.Consumer.CheckProductOpen(privatelink.CreateCheckProductOpenRequest()); err != nil || !cp.Success {
 		t.Errorf("CheckProductOpen after opening = %+v, %v", cp, err)
 	}
+	// Opening an open product is an error in the cloud (code unverified).
+	if _, err := e.Consumer.OpenPrivateLinkService(privatelink.CreateOpenPrivateLinkServiceRequest()); err == nil {
+		t.Error("OpenPrivateLinkService succeeded twice")
+	} else if c := Code(err); c == "" || c == "InternalError" {
+		t.Errorf("second OpenPrivateLinkService: %v", err)
+	}
 
 	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
 	cr := privatelink.CreateCheckResourceSupportOperateRequest()
