@@ -573,6 +573,9 @@ func TestFilters(t *testing.T) {
 	}
 }
 
+// must unwraps a read that only a broken server fails; Go cannot pass a
+// *testing.T beside a two-value call, so a failure panics, which fails the
+// test with its stack.
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
