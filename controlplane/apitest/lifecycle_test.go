@@ -13,9 +13,9 @@ import (
 )
 
 var (
-	serviceIDRe  = regexp.MustCompile(`^epsrv-[a-z0-9]+$`)
-	endpointIDRe = regexp.MustCompile(`^ep-[a-z0-9]+$`)
-	eniIDRe      = regexp.MustCompile(`^eni-[a-z0-9]+$`)
+	serviceIDRe  = regexp.MustCompile(`^epsrv-bp1[a-z0-9]{17}$`) // prefix + 20, region-coded (§C3)
+	endpointIDRe = regexp.MustCompile(`^ep-bp1[a-z0-9]{17}$`)
+	eniIDRe      = regexp.MustCompile(`^eni-bp1[a-z0-9]{17}$`)
 	timeRe       = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 	requestIDRe  = regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$`)
 )
