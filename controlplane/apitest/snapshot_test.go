@@ -1,7 +1,9 @@
 package apitest
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
 
@@ -135,4 +137,68 @@ func TestCustomDNSZone(t *testing.T) {
 	if !e.Publisher.Load().Services[svc].ZoneAffinityEnabled {
 		t.Error("ZoneAffinityEnabled not in the snapshot right after the update")
 	}
+}
+
+// TestSnapshotFollowsTransitions: when a transition completes on its own
+// (TransitionDelay > 0), the Snapshot has the end state by the time the
+// API shows it, so a user who polls the API and then dials the ENI or
+// resolves the domain is not ahead of the data plane.
+func TestSnapshotFollowsTransitions(t *testing.T) {
+	e := New(t, Options{TransitionDelay: 30 * time.Millisecond})
+	svc := e.CreateService(t, false, Res{CLB1, ZoneH}, Res{CLB2, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	for i := 0; i < 3; i++ {
+		ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+		en := privatelink.CreateEnableVpcEndpointConnectionRequest()
+		en.ServiceId, en.EndpointId = svc, ep
+		if _, err := e.Provider.EnableVpcEndpointConnection(en); err != nil {
+			t.Fatal(err)
+		}
+		var z privatelink.Zone
+		Eventually(t, "connected in the API", func() (bool, string) {
+			g, err := e.GetEndpoint(e.Consumer, ep)
+			if err != nil || g.ConnectionStatus != "Connected" {
+				return false, fmt.Sprint(g, err)
+			}
+			zs, err := e.Zones(e.Consumer, ep)
+			if err != nil || len(zs) != 1 || zs[0].ZoneStatus != "Connected" {
+				return false, fmt.Sprint(zs, err)
+			}
+			z = zs[0]
+			return true, ""
+		})
+		x := e.Publisher.Load().Endpoints[ep]
+		if x == nil || len(x.Zones) != 1 || !x.Zones[0].CarriesTraffic(x) || x.Zones[0].ResourceID != z.ResourceId {
+			t.Errorf("API shows %s Connected on %s, snapshot has %+v (connection %s); snapshot caught up after %v",
+				ep, z.ResourceId, x.Zones[0], x.ConnectionStatus, lag(e, func(x *snapshot.Endpoint) bool {
+					return len(x.Zones) == 1 && x.Zones[0].CarriesTraffic(x)
+				}, ep))
+		}
+
+		rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
+		rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
+		rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z.ResourceId), "slb"
+		if _, err := e.Provider.UpdateVpcEndpointZoneConnectionResourceAttribute(rr); err != nil {
+			t.Fatal(err)
+		}
+		m := e.WaitZone(t, e.Consumer, ep, ZoneH, "Migrated")
+		x = e.Publisher.Load().Endpoints[ep]
+		if x == nil || len(x.Zones) != 1 || x.Zones[0].Status != snapshot.ZoneMigrated || x.Zones[0].Replaced == nil || x.Zones[0].ENI.ID != m.EniId {
+			t.Errorf("API shows %s Migrated on ENI %s, snapshot has %+v; snapshot caught up after %v", ep, m.EniId, x.Zones[0],
+				lag(e, func(x *snapshot.Endpoint) bool { return x.Zones[0].Status == snapshot.ZoneMigrated }, ep))
+		}
+		e.WaitService(t, svc, "Active")
+	}
+}
+
+// lag measures how long the snapshot takes to satisfy ok for endpoint ep.
+func lag(e *Env, ok func(*snapshot.Endpoint) bool, ep string) time.Duration {
+	start := time.Now()
+	for time.Since(start) < WaitTimeout {
+		if x := e.Publisher.Load().Endpoints[ep]; x != nil && ok(x) {
+			return time.Since(start)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return -1
 }
