@@ -357,6 +357,17 @@ func TestRestartKeepsEverything(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	e2 := s.Env()
+	// Open publishes what it loaded before it returns: the data plane and
+	// DNS start from the stored world, migrations included.
+	if x := s.Publisher.Load().Endpoints[f.epConn]; x == nil || len(x.Zones) != 2 {
+		t.Errorf("snapshot right after reopening: endpoint %s = %+v", f.epConn, x)
+	} else {
+		for _, z := range x.Zones {
+			if z.ZoneID == ZoneI && (z.Status != "Migrated" || z.Replaced == nil) {
+				t.Errorf("snapshot right after reopening: migrated zone = %+v", z)
+			}
+		}
+	}
 	after := e2.State(t)
 	if after != before {
 		e2.AssertUnchanged(t, before)
