@@ -3,16 +3,21 @@ package rpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 )
 
 // FuzzReadParams feeds arbitrary queries and bodies to the parameter
-// reader: it must never panic, and what it accepts keeps the bounds.
+// reader: it must never panic, what it accepts keeps the bounds, and it
+// accepts and refuses exactly what the straightforward url.Values reader
+// (referenceReadParams) does, with the same parameters.
 func FuzzReadParams(f *testing.F) {
 	f.Add("Action=Echo&Version=2020-04-15", "")
 	f.Add("a=1&a=2", "b=3")
@@ -21,26 +26,104 @@ func FuzzReadParams(f *testing.F) {
 	f.Add("a=1;b=2", "c=%41+%42")
 	f.Add("Zone.1.ip=127.0.0.1&Zone.1.ZoneId=z", "Tag.1.Key=k&Tag.1.Value=v%26w")
 	f.Add("", strings.Repeat("x=", 10))
+	f.Add("b=2&&a=1&c", "e=5&d=4&")
+	f.Add("z=1&y=2", "x=3&z=4")
 	f.Fuzz(func(t *testing.T, query, body string) {
-		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
-		r.URL.RawQuery = query
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		p, err := readParams(httptest.NewRecorder(), r)
+		request := func() *http.Request {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+			r.URL.RawQuery = query
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}
+		sc := getScratch()
+		defer putScratch(sc)
+		p, err := readParams(httptest.NewRecorder(), request(), sc)
+		want, wantErr := referenceReadParams(httptest.NewRecorder(), request())
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("error %v, reference reader's %v", err, wantErr)
+		}
 		if err != nil {
-			if _, ok := err.(APIError); !ok {
+			ae, ok := err.(APIError)
+			if !ok {
 				t.Fatalf("error %T is not an APIError: %v", err, err)
+			}
+			we := wantErr.(APIError)
+			if ae.HTTPStatus() != we.HTTPStatus() || ae.ErrorCode() != we.ErrorCode() {
+				t.Fatalf("error %v, reference reader's %v", err, wantErr)
 			}
 			return
 		}
 		if len(p) > MaxParams {
 			t.Fatalf("%d params accepted", len(p))
 		}
-		for k, vs := range p {
-			if len(vs) != 1 || len(k) > MaxValueBytes || len(vs[0]) > MaxValueBytes {
-				t.Fatalf("param %q = %q accepted", k, vs)
+		for i, kv := range p {
+			if len(kv.k) > MaxValueBytes || len(kv.v) > MaxValueBytes {
+				t.Fatalf("param %q = %q accepted", kv.k, kv.v)
+			}
+			if i > 0 && p[i-1].k >= kv.k {
+				t.Fatalf("params not sorted and distinct: %q then %q", p[i-1].k, kv.k)
 			}
 		}
+		if got := p.values(); !reflect.DeepEqual(got, want) && (len(got) > 0 || len(want) > 0) {
+			t.Fatalf("params %v, reference reader's %v", got, want)
+		}
 	})
+}
+
+// referenceReadParams is the parameter reader as first written, over
+// url.Values: the behaviour readParams keeps while avoiding its maps.
+func referenceReadParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	check := func(p url.Values, already int) error {
+		if already+len(p) > MaxParams {
+			return Errorf(http.StatusBadRequest, "InvalidParameter", "too many")
+		}
+		for k, vs := range p {
+			if len(vs) > 1 {
+				return InvalidParameter(k, "given more than once")
+			}
+			if len(k) > MaxValueBytes || len(vs[0]) > MaxValueBytes {
+				return InvalidParameter(k, "too long")
+			}
+		}
+		return nil
+	}
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, InvalidParameter("query", "malformed query string")
+	}
+	if err := check(params, 0); err != nil {
+		return nil, err
+	}
+	if r.Body == nil || r.ContentLength == 0 {
+		return params, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "too large")
+		}
+		return nil, Errorf(http.StatusBadRequest, "InvalidParameter", "unreadable")
+	}
+	if len(body) == 0 {
+		return params, nil
+	}
+	if ct := r.Header.Get("Content-Type"); !isFormType(ct) {
+		return nil, Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType", "not a form")
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, InvalidParameter("body", "malformed form body")
+	}
+	if err := check(form, len(params)); err != nil {
+		return nil, err
+	}
+	for k, vs := range form {
+		if _, dup := params[k]; dup {
+			return nil, InvalidParameter(k, "given in both the query and the body")
+		}
+		params[k] = vs
+	}
+	return params, nil
 }
 
 // FuzzSignature signs requests carrying arbitrary extra parameters: a valid

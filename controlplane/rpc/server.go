@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -73,6 +71,7 @@ type Server struct {
 
 	initOnce sync.Once
 	nonces   *nonceTable
+	macs     macCache
 	log      *slog.Logger
 }
 
@@ -148,16 +147,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 		return nil, Errorf(http.StatusMethodNotAllowed, "UnsupportedHTTPMethod",
 			"The HTTP method %q is not supported; use GET or POST.", r.Method)
 	}
-	params, err := readParams(w, r)
+	sc := getScratch()
+	defer putScratch(sc)
+	params, err := readParams(w, r, sc)
 	if err != nil {
 		return nil, err
 	}
-	get := func(k string) string {
-		if vs := params[k]; len(vs) > 0 {
-			return vs[0]
-		}
-		return ""
-	}
+	get := params.get
 
 	// Shape: what is being asked for, and is the request signed at all.
 	action, version := get("Action"), get("Version")
@@ -208,10 +204,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	}
 
 	// Did they sign it.
-	sts := appendStringToSign(nil, r.Method, params)
-	if !signatureMatches(signature, signBytes(sts, secret)) {
+	sc.sts = params.appendStringToSign(sc.sts[:0], r.Method)
+	if !s.macs.verify(secret, sc.sts, signature) {
 		return nil, Errorf(http.StatusBadRequest, "SignatureDoesNotMatch",
-			"Specified signature is not matched with our calculation. server string to sign is:%s", sts)
+			"Specified signature is not matched with our calculation. server string to sign is:%s", sc.sts)
 	}
 
 	// Is it fresh.
@@ -240,11 +236,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 		CallerUID:   uid,
 		AccessKeyID: accessKeyID,
 		RegionID:    get("RegionId"),
-		Params:      make(Params, len(params)),
 	}
-	for k, vs := range params {
-		if !commonParams[k] && vs[0] != "" {
-			c.Params[k] = vs[0]
+	n := 0
+	for _, p := range params {
+		if p.v != "" && !commonParams[p.k] {
+			n++
+		}
+	}
+	c.Params = make(Params, n)
+	for _, p := range params {
+		if p.v != "" && !commonParams[p.k] {
+			c.Params[p.k] = p.v
 		}
 	}
 	return c, nil
@@ -257,75 +259,6 @@ func parseTimestamp(s string) (time.Time, error) {
 		return time.Time{}, errors.New("not UTC ISO 8601")
 	}
 	return time.Parse(time.RFC3339Nano, s)
-}
-
-// readParams returns the query and form-body parameters merged, each with
-// exactly one value. The body may only add parameters: a name given twice,
-// in one place or both, is refused, since which of the values was meant
-// (and signed) would be a guess.
-func readParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	params, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, InvalidParameter("query", "malformed query string")
-	}
-	if err := checkParams(params, 0); err != nil {
-		return nil, err
-	}
-	if r.Body == nil || r.ContentLength == 0 {
-		return params, nil
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-				"The request body is larger than %d bytes.", MaxBodyBytes)
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, Errorf(http.StatusRequestTimeout, "RequestTimeout",
-				"The request body was not received in time.")
-		}
-		return nil, Errorf(http.StatusBadRequest, "InvalidParameter",
-			"The request body could not be read.")
-	}
-	if len(body) == 0 {
-		return params, nil
-	}
-	if ct := r.Header.Get("Content-Type"); !isFormType(ct) {
-		return nil, Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
-			"The request body must be application/x-www-form-urlencoded, not %q.", ct)
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, InvalidParameter("body", "malformed form body")
-	}
-	if err := checkParams(form, len(params)); err != nil {
-		return nil, err
-	}
-	for k, vs := range form {
-		if _, dup := params[k]; dup {
-			return nil, InvalidParameter(k, "given in both the query and the body")
-		}
-		params[k] = vs
-	}
-	return params, nil
-}
-
-// checkParams applies the per-request bounds; already is the number of
-// parameters seen before these.
-func checkParams(p url.Values, already int) error {
-	if already+len(p) > MaxParams {
-		return Errorf(http.StatusBadRequest, "InvalidParameter",
-			"The request has more than %d parameters.", MaxParams)
-	}
-	for k, vs := range p {
-		if len(vs) > 1 {
-			return InvalidParameter(k, "given more than once")
-		}
-		if len(k) > MaxValueBytes || len(vs[0]) > MaxValueBytes {
-			return InvalidParameter(truncate(k, 64), fmt.Sprintf("longer than %d bytes", MaxValueBytes))
-		}
-	}
-	return nil
 }
 
 func truncate(s string, n int) string {

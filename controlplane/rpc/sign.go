@@ -3,9 +3,12 @@ package rpc
 import (
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/subtle"
 	"encoding/base64"
+	"hash"
 	"net/url"
 	"slices"
+	"sync"
 )
 
 // Signature v1 as the Alibaba SDKs compute it (reference §A4): the string to
@@ -78,9 +81,52 @@ func signBytes(stringToSign []byte, secret string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0]))
 }
 
-// signatureMatches compares signatures in constant time.
-func signatureMatches(got, want string) bool {
-	return hmac.Equal([]byte(got), []byte(want))
+// macCache keeps HMAC-SHA1 states keyed by secret, pooled: hmac.New
+// hashes the key into fresh inner and outer states on every call, and
+// after its first Reset an HMAC restores them instead of recomputing.
+type macCache struct {
+	mu    sync.RWMutex
+	pools map[string]*sync.Pool
+}
+
+// maxCachedSecrets bounds the cache; past it the cache starts over (keys
+// come and go with the lab; a handful is the normal case).
+const maxCachedSecrets = 256
+
+func (c *macCache) pool(secret string) *sync.Pool {
+	c.mu.RLock()
+	p := c.pools[secret]
+	c.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p = c.pools[secret]; p != nil {
+		return p
+	}
+	if c.pools == nil || len(c.pools) >= maxCachedSecrets {
+		c.pools = make(map[string]*sync.Pool)
+	}
+	key := []byte(secret + "&")
+	p = &sync.Pool{New: func() any { return hmac.New(sha1.New, key) }}
+	c.pools[secret] = p
+	return p
+}
+
+// verify reports whether signature is the v1 signature of stringToSign
+// under secret, comparing in constant time.
+func (c *macCache) verify(secret string, stringToSign []byte, signature string) bool {
+	p := c.pool(secret)
+	mac := p.Get().(hash.Hash)
+	mac.Reset()
+	mac.Write(stringToSign)
+	var sum [sha1.Size]byte
+	var want [28]byte // base64 of 20 bytes
+	base64.StdEncoding.Encode(want[:], mac.Sum(sum[:0]))
+	p.Put(mac)
+	return len(signature) == len(want) &&
+		subtle.ConstantTimeCompare([]byte(signature), want[:]) == 1
 }
 
 const upperHex = "0123456789ABCDEF"
