@@ -77,6 +77,11 @@ type index struct {
 	nsName  string
 	nsAddr  netip.Addr // invalid when the server has no single address
 	names   map[string]*node
+	// dotZone is "."+zone ("" for the root zone) and soaWire the SOA
+	// record in wire format, uncompressed: the UDP fast path appends it to
+	// negative answers as is.
+	dotZone string
+	soaWire []byte
 }
 
 // buildIndex turns a snapshot into an index. zone "" means the snapshot's
@@ -117,6 +122,10 @@ func buildIndex(s *snapshot.Snapshot, zone string, ttl uint32, nsAddr netip.Addr
 	ix.ns = &mdns.NS{
 		Hdr: mdns.RR_Header{Name: zone, Rrtype: mdns.TypeNS, Class: mdns.ClassINET, Ttl: ttl},
 		Ns:  ix.nsName,
+	}
+	ix.soaWire = packRR(ix.soa)
+	if zone != "." {
+		ix.dotZone = "." + zone
 	}
 	ix.names[zone] = &node{kind: kindApex}
 	ix.add(ix.nsName, &node{kind: kindNS})
@@ -183,6 +192,17 @@ func (ix *index) add(name string, n *node) {
 		}
 		ix.names[p] = &node{kind: kindEmpty}
 	}
+}
+
+// packRR is rr in wire format without name compression, as Msg.Pack
+// writes it (the server does not compress replies).
+func packRR(rr mdns.RR) []byte {
+	buf := make([]byte, 3*256+32) // three names and the fixed fields
+	n, err := mdns.PackRR(rr, buf, 0, nil, false)
+	if err != nil {
+		return nil // no fast path for negative answers
+	}
+	return buf[:n]
 }
 
 func (ix *index) inZone(name string) bool {

@@ -119,7 +119,13 @@ func (ix *index) negative(kind resultKind) answer {
 // endpoint VPC's vSwitches gets its own zone first; otherwise the order
 // rotates so clients that take the first address spread over the zones.
 func (n *node) pick(q query) []netip.Addr {
-	ips := make([]netip.Addr, 0, len(n.targets))
+	return n.appendPick(make([]netip.Addr, 0, len(n.targets)), q)
+}
+
+// appendPick is pick appending to dst, so the UDP fast path can reuse one
+// buffer instead of allocating per query.
+func (n *node) appendPick(dst []netip.Addr, q query) []netip.Addr {
+	start := len(dst)
 	home := -1
 	clientZone := n.clientZone(q.client)
 	for _, t := range n.targets {
@@ -127,22 +133,27 @@ func (n *node) pick(q query) []netip.Addr {
 			continue
 		}
 		if clientZone != "" && t.zoneID == clientZone && home < 0 {
-			home = len(ips)
+			home = len(dst) - start
 		}
-		ips = append(ips, t.ip)
+		dst = append(dst, t.ip)
 	}
+	ips := dst[start:]
 	if len(ips) < 2 {
-		return ips
+		return dst
 	}
 	if home >= 0 {
 		// Own zone first, the others after it in their stable order.
 		first := ips[home]
 		copy(ips[1:home+1], ips[:home])
 		ips[0] = first
-		return ips
+		return dst
 	}
+	// Rotate left by r in place: ips[r:] then ips[:r].
 	r := int(q.rotate % uint32(len(ips)))
-	return slices.Concat(ips[r:], ips[:r])
+	slices.Reverse(ips[:r])
+	slices.Reverse(ips[r:])
+	slices.Reverse(ips)
+	return dst
 }
 
 // clientZone is the zone of the endpoint-VPC vSwitch holding addr, or "".

@@ -135,11 +135,11 @@ func (s *Server) Addr() net.Addr {
 // shuts both down and returns nil. With port 0 both get the same free port.
 // Call it once per Server.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	pc, ln, err := listenBoth(addr)
+	pcs, ln, err := listenBoth(ctx, addr, udpSockets())
 	if err != nil {
 		return fmt.Errorf("dns: listen %s: %w", addr, err)
 	}
-	ua := pc.LocalAddr().(*net.UDPAddr)
+	ua := pcs[0].LocalAddr().(*net.UDPAddr)
 	if ip, ok := netip.AddrFromSlice(ua.IP); ok && !ip.IsUnspecified() {
 		ip = ip.Unmap()
 		s.nsAddr.Store(&ip)
@@ -154,7 +154,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 		defer close(watched)
 		s.pub.Watch(ctx, s.apply)
 	}()
-	err = s.serve(ctx, pc, ln)
+	err = s.serve(ctx, pcs, ln)
 	cancel()
 	<-watched
 	if err != nil {
@@ -163,34 +163,25 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return nil
 }
 
-// serve runs a miekg/dns server on each socket until ctx ends or one of
-// them fails, then shuts both down and waits for them.
-func (s *Server) serve(ctx context.Context, pc net.PacketConn, ln net.Listener) error {
-	var started sync.WaitGroup
-	started.Add(2)
-	invalid := func(m []byte, err error) {
-		s.log.Debug("dns: malformed query", "bytes", len(m), "err", err)
-	}
-	udp := &mdns.Server{
-		PacketConn: pc, Handler: s, UDPSize: readUDPSize,
-		MsgAcceptFunc: acceptQuery, MsgInvalidFunc: invalid, NotifyStartedFunc: started.Done,
-	}
+// serve answers UDP on pcs (serveUDP) and TCP on ln (a miekg/dns server)
+// until ctx ends or one of them fails, then shuts both down and waits.
+func (s *Server) serve(ctx context.Context, pcs []*net.UDPConn, ln net.Listener) error {
+	tcpStarted := make(chan struct{})
 	tcp := &mdns.Server{
 		Listener: netutil.LimitListener(ln, maxTCPConns), Handler: s,
-		MsgAcceptFunc: acceptQuery, MsgInvalidFunc: invalid, NotifyStartedFunc: started.Done,
+		MsgAcceptFunc: acceptQuery, MsgInvalidFunc: s.invalid,
+		NotifyStartedFunc: func() { close(tcpStarted) },
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- udp.ActivateAndServe() }()
+	go func() { errc <- s.serveUDP(pcs) }() // the sockets are bound: it serves at once
 	go func() { errc <- tcp.ActivateAndServe() }()
-	bound := make(chan struct{})
-	go func() { started.Wait(); close(bound) }()
 
 	var err error
 	pending := 2
 	select {
-	case <-bound:
+	case <-tcpStarted:
 		s.readyOnce.Do(func() { close(s.ready) })
-		s.log.Info("dns: serving", "addr", pc.LocalAddr().String(), "zone", s.idx.Load().zone)
+		s.log.Info("dns: serving", "addr", pcs[0].LocalAddr().String(), "zone", s.idx.Load().zone, "udp_sockets", len(pcs))
 		select {
 		case <-ctx.Done():
 		case err = <-errc:
@@ -200,16 +191,16 @@ func (s *Server) serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 		pending--
 	}
 
-	// Shutdown closes what blocks (the socket and the listener); a server
-	// that failed to start has nothing to shut down, so close both here too.
+	// Shutdown closes what blocks (the sockets and the listener); a server
+	// that failed to start has nothing to shut down, so close all here too.
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer scancel()
-	for _, srv := range []*mdns.Server{udp, tcp} {
-		if err := srv.ShutdownContext(sctx); err != nil {
-			s.log.Debug("dns: shutdown", "err", err)
-		}
+	if err := tcp.ShutdownContext(sctx); err != nil {
+		s.log.Debug("dns: shutdown", "err", err)
 	}
-	pc.Close()
+	for _, pc := range pcs {
+		pc.Close()
+	}
 	ln.Close()
 	for ; pending > 0; pending-- {
 		<-errc
@@ -217,27 +208,47 @@ func (s *Server) serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 	return err
 }
 
-// listenBoth binds UDP and TCP on the same address. For port 0 the kernel
-// picks the UDP port; if that port is taken for TCP, it tries again.
-func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+// listenBoth binds n UDP sockets (SO_REUSEPORT where n > 1) and TCP on the
+// same address. For port 0 the kernel picks the UDP port; if that port is
+// taken for TCP, it tries again.
+func listenBoth(ctx context.Context, addr string, n int) ([]*net.UDPConn, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, err
 	}
+	var lc net.ListenConfig
+	if n > 1 {
+		lc.Control = reusePort
+	}
+	closeAll := func(pcs []*net.UDPConn) {
+		for _, pc := range pcs {
+			pc.Close()
+		}
+	}
 	for attempt := 0; ; attempt++ {
-		pc, err := net.ListenPacket("udp", addr)
+		pc, err := lc.ListenPacket(ctx, "udp", addr)
 		if err != nil {
 			return nil, nil, err
 		}
-		p := pc.LocalAddr().(*net.UDPAddr).Port
+		pcs := []*net.UDPConn{pc.(*net.UDPConn)}
+		bound := pc.LocalAddr().(*net.UDPAddr)
+		p := bound.Port
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
-		if err == nil {
-			return pc, ln, nil
+		if err != nil {
+			closeAll(pcs)
+			if port != "0" || attempt+1 >= bindAttempts {
+				return nil, nil, err
+			}
+			continue
 		}
-		pc.Close()
-		if port != "0" || attempt+1 >= bindAttempts {
-			return nil, nil, err
+		for len(pcs) < n {
+			more, err := lc.ListenPacket(ctx, "udp", bound.String())
+			if err != nil {
+				break // serve with the sockets we have
+			}
+			pcs = append(pcs, more.(*net.UDPConn))
 		}
+		return pcs, ln, nil
 	}
 }
 
