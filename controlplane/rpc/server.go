@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -319,30 +320,68 @@ func errorMessage(ae APIError) string {
 
 // writeResult writes the handler's value with RequestId spliced in as the
 // first key: marshalling once and inserting bytes is much cheaper than
-// decoding into a map to add a key.
+// decoding into a map to add a key. The value is encoded into a pooled
+// buffer after room for the RequestId prefix, which is then written in
+// front of it: no second copy of the body.
 func (s *Server) writeResult(w http.ResponseWriter, c *Call, res any) {
-	var body []byte
 	if res == nil {
-		body = []byte(`{"RequestId":"` + c.RequestID + `"}`)
-	} else {
-		obj, err := marshal(res)
-		if err != nil || len(obj) < 2 || obj[0] != '{' {
-			if err == nil {
-				err = fmt.Errorf("result of %s is not a JSON object: %.64s", c.Action, obj)
-			}
-			s.writeError(w, c.RequestID, fmt.Errorf("marshal result of %s: %w", c.Action, err))
-			return
-		}
-		body = make([]byte, 0, len(obj)+len(`"RequestId":"",`)+len(c.RequestID)+1)
-		body = append(body, `{"RequestId":"`...)
-		body = append(body, c.RequestID...)
-		body = append(body, '"')
-		if rest := bytes.TrimSpace(obj[1:]); len(rest) > 0 && rest[0] != '}' {
-			body = append(body, ',')
-		}
-		body = append(body, obj[1:]...)
+		writeJSON(w, http.StatusOK, []byte(`{"RequestId":"`+c.RequestID+`"}`))
+		return
 	}
+	prefix := len(`{"RequestId":""`) + len(c.RequestID)
+	e := getEncoder()
+	defer putEncoder(e)
+	e.buf.Grow(prefix)
+	e.buf.Write(e.buf.AvailableBuffer()[:prefix]) // room for the prefix
+	err := e.enc.Encode(res)
+	out := bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))
+	obj := out[prefix:]
+	if err != nil || len(obj) < 2 || obj[0] != '{' {
+		if err == nil {
+			err = fmt.Errorf("result of %s is not a JSON object: %.64s", c.Action, obj)
+		}
+		s.writeError(w, c.RequestID, fmt.Errorf("marshal result of %s: %w", c.Action, err))
+		return
+	}
+	// obj is out[prefix:]: its '{' becomes the ',' after the prefix, or,
+	// for an empty object, the prefix starts one later and ends on the '{'.
+	start := 0
+	if rest := bytes.TrimSpace(obj[1:]); len(rest) > 0 && rest[0] != '}' {
+		obj[0] = ','
+	} else {
+		start = 1
+		obj = obj[1:]
+	}
+	body := out[start:]
+	n := copy(body, `{"RequestId":"`)
+	n += copy(body[n:], c.RequestID)
+	body[n] = '"'
 	writeJSON(w, http.StatusOK, body)
+}
+
+// encoder is a JSON encoder writing to its own buffer, pooled.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoderPool = sync.Pool{New: func() any {
+	e := new(encoder)
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+func getEncoder() *encoder { return encoderPool.Get().(*encoder) }
+
+// putEncoder keeps buffers up to 64 KiB: a big list page should not pin
+// its memory in the pool.
+func putEncoder(e *encoder) {
+	if e.buf.Cap() > 64<<10 {
+		return
+	}
+	e.buf.Reset()
+	encoderPool.Put(e)
 }
 
 // marshal is json.Marshal without HTML escaping (descriptions may hold & <
@@ -360,6 +399,7 @@ func marshal(v any) ([]byte, error) {
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	w.Write(body)
 }
