@@ -6,7 +6,7 @@ BIN      := bin/eplink
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-short smoke deps bench lint fmt clean
+.PHONY: all build run test test-short smoke deps bench bench-quick gobench lint fmt clean
 
 all: build
 
@@ -18,7 +18,7 @@ run: build
 	@echo ">> starting the demo (Ctrl-C to stop)"
 	./$(BIN) serve --demo
 
-# deps installs the Debian tools the tests drive as real clients (curl, dig).
+# deps installs the Debian tools the tests drive as real clients and peers.
 deps:
 	@./.ci/deps.sh
 
@@ -36,8 +36,18 @@ smoke: build
 test-short:
 	$(GO) test -short -race ./...
 
+# bench runs every side-by-side scenario (eplink vs direct vs HAProxy, DNS vs
+# NSD), installing the tools it needs, and rewrites the README's performance
+# section from the report in bench/results/.
 bench: build
-	@echo ">> running benchmarks"
+	@echo ">> running the side-by-side benchmarks (about 10 minutes)"
+	./$(BIN) bench --readme README.md
+
+bench-quick: build
+	./$(BIN) bench --quick
+
+# gobench runs the Go micro-benchmarks of the hot paths.
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint:

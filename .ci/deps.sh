@@ -1,19 +1,37 @@
 #!/usr/bin/env bash
-# Installs the Debian packages eplink's tests use as real clients (curl, dig, wrk), if missing.
-# Idempotent; does nothing when everything is there.
+# Installs the Debian packages eplink's tests use as real clients and peers,
+# if missing: curl, dig and wrk drive the walkthrough and the CLI tests;
+# haproxy, nginx, iperf3, dnsperf and nsd are what the bench harness's
+# --quick test compares eplink with. Idempotent; does nothing when all are there.
 set -euo pipefail
 need=()
-command -v curl >/dev/null || need+=(curl)
-command -v dig  >/dev/null || need+=(dnsutils)
-command -v wrk  >/dev/null || need+=(wrk)   # load during the walkthrough's migration
-command -v gcc  >/dev/null || need+=(gcc)   # the race detector needs cgo
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "missing ${need[*]}: install them (apt-get install ${need[*]}) or run as root" >&2
-    exit 1
-  fi
-  echo ">> installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+have curl    || need+=(curl)
+have dig     || need+=(dnsutils)
+have wrk     || need+=(wrk)
+have gcc     || need+=(gcc)   # the race detector needs cgo
+have haproxy || need+=(haproxy)
+have nginx   || need+=(nginx)
+have iperf3  || need+=(iperf3)
+have dnsperf || need+=(dnsperf)
+have nsd     || need+=(nsd)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
 fi
+if [ "$(id -u)" != 0 ]; then
+  echo "missing ${need[*]}: install them (apt-get install ${need[*]}) or run as root" >&2
+  exit 1
+fi
+echo ">> installing ${need[*]}"
+# Debian starts a package's service on install; nginx would then listen on
+# every address. A policy-rc.d that says no keeps everything the tests run
+# under their own control, on loopback.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
