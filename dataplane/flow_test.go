@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -294,11 +295,17 @@ func TestForceMigration(t *testing.T) {
 			}
 			attempts.Add(1)
 			c, err := net.DialTimeout("tcp", w.addr(), 2*time.Second)
-			if err != nil {
+			// A reset is an attempt accepted for lb-a just before the
+			// switch and cut by it, as Force promises; a refusal would
+			// mean the listener went away.
+			if err != nil && !errors.Is(err, syscall.ECONNRESET) {
 				dialErrs.Add(1)
+				t.Logf("connect during the switch: %v", err)
 				continue
 			}
-			c.Close()
+			if c != nil {
+				c.Close()
+			}
 		}
 	}()
 	time.Sleep(50 * time.Millisecond)
@@ -315,7 +322,7 @@ func TestForceMigration(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	if n := dialErrs.Load(); n > 0 {
-		t.Errorf("%d of %d connection attempts failed during the switch", n, attempts.Load())
+		t.Errorf("%d of %d connection attempts refused during the switch", n, attempts.Load())
 	}
 	refused := 0.0
 	for _, reason := range []string{"not_connected", "no_resource", "no_healthy_backend", "dial_failed", "limit"} {
