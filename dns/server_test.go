@@ -14,6 +14,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"eplink/controlplane/snapshot"
 )
@@ -556,12 +557,23 @@ func TestMetrics(t *testing.T) {
 	ask(t, "udp", addr, "example.com.", mdns.TypeA)
 	ask(t, "udp", addr, one, 65280) // a private type: no series of its own
 
+	// A query is counted once its reply is written, so the client can have
+	// the reply a moment before the count moves.
+	var mfs []*dto.MetricFamily
+	eventually(t, "5 queries counted", func() bool {
+		var err error
+		if mfs, err = reg.Gather(); err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "eplink_dns_request_duration_seconds" {
+				return mf.GetMetric()[0].GetHistogram().GetSampleCount() >= 5
+			}
+		}
+		return false
+	})
 	got := map[string]float64{}
 	histograms := 0
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, mf := range mfs {
 		switch mf.GetName() {
 		case "eplink_dns_requests_total":
