@@ -9,11 +9,16 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 )
 
-// readersPerSocket read each UDP socket: while one waits in recvmsg or
-// writes its reply, the other answers.
-const readersPerSocket = 2
+const (
+	// readersPerSocket read each UDP socket.
+	readersPerSocket = 1
+	// udpBatch is how many queries one read takes at most.
+	udpBatch = 32
+)
 
 // serveUDP answers UDP queries on conns (sockets sharing one port with
 // SO_REUSEPORT, or a single one) until they are closed. It replaces
@@ -40,12 +45,40 @@ func (s *Server) serveUDP(conns []*net.UDPConn) error {
 	return nil
 }
 
-// readUDP is one reader's loop. It returns nil once c is closed.
+// batchConn reads and writes many datagrams per system call (recvmmsg and
+// sendmmsg on Linux, one at a time elsewhere).
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+func newBatchConn(c *net.UDPConn) batchConn {
+	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
+		return ipv6.NewPacketConn(c)
+	}
+	return ipv4.NewPacketConn(c)
+}
+
+// readUDP is one reader's loop: read what has arrived (up to udpBatch
+// queries), answer the fast ones in one write, hand the rest to ServeDNS in
+// their own goroutines. It returns nil once c is closed.
 func (s *Server) readUDP(c *net.UDPConn, local *net.UDPAddr, slow *sync.WaitGroup) error {
-	buf := make([]byte, readUDPSize)
-	sc := newScratch()
+	bc := newBatchConn(c)
+	in := make([]ipv4.Message, udpBatch)
+	out := make([]ipv4.Message, udpBatch)
+	scs := make([]*scratch, udpBatch)
+	type done struct {
+		qtype uint16
+		rcode int
+	}
+	answered := make([]done, udpBatch)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, readUDPSize)}
+		out[i].Buffers = [][]byte{nil}
+		scs[i] = newScratch()
+	}
 	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
+		n, err := bc.ReadBatch(in, 0)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
@@ -57,17 +90,39 @@ func (s *Server) readUDP(c *net.UDPConn, local *net.UDPAddr, slow *sync.WaitGrou
 			return err
 		}
 		start := time.Now()
-		if reply, qtype, rcode, ok := s.fastReply(sc, buf[:n], from.Addr().Unmap()); ok {
-			if _, err := c.WriteToUDPAddrPort(reply, from); err != nil {
-				s.log.Debug("dns: write", "client", from, "err", err)
+		k := 0
+		for i := range n {
+			m := &in[i]
+			ua, ok := m.Addr.(*net.UDPAddr)
+			if !ok {
 				continue
 			}
-			s.metrics.observe(typeLabel(qtype), rcode, time.Since(start))
-			continue
+			from := ua.AddrPort()
+			pkt := m.Buffers[0][:m.N]
+			if reply, qtype, rcode, ok := s.fastReply(scs[i], pkt, from.Addr().Unmap()); ok {
+				out[k].Buffers[0], out[k].Addr = reply, m.Addr
+				answered[k] = done{qtype, rcode}
+				k++
+				continue
+			}
+			// The general path may forward upstream and wait: not on the reader.
+			pkt = bytes.Clone(pkt)
+			slow.Go(func() { s.serveUDPSlow(&udpWriter{conn: c, local: local, remote: from}, pkt) })
 		}
-		// The general path may forward upstream and wait: not on the reader.
-		pkt := bytes.Clone(buf[:n])
-		slow.Go(func() { s.serveUDPSlow(&udpWriter{conn: c, local: local, remote: from}, pkt) })
+		sent := 0
+		for sent < k {
+			n, err := bc.WriteBatch(out[sent:k], 0)
+			if err != nil {
+				s.log.Debug("dns: write", "client", out[sent].Addr, "err", err)
+				sent++ // drop the one that failed, send the others
+				continue
+			}
+			took := time.Since(start) // one clock read per write, not per reply
+			for _, d := range answered[sent : sent+n] {
+				s.metrics.observe(typeLabel(d.qtype), d.rcode, took)
+			}
+			sent += n
+		}
 	}
 }
 
