@@ -1,12 +1,15 @@
 package apitest
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
+
+	"eplink/controlplane/snapshot"
 )
 
 // Expected codes. Where the reference names the code (§B, §D18) the set has
@@ -683,6 +686,7 @@ func TestPreconditions(t *testing.T) {
 	e := New(t, Options{})
 	f := newFixture(t, e)
 	before := e.State(t)
+	snap := e.Publisher.Load()
 	for _, tc := range errCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call(e, f)
@@ -692,8 +696,19 @@ func TestPreconditions(t *testing.T) {
 				e.AssertUnchanged(t, before)
 				before = after // report each change once
 			}
+			if now := e.Publisher.Load(); !sameWorld(snap, now) {
+				t.Errorf("a refused call changed the published Snapshot (v%d → v%d)", snap.Version, now.Version)
+				snap = now
+			}
 		})
 	}
+}
+
+// sameWorld reports whether two snapshots describe the same world
+// (whatever their versions).
+func sameWorld(a, b *snapshot.Snapshot) bool {
+	return reflect.DeepEqual(a.Services, b.Services) && reflect.DeepEqual(a.Endpoints, b.Endpoints) &&
+		reflect.DeepEqual(a.LoadBalancers, b.LoadBalancers) && reflect.DeepEqual(a.SecurityGroups, b.SecurityGroups)
 }
 
 // TestDryRun sends valid mutating calls with DryRun=true: each answers 400
@@ -818,9 +833,14 @@ func TestDryRun(t *testing.T) {
 			return err
 		}},
 	}
+	snap := e.Publisher.Load()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			WantError(t, tc.call(), "DryRunOperation")
+			if now := e.Publisher.Load(); !sameWorld(snap, now) {
+				t.Errorf("a dry run changed the published Snapshot (v%d → v%d)", snap.Version, now.Version)
+				snap = now
+			}
 			after := e.State(t)
 			if after != before {
 				e.AssertUnchanged(t, before)
