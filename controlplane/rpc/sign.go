@@ -134,15 +134,21 @@ const upperHex = "0123456789ABCDEF"
 // appendTwiceEncoded appends percent(percent(s)) in one pass: the first
 // RFC 3986 encoding leaves unreserved bytes alone and turns any other byte
 // into %XX; the second leaves the unreserved bytes and the hex digits alone
-// and turns each '%' into %25. So a reserved byte ends up as %25XX.
+// and turns each '%' into %25. So a reserved byte ends up as %25XX. Runs
+// of unreserved bytes are copied whole: most names and values are one.
 func appendTwiceEncoded(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			dst = append(dst, c)
-			continue
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && unreservedBytes[s[i]] {
+			i++
 		}
+		dst = append(dst, s[:i]...)
+		if i == len(s) {
+			break
+		}
+		c := s[i]
 		dst = append(dst, '%', '2', '5', upperHex[c>>4], upperHex[c&15])
+		s = s[i+1:]
 	}
 	return dst
 }
@@ -151,12 +157,20 @@ func appendTwiceEncoded(dst []byte, s string) []byte {
 func twiceEncodedLen(s string) int {
 	n := len(s)
 	for i := 0; i < len(s); i++ {
-		if !unreserved(s[i]) {
+		if !unreservedBytes[s[i]] {
 			n += 4
 		}
 	}
 	return n
 }
+
+// unreservedBytes marks the bytes RFC 3986 leaves unencoded.
+var unreservedBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = unreserved(byte(c))
+	}
+	return t
+}()
 
 func unreserved(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||

@@ -209,21 +209,36 @@ func (c *Client) readResponse() (int, []byte, error) {
 
 const upperHex = "0123456789ABCDEF"
 
+// unreserved marks the bytes RFC 3986 leaves unencoded.
+var unreserved = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
+
 // appendEncoded appends s percent-encoded per RFC 3986 (unreserved bytes
 // kept, every other byte %XX), as the SDK encodes; twice, it encodes the
-// result again (each '%' becomes %25), as the string to sign wants.
+// result again (each '%' becomes %25), as the string to sign wants. Runs
+// of unreserved bytes are copied whole: most values are all of one.
 func appendEncoded(dst []byte, s string, twice bool) []byte {
-	for i := 0; i < len(s); i++ {
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && unreserved[s[i]] {
+			i++
+		}
+		dst = append(dst, s[:i]...)
+		if i == len(s) {
+			break
+		}
 		b := s[i]
-		switch {
-		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9',
-			b == '-', b == '_', b == '.', b == '~':
-			dst = append(dst, b)
-		case twice:
+		if twice {
 			dst = append(dst, '%', '2', '5', upperHex[b>>4], upperHex[b&15])
-		default:
+		} else {
 			dst = append(dst, '%', upperHex[b>>4], upperHex[b&15])
 		}
+		s = s[i+1:]
 	}
 	return dst
 }
