@@ -2,6 +2,7 @@ package dns
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -12,6 +13,10 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration prometheus.Histogram
+	// addrCounters caches the requests series of A and AAAA queries by
+	// rcode, created on first use (a series appears once it counts): the
+	// UDP fast path then skips hashing the labels per query.
+	addrCounters [2][16]atomic.Pointer[prometheus.Counter]
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,6 +49,33 @@ func (m *metrics) observe(qtype string, rcode int, d time.Duration) {
 
 // typeLabel keeps the type label's cardinality bounded: a client choosing
 // query types must not be able to create series at will.
+// observeAddr is observe for an A (v6=false) or AAAA query.
+func (m *metrics) observeAddr(v6 bool, rcode int, d time.Duration) {
+	if m.requests == nil {
+		return
+	}
+	if rcode < 0 || rcode >= len(m.addrCounters[0]) {
+		m.observe(typeLabel(addrType(v6)), rcode, d)
+		return
+	}
+	slot := &m.addrCounters[b2u16(v6)][rcode]
+	c := slot.Load()
+	if c == nil {
+		vc := m.requests.WithLabelValues(typeLabel(addrType(v6)), rcodeLabel(rcode))
+		c = &vc
+		slot.Store(c)
+	}
+	(*c).Inc()
+	m.duration.Observe(d.Seconds())
+}
+
+func addrType(v6 bool) uint16 {
+	if v6 {
+		return mdns.TypeAAAA
+	}
+	return mdns.TypeA
+}
+
 func typeLabel(t uint16) string {
 	switch t {
 	case mdns.TypeA, mdns.TypeAAAA, mdns.TypeANY, mdns.TypeSOA, mdns.TypeNS,

@@ -119,7 +119,7 @@ func (s *Server) readUDP(c *net.UDPConn, local *net.UDPAddr, slow *sync.WaitGrou
 			}
 			took := time.Since(start) // one clock read per write, not per reply
 			for _, d := range answered[sent : sent+n] {
-				s.metrics.observe(typeLabel(d.qtype), d.rcode, took)
+				s.metrics.observeAddr(d.qtype == mdns.TypeAAAA, d.rcode, took)
 			}
 			sent += n
 		}
