@@ -38,7 +38,9 @@ func benchDial(b *testing.B, addr string) *net.TCPConn {
 	return c.(*net.TCPConn)
 }
 
-// BenchmarkBulk streams from a backend that writes as fast as it can.
+// BenchmarkBulk streams from a backend that writes as fast as it can; the
+// proxy case also reports its throughput as a fraction of a direct stream
+// measured alongside.
 func BenchmarkBulk(b *testing.B) {
 	const block = 1 << 20
 	backend := serveTCP(b, func(c *net.TCPConn) {
@@ -50,25 +52,41 @@ func BenchmarkBulk(b *testing.B) {
 		}
 	})
 	proxied := benchProxy(b, backend)
-	for _, bc := range []struct{ name, addr string }{{"direct", backend}, {"proxy", proxied}} {
-		b.Run(bc.name, func(b *testing.B) {
-			c := benchDial(b, bc.addr)
-			defer c.Close()
-			buf := make([]byte, 256<<10)
-			b.SetBytes(block)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				for n := 0; n < block; {
-					k, err := c.Read(buf[:min(len(buf), block-n)])
-					if err != nil {
-						b.Fatal(err)
-					}
-					n += k
+	read := func(b *testing.B, c net.Conn, blocks int) {
+		buf := make([]byte, 256<<10)
+		for i := 0; i < blocks; i++ {
+			for n := 0; n < block; {
+				k, err := c.Read(buf[:min(len(buf), block-n)])
+				if err != nil {
+					b.Fatal(err)
 				}
+				n += k
 			}
-		})
+		}
 	}
+	b.Run("direct", func(b *testing.B) {
+		c := benchDial(b, backend)
+		defer c.Close()
+		b.SetBytes(block)
+		b.ReportAllocs()
+		b.ResetTimer()
+		read(b, c, b.N)
+	})
+	b.Run("proxy", func(b *testing.B) {
+		d := benchDial(b, backend)
+		start := time.Now()
+		read(b, d, 256)
+		direct := time.Since(start) / 256
+		d.Close()
+		c := benchDial(b, proxied)
+		defer c.Close()
+		b.SetBytes(block)
+		b.ReportAllocs()
+		b.ResetTimer()
+		read(b, c, b.N)
+		b.StopTimer()
+		b.ReportMetric(float64(direct)/float64(b.Elapsed()/time.Duration(b.N)), "x-direct")
+	})
 }
 
 // roundTrips does n 64-byte request/response exchanges on c.
@@ -119,21 +137,33 @@ func BenchmarkRoundTrip(b *testing.B) {
 	})
 }
 
-// BenchmarkConnect is a new connection, one round trip, and close.
+// BenchmarkConnect is a new connection, one round trip, and close; the
+// proxy case also reports its time as a multiple of a direct one.
 func BenchmarkConnect(b *testing.B) {
 	backend := echoServer(b)
 	proxied := benchProxy(b, backend)
-	for _, bc := range []struct{ name, addr string }{{"direct", backend}, {"proxy", proxied}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				c := benchDial(b, bc.addr)
-				roundTrips(b, c, 1)
-				c.SetLinger(0) // no TIME_WAIT pile-up on the client side
-				c.Close()
-			}
-		})
+	connect := func(b *testing.B, addr string, n int) {
+		for i := 0; i < n; i++ {
+			c := benchDial(b, addr)
+			roundTrips(b, c, 1)
+			c.SetLinger(0) // no TIME_WAIT pile-up on the client side
+			c.Close()
+		}
 	}
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		connect(b, backend, b.N)
+	})
+	b.Run("proxy", func(b *testing.B) {
+		start := time.Now()
+		connect(b, backend, 200)
+		direct := time.Since(start) / 200
+		b.ReportAllocs()
+		b.ResetTimer()
+		connect(b, proxied, b.N)
+		b.StopTimer()
+		b.ReportMetric(float64(b.Elapsed()/time.Duration(b.N))/float64(direct), "x-direct")
+	})
 }
 
 var idleFlows = flag.Int("idleflows", 1000, "flows BenchmarkIdleFlowMemory opens (4 descriptors each in this process)")
