@@ -165,7 +165,7 @@ func (c *Client) readResponse() (int, []byte, error) {
 		return 0, nil, fmt.Errorf("rpctest: bad status line %q", line)
 	}
 	length := -1
-	closing := false
+	closing, chunked := false, false
 	for {
 		h, err := c.br.ReadSlice('\n')
 		if err != nil {
@@ -186,25 +186,73 @@ func (c *Client) readResponse() (int, []byte, error) {
 				return 0, nil, fmt.Errorf("rpctest: bad Content-Length %q", value)
 			}
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			return 0, nil, fmt.Errorf("rpctest: Transfer-Encoding %q not supported", value)
+			if !bytes.EqualFold(value, []byte("chunked")) {
+				return 0, nil, fmt.Errorf("rpctest: Transfer-Encoding %q not supported", value)
+			}
+			chunked = true
 		case bytes.EqualFold(name, []byte("Connection")) && bytes.EqualFold(value, []byte("close")):
 			closing = true
 		}
 	}
-	if length < 0 {
+	var body []byte
+	switch {
+	case chunked:
+		if body, err = c.readChunked(); err != nil {
+			return 0, nil, err
+		}
+	case length >= 0:
+		if cap(c.body) < length {
+			c.body = make([]byte, length)
+		}
+		body = c.body[:length]
+		if _, err := io.ReadFull(c.br, body); err != nil {
+			return 0, nil, err
+		}
+	default:
 		return 0, nil, errors.New("rpctest: response without Content-Length")
-	}
-	if cap(c.body) < length {
-		c.body = make([]byte, length)
-	}
-	body := c.body[:length]
-	if _, err := io.ReadFull(c.br, body); err != nil {
-		return 0, nil, err
 	}
 	if closing {
 		c.conn.Close()
 	}
 	return status, body, nil
+}
+
+// readChunked reads a chunked body (net/http servers send one when a body
+// outgrows their buffer and no Content-Length was set).
+func (c *Client) readChunked() ([]byte, error) {
+	body := c.body[:0]
+	for {
+		line, err := c.br.ReadSlice('\n')
+		if err != nil {
+			return nil, err
+		}
+		size, _, _ := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(";"))
+		n, err := strconv.ParseUint(string(size), 16, 31)
+		if err != nil {
+			return nil, fmt.Errorf("rpctest: bad chunk size %q", line)
+		}
+		if n == 0 {
+			// Trailers, if any, end with an empty line.
+			for {
+				line, err := c.br.ReadSlice('\n')
+				if err != nil {
+					return nil, err
+				}
+				if len(bytes.TrimRight(line, "\r\n")) == 0 {
+					c.body = body
+					return body, nil
+				}
+			}
+		}
+		start := len(body)
+		body = slices.Grow(body, int(n))[:start+int(n)]
+		if _, err := io.ReadFull(c.br, body[start:]); err != nil {
+			return nil, err
+		}
+		if _, err := c.br.Discard(2); err != nil { // CRLF after the data
+			return nil, err
+		}
+	}
 }
 
 const upperHex = "0123456789ABCDEF"

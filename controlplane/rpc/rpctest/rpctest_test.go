@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"eplink/controlplane/rpc"
@@ -103,5 +104,37 @@ func TestOddPairsAreRefused(t *testing.T) {
 	defer c.Close()
 	if _, _, err := c.Call("Echo", "Name"); err == nil {
 		t.Fatal("no error for a name without a value")
+	}
+}
+
+// TestChunkedResponse: a body without Content-Length (chunked, as net/http
+// sends a large one when the handler sets none) is read whole, and the
+// connection stays usable.
+func TestChunkedResponse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"a":`))
+		w.(http.Flusher).Flush()
+		w.Write([]byte(`"` + strings.Repeat("x", 5000) + `"}`))
+	})}
+	go hs.Serve(ln)
+	defer hs.Close()
+	c, err := rpctest.Dial(ln.Addr().String(), version, ak, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 3; i++ {
+		status, body, err := c.Call("Echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(body, &m); err != nil || status != http.StatusOK || len(m["a"]) != 5000 {
+			t.Fatalf("status %d, %v, %d bytes", status, err, len(body))
+		}
 	}
 }
