@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -163,6 +164,13 @@ func (h *harness) startEplink(ctx context.Context) (*eplinkInst, error) {
 	dnsPort, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	// Another eplink (or anything) on the bench ENI would answer wrk in our
+	// place and the run would measure it: refuse to start instead.
+	if probe, err := net.Listen("tcp", hostPort(benchENI, benchHTTPPort)); err != nil {
+		return nil, fmt.Errorf("the bench ENI %s is taken by another process (another eplink?): %w", hostPort(benchENI, benchHTTPPort), err)
+	} else {
+		probe.Close()
 	}
 	e := &eplinkInst{apiAddr: hostPort("127.0.0.1", apiPort), dnsPort: dnsPort}
 	e.proc, err = h.start(fmt.Sprintf("eplink-%d", h.eplinkRuns), h.opts.Eplink, "serve",
