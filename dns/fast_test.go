@@ -2,9 +2,12 @@ package dns
 
 import (
 	"bytes"
+	"context"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	mdns "github.com/miekg/dns"
 
@@ -200,4 +203,42 @@ func FuzzFastPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, req []byte) {
 		checkSame(t, s, sc, req, "127.10.1.9")
 	})
+}
+
+// TestServeIPv6Loopback: the batched UDP reader serves an IPv6 socket too.
+func TestServeIPv6Loopback(t *testing.T) {
+	probe, err := net.ListenPacket("udp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	probe.Close()
+	pub := new(snapshot.Publisher)
+	pub.Publish(world())
+	s := New(Config{}, pub)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.ListenAndServe(ctx, "[::1]:0") }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ListenAndServe: %v", err)
+		}
+	}()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("ListenAndServe: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("server not ready")
+	}
+	addr := s.Addr().String()
+	if r := ask(t, "udp", addr, epDomain("ep-one", "epsrv-plain"), mdns.TypeA); len(r.Answer) != 2 {
+		t.Errorf("A over IPv6: %v", r)
+	}
+	if r := ask(t, "udp", addr, epDomain("ep-six", "epsrv-plain"), mdns.TypeAAAA); len(r.Answer) != 1 {
+		t.Errorf("AAAA over IPv6: %v", r)
+	}
+	if r := ask(t, "udp", addr, apex, mdns.TypeSOA); len(r.Answer) != 1 {
+		t.Errorf("SOA (general path) over IPv6: %v", r)
+	}
 }

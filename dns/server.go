@@ -135,7 +135,11 @@ func (s *Server) Addr() net.Addr {
 // shuts both down and returns nil. With port 0 both get the same free port.
 // Call it once per Server.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	pcs, ln, err := listenBoth(ctx, addr, udpSockets())
+	n := udpSockets()
+	if wildcard(addr) {
+		n = 1 // served by miekg/dns, see serve
+	}
+	pcs, ln, err := listenBoth(ctx, addr, n)
 	if err != nil {
 		return fmt.Errorf("dns: listen %s: %w", addr, err)
 	}
@@ -173,7 +177,19 @@ func (s *Server) serve(ctx context.Context, pcs []*net.UDPConn, ln net.Listener)
 		NotifyStartedFunc: func() { close(tcpStarted) },
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- s.serveUDP(pcs) }() // the sockets are bound: it serves at once
+	var udp *mdns.Server
+	if ua := pcs[0].LocalAddr().(*net.UDPAddr); ua.IP.IsUnspecified() {
+		// On a wildcard address each reply must leave from the address its
+		// query came to; miekg/dns does that with IP_PKTINFO, serveUDP
+		// does not.
+		udp = &mdns.Server{
+			PacketConn: pcs[0], Handler: s, UDPSize: readUDPSize,
+			MsgAcceptFunc: acceptQuery, MsgInvalidFunc: s.invalid,
+		}
+		go func() { errc <- udp.ActivateAndServe() }()
+	} else {
+		go func() { errc <- s.serveUDP(pcs) }() // the sockets are bound: it serves at once
+	}
 	go func() { errc <- tcp.ActivateAndServe() }()
 
 	var err error
@@ -195,8 +211,13 @@ func (s *Server) serve(ctx context.Context, pcs []*net.UDPConn, ln net.Listener)
 	// that failed to start has nothing to shut down, so close all here too.
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer scancel()
-	if err := tcp.ShutdownContext(sctx); err != nil {
-		s.log.Debug("dns: shutdown", "err", err)
+	for _, srv := range []*mdns.Server{udp, tcp} {
+		if srv == nil {
+			continue
+		}
+		if err := srv.ShutdownContext(sctx); err != nil {
+			s.log.Debug("dns: shutdown", "err", err)
+		}
 	}
 	for _, pc := range pcs {
 		pc.Close()
@@ -206,6 +227,16 @@ func (s *Server) serve(ctx context.Context, pcs []*net.UDPConn, ln net.Listener)
 		<-errc
 	}
 	return err
+}
+
+// wildcard reports whether addr's host is empty or an unspecified address.
+func wildcard(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return host == "" || (err == nil && ip.IsUnspecified())
 }
 
 // listenBoth binds n UDP sockets (SO_REUSEPORT where n > 1) and TCP on the
