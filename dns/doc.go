@@ -2,7 +2,11 @@
 // (privatelink.aliyuncs.com by default), answering from the control plane's
 // snapshot the way the cloud's resolver does.
 //
-//	query ─► ServeDNS (server.go: FORMERR, EDNS0, recover, metrics)
+//	UDP ─► readUDP (udp.go: one reader per SO_REUSEPORT socket, batches
+//	  │     of recvmmsg/sendmmsg) ─► fastReply (fast.go): A/AAAA below the
+//	  │     apex straight from the query's bytes, the same bytes ServeDNS
+//	  │     would send; anything else ─┐
+//	TCP ─► miekg/dns server ──────────┴─► ServeDNS (server.go: FORMERR, EDNS0, recover, metrics)
 //	          ├─ in the zone ─► index.lookup (lookup.go) ─► A/AAAA, NODATA, NXDOMAIN
 //	          │                  index built once per snapshot (index.go)
 //	          └─ outside ─► REFUSED, or forwarder (forward.go) ─► upstream
