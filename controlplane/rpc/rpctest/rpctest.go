@@ -53,10 +53,14 @@ type Client struct {
 	params []kv
 	sts    []byte
 	req    []byte
+	form   []byte
 	body   []byte
 }
 
-type kv struct{ k, v string }
+type kv struct {
+	k, v string
+	form bool // sent in the form body, not the query
+}
 
 // Dial connects to addr (host:port) for API version, signing as
 // accessKeyID with secret.
@@ -80,12 +84,18 @@ func Dial(addr, version, accessKeyID, secret string) (*Client, error) {
 // Close closes the connection.
 func (c *Client) Close() error { return c.conn.Close() }
 
-// Call sends action with parameters given as name, value pairs and
-// returns the HTTP status and the response body. The body is valid until
-// the next call. An error means the connection is unusable, and so is a
-// response that closed it (Connection: close).
+// Call sends action with parameters given as name, value pairs, in the
+// query, and returns the HTTP status and the response body. The body is
+// valid until the next call. An error means the connection is unusable,
+// and so is a response that closed it (Connection: close).
 func (c *Client) Call(action string, pairs ...string) (status int, body []byte, err error) {
-	if len(pairs)%2 != 0 {
+	return c.CallForm(action, pairs, nil)
+}
+
+// CallForm is Call with some parameters in a form body (as the SDK sends
+// a few actions' parameters): query and form are name, value pairs.
+func (c *Client) CallForm(action string, query, form []string) (status int, body []byte, err error) {
+	if len(query)%2 != 0 || len(form)%2 != 0 {
 		return 0, nil, errors.New("rpctest: odd number of parameter strings")
 	}
 	c.seq++
@@ -100,15 +110,18 @@ func (c *Client) Call(action string, pairs ...string) (status int, body []byte, 
 	}
 
 	ps := append(c.params[:0],
-		kv{"AccessKeyId", c.accessKeyID}, kv{"Action", action}, kv{"Format", "JSON"},
-		kv{"SignatureMethod", "HMAC-SHA1"}, kv{"SignatureNonce", string(nonce[:])},
-		kv{"SignatureType", ""}, kv{"SignatureVersion", "1.0"},
-		kv{"Timestamp", string(c.stamp)}, kv{"Version", c.version})
+		kv{k: "AccessKeyId", v: c.accessKeyID}, kv{k: "Action", v: action}, kv{k: "Format", v: "JSON"},
+		kv{k: "SignatureMethod", v: "HMAC-SHA1"}, kv{k: "SignatureNonce", v: string(nonce[:])},
+		kv{k: "SignatureType", v: ""}, kv{k: "SignatureVersion", v: "1.0"},
+		kv{k: "Timestamp", v: string(c.stamp)}, kv{k: "Version", v: c.version})
 	if c.Region != "" {
-		ps = append(ps, kv{"RegionId", c.Region})
+		ps = append(ps, kv{k: "RegionId", v: c.Region})
 	}
-	for i := 0; i < len(pairs); i += 2 {
-		ps = append(ps, kv{pairs[i], pairs[i+1]})
+	for i := 0; i < len(query); i += 2 {
+		ps = append(ps, kv{query[i], query[i+1], false})
+	}
+	for i := 0; i < len(form); i += 2 {
+		ps = append(ps, kv{form[i], form[i+1], true})
 	}
 	slices.SortFunc(ps, func(a, b kv) int { return strings.Compare(a.k, b.k) })
 	c.params = ps
@@ -130,18 +143,40 @@ func (c *Client) Call(action string, pairs ...string) (status int, body []byte, 
 	var sig [28]byte
 	base64.StdEncoding.Encode(sig[:], c.mac.Sum(sum[:0]))
 
+	// The form body first, to know its length; then the request whole,
+	// written at once.
+	fb := c.form[:0]
+	for _, p := range ps {
+		if p.form {
+			if len(fb) > 0 {
+				fb = append(fb, '&')
+			}
+			fb = appendEncoded(fb, p.k, false)
+			fb = append(fb, '=')
+			fb = appendEncoded(fb, p.v, false)
+		}
+	}
+	c.form = fb
 	req := append(c.req[:0], "POST /?"...)
 	for _, p := range ps {
-		req = appendEncoded(req, p.k, false)
-		req = append(req, '=')
-		req = appendEncoded(req, p.v, false)
-		req = append(req, '&')
+		if !p.form {
+			req = appendEncoded(req, p.k, false)
+			req = append(req, '=')
+			req = appendEncoded(req, p.v, false)
+			req = append(req, '&')
+		}
 	}
 	req = append(req, "Signature="...)
 	req = appendEncoded(req, string(sig[:]), false)
 	req = append(req, " HTTP/1.1\r\nHost: "...)
 	req = append(req, c.addr...)
-	req = append(req, "\r\nContent-Length: 0\r\nAccept: application/json\r\n\r\n"...)
+	req = append(req, "\r\nAccept: application/json\r\nContent-Length: "...)
+	req = strconv.AppendInt(req, int64(len(fb)), 10)
+	if len(fb) > 0 {
+		req = append(req, "\r\nContent-Type: application/x-www-form-urlencoded"...)
+	}
+	req = append(req, "\r\n\r\n"...)
+	req = append(req, fb...)
 	c.req = req
 	if _, err := c.conn.Write(req); err != nil {
 		return 0, nil, err

@@ -52,6 +52,10 @@ func TestCallsAreSignedAndVerified(t *testing.T) {
 	want := map[string]string{"Name": "a b+c*d~e/f&g=h", "Desc": "中文 % <x>", "Zone.1.ip": "127.0.0.1"}
 	for i := 0; i < 50; i++ {
 		status, body, err := c.Call("Echo", "Name", want["Name"], "Desc", want["Desc"], "Zone.1.ip", want["Zone.1.ip"])
+		if i%2 == 1 { // some parameters in the form body, as the SDK sends TagResources'
+			status, body, err = c.CallForm("Echo", []string{"Name", want["Name"]},
+				[]string{"Desc", want["Desc"], "Zone.1.ip", want["Zone.1.ip"]})
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
