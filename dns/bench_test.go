@@ -84,3 +84,27 @@ func BenchmarkServeUDP(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "queries/s")
 }
+
+// BenchmarkFastReply is the UDP fast path's own cost per query, no sockets.
+func BenchmarkFastReply(b *testing.B) {
+	pub := new(snapshot.Publisher)
+	pub.Publish(bigWorld(10000))
+	s := New(Config{Healthy: func(string) bool { return true }}, pub)
+	sc := newScratch()
+	client := netip.MustParseAddr("127.0.0.1")
+	for _, bc := range []struct{ desc, name string }{
+		{"endpoint", epDomain("ep-bench04242", "epsrv-aff")},
+		{"zone", zoneDomain("ep-bench04242", zoneH, "epsrv-aff")},
+		{"nxdomain", "nope." + apex},
+	} {
+		b.Run(bc.desc, func(b *testing.B) {
+			req, _ := new(mdns.Msg).SetQuestion(bc.name, mdns.TypeA).Pack()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, _, ok := s.fastReply(sc, req, client); !ok {
+					b.Fatal("not on the fast path")
+				}
+			}
+		})
+	}
+}
