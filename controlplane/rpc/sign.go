@@ -89,6 +89,13 @@ type macCache struct {
 	pools map[string]*sync.Pool
 }
 
+// pooledMAC is an HMAC with room for its sum (a sum on the stack would
+// escape through the hash.Hash interface).
+type pooledMAC struct {
+	mac hash.Hash
+	sum []byte
+}
+
 // maxCachedSecrets bounds the cache; past it the cache starts over (keys
 // come and go with the lab; a handful is the normal case).
 const maxCachedSecrets = 256
@@ -109,7 +116,9 @@ func (c *macCache) pool(secret string) *sync.Pool {
 		c.pools = make(map[string]*sync.Pool)
 	}
 	key := []byte(secret + "&")
-	p = &sync.Pool{New: func() any { return hmac.New(sha1.New, key) }}
+	p = &sync.Pool{New: func() any {
+		return &pooledMAC{mac: hmac.New(sha1.New, key), sum: make([]byte, 0, sha1.Size)}
+	}}
 	c.pools[secret] = p
 	return p
 }
@@ -118,13 +127,13 @@ func (c *macCache) pool(secret string) *sync.Pool {
 // under secret, comparing in constant time.
 func (c *macCache) verify(secret string, stringToSign []byte, signature string) bool {
 	p := c.pool(secret)
-	mac := p.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write(stringToSign)
-	var sum [sha1.Size]byte
+	m := p.Get().(*pooledMAC)
+	m.mac.Reset()
+	m.mac.Write(stringToSign)
+	m.sum = m.mac.Sum(m.sum[:0])
 	var want [28]byte // base64 of 20 bytes
-	base64.StdEncoding.Encode(want[:], mac.Sum(sum[:0]))
-	p.Put(mac)
+	base64.StdEncoding.Encode(want[:], m.sum)
+	p.Put(m)
 	return len(signature) == len(want) &&
 		subtle.ConstantTimeCompare([]byte(signature), want[:]) == 1
 }
