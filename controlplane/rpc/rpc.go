@@ -38,6 +38,15 @@ import (
 // code; any other error becomes 500 InternalError.
 type Handler func(ctx context.Context, c *Call) (any, error)
 
+// JSONAppender is implemented by handler results that encode themselves,
+// sparing a hot response encoding/json's reflection: AppendJSON appends
+// the value's JSON object to b. The server writes it as it is (with
+// RequestId spliced in), so it must be a valid JSON object, and should be
+// byte for byte what encoding/json (without HTML escaping) would write.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
 // Call is one authenticated request.
 type Call struct {
 	Action    string

@@ -333,7 +333,12 @@ func (s *Server) writeResult(w http.ResponseWriter, c *Call, res any) {
 	defer putEncoder(e)
 	e.buf.Grow(prefix)
 	e.buf.Write(e.buf.AvailableBuffer()[:prefix]) // room for the prefix
-	err := e.enc.Encode(res)
+	var err error
+	if a, ok := res.(JSONAppender); ok {
+		e.buf.Write(a.AppendJSON(e.buf.AvailableBuffer()))
+	} else {
+		err = e.enc.Encode(res)
+	}
 	out := bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))
 	obj := out[prefix:]
 	if err != nil || len(obj) < 2 || obj[0] != '{' {

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,9 +67,13 @@ func testActions(lastCall *atomic.Pointer[Call]) map[string]Handler {
 		"Fail": func(context.Context, *Call) (any, error) {
 			return nil, fmt.Errorf("wrapped: %w", Errorf(http.StatusBadRequest, "EndpointLocked", "The endpoint is locked."))
 		},
-		"Boom":  func(context.Context, *Call) (any, error) { return nil, errors.New("disk on fire") },
-		"Panic": func(context.Context, *Call) (any, error) { panic("oops") },
-		"Array": func(context.Context, *Call) (any, error) { return []int{1}, nil },
+		"Boom":        func(context.Context, *Call) (any, error) { return nil, errors.New("disk on fire") },
+		"Panic":       func(context.Context, *Call) (any, error) { panic("oops") },
+		"Array":       func(context.Context, *Call) (any, error) { return []int{1}, nil },
+		"AppendEmpty": func(context.Context, *Call) (any, error) { return appender(`{}`), nil },
+		"AppendOne": func(context.Context, *Call) (any, error) {
+			return appender(`{"Long":"` + strings.Repeat("x", 3000) + `"}`), nil
+		},
 		"Status200": func(context.Context, *Call) (any, error) {
 			return nil, Errorf(http.StatusOK, "DryRunOperation", "Request validation has been passed.")
 		},
@@ -426,16 +431,27 @@ func TestSuccess(t *testing.T) {
 	}
 }
 
+// appender is a result that encodes itself (JSONAppender).
+type appender string
+
+func (a appender) AppendJSON(b []byte) []byte { return append(b, a...) }
+
 func TestResultSplicing(t *testing.T) {
 	ts := newTestServer(t)
-	for _, action := range []string{"Nil", "Empty"} {
-		resp, b := signed(action, nil).do(t, ts.url)
+	for _, tc := range []struct {
+		action string
+		keys   int
+	}{{"Nil", 1}, {"Empty", 1}, {"AppendEmpty", 1}, {"AppendOne", 2}} {
+		resp, b := signed(tc.action, nil).do(t, ts.url)
 		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %d %s", action, resp.StatusCode, b)
+			t.Fatalf("%s: %d %s", tc.action, resp.StatusCode, b)
 		}
 		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil || len(m) != 1 || m["RequestId"] == nil {
-			t.Errorf("%s: %s (%v)", action, b, err)
+		if err := json.Unmarshal(b, &m); err != nil || len(m) != tc.keys || m["RequestId"] == nil {
+			t.Errorf("%s: %.100s (%v)", tc.action, b, err)
+		}
+		if cl := resp.Header.Get("Content-Length"); cl != strconv.Itoa(len(b)) {
+			t.Errorf("%s: Content-Length %q for %d bytes", tc.action, cl, len(b))
 		}
 	}
 }
