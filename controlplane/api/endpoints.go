@@ -74,7 +74,11 @@ func (a *api) getVpcEndpointAttribute(_ context.Context, c *rpc.Call) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return result(a.cp.GetVpcEndpointAttribute(cl, c.Params.Get("EndpointId")))
+	info, err := a.cp.GetVpcEndpointAttribute(cl, c.Params.Get("EndpointId"))
+	if err != nil {
+		return nil, err
+	}
+	return (*endpointJSON)(info), nil
 }
 
 func (a *api) listVpcEndpoints(_ context.Context, c *rpc.Call) (any, error) {
@@ -101,7 +105,11 @@ func (a *api) listVpcEndpoints(_ context.Context, c *rpc.Call) (any, error) {
 	if in.Tags, err = tags(p); err != nil {
 		return nil, err
 	}
-	return result(a.cp.ListVpcEndpoints(cl, in))
+	res, err := a.cp.ListVpcEndpoints(cl, in)
+	if err != nil {
+		return nil, err
+	}
+	return (*listEndpointsJSON)(res), nil
 }
 
 func (a *api) updateVpcEndpointAttribute(_ context.Context, c *rpc.Call) (any, error) {
