@@ -39,6 +39,8 @@ import (
 type Client struct {
 	// Region is the RegionId sent with every call; "" sends none.
 	Region string
+	// Timeout bounds each call (write and response); zero means none.
+	Timeout time.Duration
 
 	addr, version, accessKeyID string
 	conn                       net.Conn
@@ -178,6 +180,9 @@ func (c *Client) CallForm(action string, query, form []string) (status int, body
 	req = append(req, "\r\n\r\n"...)
 	req = append(req, fb...)
 	c.req = req
+	if c.Timeout > 0 {
+		c.conn.SetDeadline(time.Now().Add(c.Timeout))
+	}
 	if _, err := c.conn.Write(req); err != nil {
 		return 0, nil, err
 	}
