@@ -24,6 +24,14 @@
 // Signing a request as the SDK does (for clients and tests):
 //
 //	q.Set("Signature", rpc.Sign("POST", q, secret))
+//
+// Load-testing it: package rpctest is a signed client lean enough that the
+// server, not the client, is what a benchmark on the same cores measures.
+//
+// The hot path is kept free of per-parameter allocations: parameters are
+// parsed into a pooled sorted slice (request.go), HMAC states are pooled
+// per secret (sign.go), results are encoded into pooled buffers, and a
+// result may encode itself (JSONAppender).
 package rpc
 
 import (
