@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"eplink/controlplane/lab"
@@ -85,6 +86,9 @@ type ControlPlane struct {
 
 	durable   watermark // highest seq on disk
 	published watermark // highest seq in a published Snapshot
+	// settling is the seq of the last batch of transitions the scheduler
+	// completed; reads wait until it is published (see read).
+	settling atomic.Uint64
 
 	snap      snapBuilder
 	sched     scheduler
@@ -415,6 +419,13 @@ func (m *watermark) advance(v uint64) {
 		}
 	}
 	m.mu.Unlock()
+}
+
+// reached reports whether the watermark is at v or beyond.
+func (m *watermark) reached(v uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.v >= v
 }
 
 // wait returns true once the watermark reaches v, false if stop closes.

@@ -203,7 +203,22 @@ func read[T any](cp *ControlPlane, c Caller, fn func() (T, error)) (T, error) {
 		var zero T
 		return zero, err
 	}
-	cp.mu.RLock()
+	// A transition the scheduler completed is applied in memory before it
+	// is durable and published. Nobody waits for that call, so reads do: the
+	// API never shows a state (Connected, Migrated…) that the data plane and
+	// DNS have not been given yet — a user who polls and then dials must not
+	// be ahead of the Snapshot.
+	for {
+		if s := cp.settling.Load(); !cp.published.reached(s) && !cp.published.wait(s, cp.closed) {
+			var zero T
+			return zero, errClosed
+		}
+		cp.mu.RLock()
+		if cp.published.reached(cp.settling.Load()) {
+			break
+		}
+		cp.mu.RUnlock() // another batch settled meanwhile
+	}
 	defer cp.mu.RUnlock()
 	return fn()
 }
@@ -293,6 +308,7 @@ func (cp *ControlPlane) resume() error {
 		}
 	}
 	seq, done := cp.commitLocked(t, nil)
+	cp.settling.Store(seq)
 	cp.mu.Unlock()
 	return cp.finish(seq, done)
 }
@@ -323,6 +339,7 @@ func (cp *ControlPlane) settleDue(items []dueItem) {
 		return
 	}
 	seq, done := cp.commitLocked(t, nil)
+	cp.settling.Store(seq)
 	cp.mu.Unlock()
 	// The scheduler does not wait for the fsync: the next batch that falls
 	// due joins the same group commit instead of queueing behind it.
