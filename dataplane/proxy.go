@@ -69,13 +69,13 @@ func New(opts Options) *Proxy {
 		p.now = time.Now
 	}
 	if p.listen == nil {
-		lc := net.ListenConfig{KeepAlive: opts.keepAlive()}
+		lc := listenConfig(opts.keepAlive())
 		p.listen = func(network, addr string) (net.Listener, error) {
 			return lc.Listen(context.Background(), network, addr)
 		}
 	}
 	if p.dial == nil {
-		d := net.Dialer{KeepAlive: opts.keepAlive()}
+		d := dialer(opts.keepAlive())
 		p.dial = d.DialContext
 	}
 	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, lbs: map[string]*clb{}})
