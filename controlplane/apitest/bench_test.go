@@ -1,10 +1,9 @@
 package apitest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -16,25 +15,23 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
 
-	"eplink/controlplane/rpc"
+	"eplink/controlplane/rpc/rpctest"
 )
 
 // rawClient sends signed RPC calls shaped exactly like the SDK's (same
-// common parameters, signature v1 over query ∪ body) without the SDK's
-// per-call reflection, so the server, not the client, is what is measured.
+// common parameters, signature v1 over query ∪ body) over rpctest's lean
+// keep-alive connections, so the server, not the client, is what is
+// measured. It is safe for concurrent use: each call takes an idle
+// connection or dials one.
 type rawClient struct {
-	base   string
+	addr   string
 	ak, sk string
-	hc     *http.Client
-	nonce  atomic.Uint64
+	mu     sync.Mutex
+	idle   []*rpctest.Client
 }
 
 func newRawClient(addr, ak, sk string) *rawClient {
-	return &rawClient{
-		base: "http://" + addr + "/",
-		ak:   ak, sk: sk,
-		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 30 * time.Second},
-	}
+	return &rawClient{addr: addr, ak: ak, sk: sk}
 }
 
 // call sends action with query params q and form body params body; it
@@ -53,46 +50,42 @@ func (c *rawClient) call(action string, q, body url.Values) (map[string]any, err
 
 // send is call without decoding the answer (the benchmarks' hot loop).
 func (c *rawClient) send(action string, q, body url.Values) ([]byte, error) {
-	all := url.Values{}
-	for k, v := range q {
-		all[k] = v
+	c.mu.Lock()
+	var rc *rpctest.Client
+	if n := len(c.idle); n > 0 {
+		rc, c.idle = c.idle[n-1], c.idle[:n-1]
 	}
-	all.Set("Action", action)
-	all.Set("Version", "2020-04-15")
-	all.Set("Format", "JSON")
-	all.Set("AccessKeyId", c.ak)
-	all.Set("SignatureMethod", "HMAC-SHA1")
-	all.Set("SignatureVersion", "1.0")
-	all.Set("SignatureType", "")
-	all.Set("SignatureNonce", fmt.Sprintf("%016x%016x", time.Now().UnixNano(), c.nonce.Add(1)))
-	all.Set("Timestamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
-	all.Set("RegionId", Region)
-	signed := url.Values{}
-	for k, v := range all {
-		signed[k] = v
+	c.mu.Unlock()
+	if rc == nil {
+		var err error
+		if rc, err = rpctest.Dial(c.addr, "2020-04-15", c.ak, c.sk); err != nil {
+			return nil, err
+		}
+		rc.Region, rc.Timeout = Region, 30*time.Second
 	}
-	for k, v := range body {
-		signed[k] = v
-	}
-	all.Set("Signature", rpc.Sign("POST", signed, c.sk))
-	req, err := http.NewRequest("POST", c.base+"?"+all.Encode(), strings.NewReader(body.Encode()))
+	status, raw, err := rc.CallForm(action, pairs(q), pairs(body))
 	if err != nil {
+		rc.Close()
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("%s: HTTP %d: %s", action, resp.StatusCode, raw)
+	raw = bytes.Clone(raw) // rc reuses its buffer
+	c.mu.Lock()
+	c.idle = append(c.idle, rc)
+	c.mu.Unlock()
+	if status != 200 {
+		return nil, fmt.Errorf("%s: HTTP %d: %s", action, status, raw)
 	}
 	return raw, nil
+}
+
+func pairs(v url.Values) []string {
+	var out []string
+	for k, vs := range v {
+		for _, x := range vs {
+			out = append(out, k, x)
+		}
+	}
+	return out
 }
 
 // benchWorld is a server with one auto-accept service and n endpoints of
