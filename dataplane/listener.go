@@ -133,7 +133,7 @@ func (p *Proxy) serve(l *listener) {
 			continue
 		}
 		p.flowWG.Add(1)
-		go p.handle(l, tc)
+		p.work.run(func() { p.handle(l, tc) })
 	}
 }
 

@@ -27,6 +27,7 @@ type Proxy struct {
 
 	routes atomic.Pointer[routeTable]
 	pipes  pipePool
+	work   *workers
 	// applied is the Version of the last snapshot applied (tests wait on it).
 	applied atomic.Uint64
 
@@ -61,6 +62,7 @@ func New(opts Options) *Proxy {
 		checkers:  map[checkKey]*checker{},
 		listeners: map[netip.AddrPort]*listener{},
 		enis:      map[netip.Addr]*eniFlows{},
+		work:      newWorkers(),
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -250,6 +252,7 @@ func (p *Proxy) shutdown() {
 	p.loops.Wait()
 	p.closeIdleENIs()
 	p.flowWG.Wait()
+	p.work.close()
 	p.pipes.close()
 	for k, c := range p.checkers {
 		c.stop()
