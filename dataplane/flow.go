@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Directions of a flow.
@@ -132,7 +130,7 @@ func (f *Flow) pipe(dir int, dst, src *net.TCPConn) (err error) {
 	}
 	for {
 		limit := pipeSize
-		shaped := lim.Limit() != rate.Inf
+		shaped := f.buckets.shaped.Load()
 		if shaped {
 			limit = min(limit, lim.Burst())
 		}

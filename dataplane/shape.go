@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -12,13 +13,19 @@ import (
 type buckets struct {
 	mbps int
 	dir  [2]*rate.Limiter // indexed by direction
+	// shaped mirrors "the limiters are finite" for the data path: reading
+	// it is one atomic load, where Limiter.Limit takes the limiter's mutex,
+	// which every flow of the endpoint would contend for on every message.
+	shaped atomic.Bool
 }
 
 func newBuckets(mbps int) *buckets {
 	lim, burst := bucketSize(mbps)
-	return &buckets{mbps: mbps, dir: [2]*rate.Limiter{
+	b := &buckets{mbps: mbps, dir: [2]*rate.Limiter{
 		rate.NewLimiter(lim, burst), rate.NewLimiter(lim, burst),
 	}}
+	b.shaped.Store(lim != rate.Inf)
+	return b
 }
 
 func (b *buckets) resize(mbps int, now time.Time) {
@@ -31,6 +38,7 @@ func (b *buckets) resize(mbps int, now time.Time) {
 		l.SetLimitAt(now, lim)
 		l.SetBurstAt(now, burst)
 	}
+	b.shaped.Store(lim != rate.Inf)
 }
 
 // minBurst keeps a slow cap from chopping flows into tiny splices.
