@@ -102,7 +102,7 @@ func (f *Flow) pipeToBackend(errc chan<- error) {
 // src shut for reading, which on TCP only costs a system call. Bytes move with splice(2) (mover), never through user space.
 //
 // Each round forwards what src has ready (at most one pipe, or one bucket
-// burst when shaped) and then counts the bytes, pays the bucket for what
+// bucket chunk when shaped, see buckets.chunk) and then counts the bytes, pays the bucket for what
 // moved, and keeps src's read deadline about IdleTimeout ahead — refreshed
 // only when a sixteenth of it is used up, so a chatty flow does not touch
 // its deadline per message. When the deadline passes, the flow is idle only
@@ -120,6 +120,8 @@ func (f *Flow) pipe(dir int, dst, src *net.TCPConn) (err error) {
 		return err
 	}
 	defer m.release()
+	f.buckets.flows[dir].Add(1)
+	defer f.buckets.flows[dir].Add(-1)
 	idle := f.p.opts.idleTimeout()
 	lim := f.buckets.dir[dir]
 	var timer *time.Timer
@@ -132,7 +134,7 @@ func (f *Flow) pipe(dir int, dst, src *net.TCPConn) (err error) {
 		limit := pipeSize
 		shaped := f.buckets.shaped.Load()
 		if shaped {
-			limit = min(limit, lim.Burst())
+			limit = min(limit, f.buckets.chunk(dir, lim.Burst()))
 		}
 		moved, rerr := m.move(limit)
 		now := time.Now()

@@ -138,3 +138,22 @@ func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// TestChunkSharesBurst: the bytes flows move before paying stay near one
+// burst however many flows share the bucket, and never go below minChunk
+// or above the burst.
+func TestChunkSharesBurst(t *testing.T) {
+	b := newBuckets(100)
+	burst := b.dir[0].Burst()
+	for _, tc := range []struct{ flows, want int }{
+		{0, burst}, {1, burst}, {2, burst / 2}, {8, burst / 8}, {64, minChunk}, {1000, minChunk},
+	} {
+		b.flows[0].Store(int32(tc.flows))
+		if got := b.chunk(0, burst); got != tc.want {
+			t.Errorf("%d flows: chunk %d, want %d", tc.flows, got, tc.want)
+		}
+	}
+	if got := b.chunk(0, minChunk/2); got != minChunk/2 {
+		t.Errorf("chunk above a small burst: %d", got)
+	}
+}
