@@ -8,6 +8,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
@@ -30,7 +31,7 @@ func New(cp *controlplane.ControlPlane, logger *slog.Logger) *rpc.Server {
 	a := &api{cp: cp}
 	actions := map[string]rpc.Handler{}
 	for name, h := range a.handlers() {
-		actions[name] = h
+		actions[name] = withCaller(h)
 	}
 	return &rpc.Server{
 		Version:     Version,
@@ -49,8 +50,24 @@ type api struct {
 // empty is the answer of actions that return only RequestId.
 type empty struct{}
 
-func (a *api) handlers() map[string]rpc.Handler {
-	return map[string]rpc.Handler{
+// handler is one action: the decoded caller and the action's parameters in,
+// the model's answer out.
+type handler func(cl controlplane.Caller, p rpc.Params) (any, error)
+
+// withCaller decodes what every action shares (caller, ClientToken, DryRun)
+// once, in front of the action's own decoding.
+func withCaller(h handler) rpc.Handler {
+	return func(_ context.Context, c *rpc.Call) (any, error) {
+		cl, err := caller(c)
+		if err != nil {
+			return nil, err
+		}
+		return h(cl, c.Params)
+	}
+}
+
+func (a *api) handlers() map[string]handler {
+	return map[string]handler{
 		// B1 endpoints
 		"CreateVpcEndpoint":                  a.createVpcEndpoint,
 		"DeleteVpcEndpoint":                  a.deleteVpcEndpoint,

@@ -1,18 +1,11 @@
 package api
 
 import (
-	"context"
-
 	"eplink/controlplane"
 	"eplink/controlplane/rpc"
 )
 
-func (a *api) listVpcEndpointConnections(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) listVpcEndpointConnections(cl controlplane.Caller, p rpc.Params) (any, error) {
 	pg, err := page(p)
 	if err != nil {
 		return nil, err
@@ -31,53 +24,31 @@ func (a *api) listVpcEndpointConnections(_ context.Context, c *rpc.Call) (any, e
 	}))
 }
 
-func (a *api) enableVpcEndpointConnection(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
+func (a *api) enableVpcEndpointConnection(cl controlplane.Caller, p rpc.Params) (any, error) {
+	bw, err := optInt(p, "Bandwidth")
 	if err != nil {
 		return nil, err
 	}
-	bw, err := optInt(c.Params, "Bandwidth")
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.EnableVpcEndpointConnection(cl, c.Params.Get("ServiceId"), c.Params.Get("EndpointId"), bw))
+	return done(a.cp.EnableVpcEndpointConnection(cl, p.Get("ServiceId"), p.Get("EndpointId"), bw))
 }
 
-func (a *api) disableVpcEndpointConnection(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.DisableVpcEndpointConnection(cl, c.Params.Get("ServiceId"), c.Params.Get("EndpointId")))
+func (a *api) disableVpcEndpointConnection(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.DisableVpcEndpointConnection(cl, p.Get("ServiceId"), p.Get("EndpointId")))
 }
 
-func (a *api) updateVpcEndpointConnectionAttribute(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
+func (a *api) updateVpcEndpointConnectionAttribute(cl controlplane.Caller, p rpc.Params) (any, error) {
+	bw, err := optInt(p, "Bandwidth")
 	if err != nil {
 		return nil, err
 	}
-	bw, err := optInt(c.Params, "Bandwidth")
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.UpdateVpcEndpointConnectionAttribute(cl, c.Params.Get("ServiceId"), c.Params.Get("EndpointId"), bw))
+	return done(a.cp.UpdateVpcEndpointConnectionAttribute(cl, p.Get("ServiceId"), p.Get("EndpointId"), bw))
 }
 
-func (a *api) enableVpcEndpointZoneConnection(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) enableVpcEndpointZoneConnection(cl controlplane.Caller, p rpc.Params) (any, error) {
 	return done(a.cp.EnableVpcEndpointZoneConnection(cl, p.Get("ServiceId"), p.Get("EndpointId"), p.Get("ZoneId")))
 }
 
-func (a *api) disableVpcEndpointZoneConnection(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) disableVpcEndpointZoneConnection(cl controlplane.Caller, p rpc.Params) (any, error) {
 	replaced, _, err := p.Bool("ReplacedResource")
 	if err != nil {
 		return nil, err
@@ -85,12 +56,7 @@ func (a *api) disableVpcEndpointZoneConnection(_ context.Context, c *rpc.Call) (
 	return done(a.cp.DisableVpcEndpointZoneConnection(cl, p.Get("ServiceId"), p.Get("EndpointId"), p.Get("ZoneId"), replaced))
 }
 
-func (a *api) updateZoneConnectionResource(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) updateZoneConnectionResource(cl controlplane.Caller, p rpc.Params) (any, error) {
 	return done(a.cp.UpdateVpcEndpointZoneConnectionResourceAttribute(cl, controlplane.ZoneResourceInput{
 		ServiceID:    p.Get("ServiceId"),
 		EndpointID:   p.Get("EndpointId"),

@@ -1,19 +1,14 @@
 package api
 
 import (
-	"context"
 	"strconv"
 
 	"eplink/controlplane"
 	"eplink/controlplane/rpc"
 )
 
-func (a *api) createVpcEndpoint(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) createVpcEndpoint(cl controlplane.Caller, p rpc.Params) (any, error) {
+	var err error
 	in := controlplane.CreateEndpointInput{
 		VpcID:           p.Get("VpcId"),
 		ServiceID:       p.Get("ServiceId"),
@@ -58,35 +53,22 @@ func (a *api) createVpcEndpoint(_ context.Context, c *rpc.Call) (any, error) {
 	return result(a.cp.CreateVpcEndpoint(cl, in))
 }
 
-func (a *api) deleteVpcEndpoint(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
+func (a *api) deleteVpcEndpoint(cl controlplane.Caller, p rpc.Params) (any, error) {
+	if _, _, err := p.Bool("Force"); err != nil {
 		return nil, err
 	}
-	if _, _, err := c.Params.Bool("Force"); err != nil {
-		return nil, err
-	}
-	return done(a.cp.DeleteVpcEndpoint(cl, c.Params.Get("EndpointId")))
+	return done(a.cp.DeleteVpcEndpoint(cl, p.Get("EndpointId")))
 }
 
-func (a *api) getVpcEndpointAttribute(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	info, err := a.cp.GetVpcEndpointAttribute(cl, c.Params.Get("EndpointId"))
+func (a *api) getVpcEndpointAttribute(cl controlplane.Caller, p rpc.Params) (any, error) {
+	info, err := a.cp.GetVpcEndpointAttribute(cl, p.Get("EndpointId"))
 	if err != nil {
 		return nil, err
 	}
 	return (*endpointJSON)(info), nil
 }
 
-func (a *api) listVpcEndpoints(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) listVpcEndpoints(cl controlplane.Caller, p rpc.Params) (any, error) {
 	pg, err := page(p)
 	if err != nil {
 		return nil, err
@@ -112,22 +94,12 @@ func (a *api) listVpcEndpoints(_ context.Context, c *rpc.Call) (any, error) {
 	return (*listEndpointsJSON)(res), nil
 }
 
-func (a *api) updateVpcEndpointAttribute(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) updateVpcEndpointAttribute(cl controlplane.Caller, p rpc.Params) (any, error) {
 	return done(a.cp.UpdateVpcEndpointAttribute(cl, p.Get("EndpointId"),
 		optString(p, "EndpointName"), optString(p, "EndpointDescription")))
 }
 
-func (a *api) addZoneToVpcEndpoint(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) addZoneToVpcEndpoint(cl controlplane.Caller, p rpc.Params) (any, error) {
 	for _, name := range []string{"EndpointId", "ZoneId", "VSwitchId"} {
 		if !p.Has(name) {
 			return nil, rpc.MissingParameter(name)
@@ -138,50 +110,30 @@ func (a *api) addZoneToVpcEndpoint(_ context.Context, c *rpc.Call) (any, error) 
 	}))
 }
 
-func (a *api) removeZoneFromVpcEndpoint(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.RemoveZoneFromVpcEndpoint(cl, c.Params.Get("EndpointId"), c.Params.Get("ZoneId")))
+func (a *api) removeZoneFromVpcEndpoint(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.RemoveZoneFromVpcEndpoint(cl, p.Get("EndpointId"), p.Get("ZoneId")))
 }
 
-func (a *api) listVpcEndpointZones(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
+func (a *api) listVpcEndpointZones(cl controlplane.Caller, p rpc.Params) (any, error) {
+	pg, err := page(p)
 	if err != nil {
 		return nil, err
 	}
-	pg, err := page(c.Params)
-	if err != nil {
-		return nil, err
-	}
-	return result(a.cp.ListVpcEndpointZones(cl, c.Params.Get("EndpointId"), pg))
+	return result(a.cp.ListVpcEndpointZones(cl, p.Get("EndpointId"), pg))
 }
 
-func (a *api) attachSecurityGroup(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.AttachSecurityGroupToVpcEndpoint(cl, c.Params.Get("EndpointId"), c.Params.Get("SecurityGroupId")))
+func (a *api) attachSecurityGroup(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.AttachSecurityGroupToVpcEndpoint(cl, p.Get("EndpointId"), p.Get("SecurityGroupId")))
 }
 
-func (a *api) detachSecurityGroup(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.DetachSecurityGroupFromVpcEndpoint(cl, c.Params.Get("EndpointId"), c.Params.Get("SecurityGroupId")))
+func (a *api) detachSecurityGroup(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.DetachSecurityGroupFromVpcEndpoint(cl, p.Get("EndpointId"), p.Get("SecurityGroupId")))
 }
 
-func (a *api) listVpcEndpointSecurityGroups(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
+func (a *api) listVpcEndpointSecurityGroups(cl controlplane.Caller, p rpc.Params) (any, error) {
+	pg, err := page(p)
 	if err != nil {
 		return nil, err
 	}
-	pg, err := page(c.Params)
-	if err != nil {
-		return nil, err
-	}
-	return result(a.cp.ListVpcEndpointSecurityGroups(cl, c.Params.Get("EndpointId"), pg))
+	return result(a.cp.ListVpcEndpointSecurityGroups(cl, p.Get("EndpointId"), pg))
 }

@@ -1,19 +1,13 @@
 package api
 
 import (
-	"context"
 	"strconv"
 
 	"eplink/controlplane"
 	"eplink/controlplane/rpc"
 )
 
-func (a *api) createVpcEndpointService(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) createVpcEndpointService(cl controlplane.Caller, p rpc.Params) (any, error) {
 	in := controlplane.CreateServiceInput{
 		ServiceResourceType: p.Get("ServiceResourceType"),
 		Payer:               p.Get("Payer"),
@@ -52,20 +46,12 @@ func (a *api) createVpcEndpointService(_ context.Context, c *rpc.Call) (any, err
 	return result(a.cp.CreateVpcEndpointService(cl, in))
 }
 
-func (a *api) deleteVpcEndpointService(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.DeleteVpcEndpointService(cl, c.Params.Get("ServiceId")))
+func (a *api) deleteVpcEndpointService(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.DeleteVpcEndpointService(cl, p.Get("ServiceId")))
 }
 
-func (a *api) getVpcEndpointServiceAttribute(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return result(a.cp.GetVpcEndpointServiceAttribute(cl, c.Params.Get("ServiceId")))
+func (a *api) getVpcEndpointServiceAttribute(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return result(a.cp.GetVpcEndpointServiceAttribute(cl, p.Get("ServiceId")))
 }
 
 func listServicesInput(p rpc.Params) (controlplane.ListServicesInput, error) {
@@ -94,36 +80,24 @@ func listServicesInput(p rpc.Params) (controlplane.ListServicesInput, error) {
 	return in, err
 }
 
-func (a *api) listVpcEndpointServices(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	in, err := listServicesInput(c.Params)
+func (a *api) listVpcEndpointServices(cl controlplane.Caller, p rpc.Params) (any, error) {
+	in, err := listServicesInput(p)
 	if err != nil {
 		return nil, err
 	}
 	return result(a.cp.ListVpcEndpointServices(cl, in))
 }
 
-func (a *api) listVpcEndpointServicesByEndUser(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	in, err := listServicesInput(c.Params)
+func (a *api) listVpcEndpointServicesByEndUser(cl controlplane.Caller, p rpc.Params) (any, error) {
+	in, err := listServicesInput(p)
 	if err != nil {
 		return nil, err
 	}
 	return result(a.cp.ListVpcEndpointServicesByEndUser(cl, in))
 }
 
-func (a *api) updateVpcEndpointServiceAttribute(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
+func (a *api) updateVpcEndpointServiceAttribute(cl controlplane.Caller, p rpc.Params) (any, error) {
+	var err error
 	in := controlplane.UpdateServiceInput{
 		ServiceID:     p.Get("ServiceId"),
 		Description:   optString(p, "ServiceDescription"),
@@ -151,71 +125,42 @@ func resourceRef(p rpc.Params) controlplane.ResourceRef {
 	return controlplane.ResourceRef{Type: p.Get("ResourceType"), ID: p.Get("ResourceId"), ZoneID: p.Get("ZoneId")}
 }
 
-func (a *api) attachResource(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.AttachResourceToVpcEndpointService(cl, c.Params.Get("ServiceId"), resourceRef(c.Params)))
+func (a *api) attachResource(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.AttachResourceToVpcEndpointService(cl, p.Get("ServiceId"), resourceRef(p)))
 }
 
-func (a *api) detachResource(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.DetachResourceFromVpcEndpointService(cl, c.Params.Get("ServiceId"), resourceRef(c.Params)))
+func (a *api) detachResource(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.DetachResourceFromVpcEndpointService(cl, p.Get("ServiceId"), resourceRef(p)))
 }
 
-func (a *api) listVpcEndpointServiceResources(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
+func (a *api) listVpcEndpointServiceResources(cl controlplane.Caller, p rpc.Params) (any, error) {
+	pg, err := page(p)
 	if err != nil {
 		return nil, err
 	}
-	pg, err := page(c.Params)
-	if err != nil {
-		return nil, err
-	}
-	return result(a.cp.ListVpcEndpointServiceResources(cl, c.Params.Get("ServiceId"), c.Params.Get("ZoneId"), pg))
+	return result(a.cp.ListVpcEndpointServiceResources(cl, p.Get("ServiceId"), p.Get("ZoneId"), pg))
 }
 
-func (a *api) updateVpcEndpointServiceResourceAttribute(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
+func (a *api) updateVpcEndpointServiceResourceAttribute(cl controlplane.Caller, p rpc.Params) (any, error) {
+	auto, err := optBool(p, "AutoAllocatedEnabled")
 	if err != nil {
 		return nil, err
 	}
-	auto, err := optBool(c.Params, "AutoAllocatedEnabled")
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.UpdateVpcEndpointServiceResourceAttribute(cl, c.Params.Get("ServiceId"), resourceRef(c.Params), auto))
+	return done(a.cp.UpdateVpcEndpointServiceResourceAttribute(cl, p.Get("ServiceId"), resourceRef(p), auto))
 }
 
-func (a *api) addUser(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.AddUserToVpcEndpointService(cl, c.Params.Get("ServiceId"), c.Params.Get("UserId"), c.Params.Get("UserARN")))
+func (a *api) addUser(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.AddUserToVpcEndpointService(cl, p.Get("ServiceId"), p.Get("UserId"), p.Get("UserARN")))
 }
 
-func (a *api) removeUser(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
-	if err != nil {
-		return nil, err
-	}
-	return done(a.cp.RemoveUserFromVpcEndpointService(cl, c.Params.Get("ServiceId"), c.Params.Get("UserId"), c.Params.Get("UserARN")))
+func (a *api) removeUser(cl controlplane.Caller, p rpc.Params) (any, error) {
+	return done(a.cp.RemoveUserFromVpcEndpointService(cl, p.Get("ServiceId"), p.Get("UserId"), p.Get("UserARN")))
 }
 
-func (a *api) listVpcEndpointServiceUsers(_ context.Context, c *rpc.Call) (any, error) {
-	cl, err := caller(c)
+func (a *api) listVpcEndpointServiceUsers(cl controlplane.Caller, p rpc.Params) (any, error) {
+	pg, err := page(p)
 	if err != nil {
 		return nil, err
 	}
-	pg, err := page(c.Params)
-	if err != nil {
-		return nil, err
-	}
-	p := c.Params
 	return result(a.cp.ListVpcEndpointServiceUsers(cl, p.Get("ServiceId"), p.Get("UserId"), p.Get("UserListType"), pg))
 }
