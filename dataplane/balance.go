@@ -1,6 +1,9 @@
 package dataplane
 
-import "sync"
+import (
+	"net/netip"
+	"sync"
+)
 
 // pool is the backends of one CLB listener, picked by smooth weighted round
 // robin (nginx's ngx_http_upstream_get_peer): every pick adds each eligible
@@ -14,6 +17,7 @@ type pool struct {
 
 type peer struct {
 	addr    string
+	ap      netip.AddrPort // addr resolved (what flows dial)
 	weight  int
 	current int
 	health  *checker
@@ -22,9 +26,9 @@ type peer struct {
 // maxTried bounds the peers a pick can skip after failed dials (one bit each).
 const maxTried = 64
 
-// pick returns the index and address of the next healthy peer with a
+// pick returns the index and a copy of the next healthy peer with a
 // positive weight that is not in tried, or -1 if there is none.
-func (p *pool) pick(tried uint64) (int, string) {
+func (p *pool) pick(tried uint64) (int, peer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	best, total := -1, 0
@@ -40,10 +44,10 @@ func (p *pool) pick(tried uint64) (int, string) {
 		}
 	}
 	if best < 0 {
-		return -1, ""
+		return -1, peer{}
 	}
 	p.peers[best].current -= total
-	return best, p.peers[best].addr
+	return best, p.peers[best]
 }
 
 // healthy reports whether some peer could be picked.
@@ -64,7 +68,7 @@ func (p *pool) sameAs(peers []peer) bool {
 	}
 	for i := range peers {
 		a, b := &p.peers[i], &peers[i]
-		if a.addr != b.addr || a.weight != b.weight || a.health != b.health {
+		if a.addr != b.addr || a.ap != b.ap || a.weight != b.weight || a.health != b.health {
 			return false
 		}
 	}

@@ -16,8 +16,8 @@ func newPool(weights map[string]int, order ...string) *pool {
 func picks(p *pool, n int) string {
 	var out []string
 	for i := 0; i < n; i++ {
-		_, a := p.pick(0)
-		out = append(out, a)
+		_, pe := p.pick(0)
+		out = append(out, pe.addr)
 	}
 	return strings.Join(out, " ")
 }
@@ -49,8 +49,8 @@ func TestWeightedDistribution(t *testing.T) {
 	p := newPool(map[string]int{"a": 60, "b": 30, "c": 10}, "a", "b", "c")
 	count := map[string]int{}
 	for i := 0; i < 1000; i++ {
-		_, a := p.pick(0)
-		count[a]++
+		_, pe := p.pick(0)
+		count[pe.addr]++
 	}
 	// Smooth WRR is exact over every full cycle of the total weight.
 	if count["a"] != 600 || count["b"] != 300 || count["c"] != 100 {
@@ -64,13 +64,13 @@ func TestPickSkipsTriedAndDown(t *testing.T) {
 	down.state.Store(healthDown)
 	p.peers[1].health = down
 	for i := 0; i < 6; i++ {
-		if _, a := p.pick(0); a == "b" {
+		if _, pe := p.pick(0); pe.addr == "b" {
 			t.Fatal("picked a down backend")
 		}
 	}
-	idx, a := p.pick(1 << 0) // a was tried
-	if a != "c" || idx != 2 {
-		t.Errorf("pick after a failed = %d %q, want c", idx, a)
+	idx, pe := p.pick(1 << 0) // a was tried
+	if pe.addr != "c" || idx != 2 {
+		t.Errorf("pick after a failed = %d %q, want c", idx, pe.addr)
 	}
 	if idx, _ := p.pick(1<<0 | 1<<2); idx != -1 {
 		t.Errorf("pick with every healthy peer tried = %d, want -1", idx)

@@ -9,14 +9,22 @@
 //	                       close flows whose assignment ended; health.go checkers
 //
 //	client ─► ENI listener ─► SG check ─► conn/zone gate ─► CLB pick ─► dial ─► Flow ─► backend
-//	          listener.go     sg.go       route.go          balance.go  listener.go  flow.go
-//	          serve           allows      route.connected   pool.pick   dialBackend  pipe ×2
-//	            │               │           │                 │           │          ├ splice_linux.go (mover)
-//	            │               │           │                 │           │          └ shape.go (buckets)
+//	          loop_linux.go   sg.go       route.go          balance.go  flow_linux.go
+//	          accept          allows      route.connected   pool.pick   loop.dial  loop.pump ×2
+//	            │               │           │                 │           │        ├ read/write (small)
+//	            │               │           │                 │           │        ├ splice_linux.go (bulk)
+//	            │               │           │                 │           │        └ shape.go (buckets)
 //	          limit          sg_denied   not_connected   no_healthy_backend dial_failed
 //	                                     no_resource
 //
-//	every refusal: RST (SetLinger(0)+Close) and flows_refused_total{reason}
+//	every refusal: RST (SO_LINGER 0, then close) and flows_refused_total{reason}
+//
+// Flows are carried by a few event loops (loop_linux.go, one per core by
+// default), each a goroutine on its own thread waiting in epoll_wait; every
+// listener is watched by all loops, and a flow stays on the loop that
+// accepted it, which alone touches its sockets. Other goroutines reach a
+// flow only through its loop's inbox (Flow.abort). No goroutine per flow:
+// an idle flow costs its two sockets and its Flow (BenchmarkIdleFlowMemory).
 //
 // A flow keeps the assignment (endpoint, zone, ENI, CLB) it started with.
 // Graceful migration adds a listener on the new ENI and leaves the old ENI's
@@ -24,9 +32,10 @@
 // the route under the same listener and resets the flows still bound to the
 // old CLB. Bandwidth is one token bucket per endpoint connection and
 // direction, shared by its flows and resized live; bytes are charged after
-// they moved, so splice stays in use. The splice pipe is held only while
-// bytes are in it: an idle flow costs two sockets, two parked goroutines
-// and about 12 KB (BenchmarkIdleFlowMemory).
+// they moved, so splice stays in use, and a direction in debt stops reading
+// until a loop timer says the tokens are there. Small messages move through
+// the loop's one read buffer; a read that fills it switches the direction to
+// splice, whose pipe is held only while bytes are in it.
 //
 // Usage:
 //

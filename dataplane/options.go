@@ -1,9 +1,7 @@
 package dataplane
 
 import (
-	"context"
 	"log/slog"
-	"net"
 	"time"
 
 	"eplink/metrics"
@@ -23,18 +21,13 @@ type Options struct {
 	KeepAlive time.Duration
 	// MaxFlowsPerENI bounds the flows (and connection attempts being
 	// dialed) on one ENI address; more are reset and counted as "limit".
-	// Each flow costs two goroutines and two sockets. If zero, 16384 is
+	// Each flow costs two sockets. If zero, 16384 is
 	// used (room for 10,000 long-lived flows plus churn); if negative,
 	// there is no bound.
 	MaxFlowsPerENI int
-	// Listen opens an ENI listener. It must return a listener whose
-	// connections are *net.TCPConn (half-close and splice need them).
-	// If nil, net.ListenConfig is used (SO_REUSEADDR is set by Go, so a
-	// listener closed with flows in TIME_WAIT can be reopened at once).
-	Listen func(network, addr string) (net.Listener, error)
-	// Dial connects to a backend and is also used by health checks. It
-	// must return a *net.TCPConn. If nil, a net.Dialer is used.
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Loops is the number of event loops (threads) that carry flows. If
+	// zero or negative, GOMAXPROCS is used: one loop per core.
+	Loops int
 	// Metrics receives counters and scrape-time state. If nil, no metrics.
 	Metrics *metrics.Metrics
 	// Logger receives listener, health and flow events. If nil, nothing

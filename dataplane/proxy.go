@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,27 +18,25 @@ import (
 // Proxy is the data plane: it listens on ENI addresses and forwards flows to
 // CLB backends, reconciling to each snapshot the control plane publishes.
 type Proxy struct {
-	opts   Options
-	log    *slog.Logger
-	now    func() time.Time
-	listen func(network, addr string) (net.Listener, error)
-	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+	// dial is the health checks' dialer (flows connect from the loops).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	routes atomic.Pointer[routeTable]
-	pipes  pipePool
-	work   *workers
 	// applied is the Version of the last snapshot applied (tests wait on it).
 	applied atomic.Uint64
 
-	// ctx lives until Run returns; dials and checks hang off it.
-	ctx    context.Context
-	loops  sync.WaitGroup // accept loops
-	flowWG sync.WaitGroup // connections being handled
+	// ctx lives until Run returns; health checks hang off it.
+	ctx context.Context
 
 	// Owned by the Run goroutine.
+	loops    []*loop
 	eps      map[string]*epState
 	pools    map[poolKey]*pool
 	checkers map[checkKey]*checker
+	resolved map[string]netip.AddrPort // backend address → what flows dial
 
 	// mu guards what the metrics collector and Errors read.
 	mu        sync.Mutex
@@ -54,31 +51,20 @@ func New(opts Options) *Proxy {
 		opts:      opts,
 		log:       opts.Logger,
 		now:       opts.Now,
-		listen:    opts.Listen,
-		dial:      opts.Dial,
+		dial:      (&net.Dialer{}).DialContext,
 		ctx:       context.Background(),
 		eps:       map[string]*epState{},
 		pools:     map[poolKey]*pool{},
 		checkers:  map[checkKey]*checker{},
+		resolved:  map[string]netip.AddrPort{},
 		listeners: map[netip.AddrPort]*listener{},
 		enis:      map[netip.Addr]*eniFlows{},
-		work:      newWorkers(),
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	if p.now == nil {
 		p.now = time.Now
-	}
-	if p.listen == nil {
-		lc := listenConfig(opts.keepAlive())
-		p.listen = func(network, addr string) (net.Listener, error) {
-			return lc.Listen(context.Background(), network, addr)
-		}
-	}
-	if p.dial == nil {
-		d := dialer(opts.keepAlive())
-		p.dial = d.DialContext
 	}
 	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, lbs: map[string]*clb{}})
 	if opts.Metrics != nil {
@@ -87,13 +73,17 @@ func New(opts Options) *Proxy {
 	return p
 }
 
-// Run reconciles to every snapshot from pub until ctx ends, then closes
-// listeners and flows (resetting them) and stops health checks. It returns
-// nil after a clean shutdown. Call it once.
+// Run starts the event loops (Options.Loops), reconciles to every snapshot
+// from pub until ctx ends, then closes listeners and flows (resetting them)
+// and stops health checks. It returns nil after a clean shutdown, or the
+// error that kept the loops from starting. Call it once.
 func (p *Proxy) Run(ctx context.Context, pub *snapshot.Publisher) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	p.ctx = ctx
+	if err := p.startLoops(p.opts.Loops); err != nil {
+		return fmt.Errorf("data plane: %w", err)
+	}
 	pub.Watch(ctx, p.apply)
 	p.shutdown()
 	return nil
@@ -155,7 +145,7 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 	}
 	p.mu.Unlock()
 	for _, l := range closing {
-		l.close()
+		p.closeListener(l)
 	}
 	p.closeIdleENIs()
 
@@ -198,21 +188,20 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 
 // open starts a listener for r, creating its ENI's flow table if needed.
 func (p *Proxy) open(r *route) error {
-	ln, err := p.listen("tcp", r.addr.String())
+	p.mu.Lock()
+	e := p.enis[r.addr.Addr()]
+	p.mu.Unlock()
+	if e == nil {
+		e = newENIFlows(r.eniID)
+	}
+	l, err := p.listen(r, e)
 	if err != nil {
 		return err
 	}
 	p.mu.Lock()
-	e := p.enis[r.addr.Addr()]
-	if e == nil {
-		e = newENIFlows(r.eniID)
-		p.enis[r.addr.Addr()] = e
-	}
-	l := &listener{addr: r.addr, eniID: r.eniID, ln: ln, eni: e, done: make(chan struct{})}
+	p.enis[r.addr.Addr()] = e
 	p.listeners[r.addr] = l
 	p.mu.Unlock()
-	p.loops.Add(1)
-	go p.serve(l)
 	return nil
 }
 
@@ -239,21 +228,18 @@ func (p *Proxy) closeIdleENIs() {
 	}
 }
 
-// shutdown closes every listener, waits for the accept loops, resets every
-// flow and stops the health checks.
+// shutdown closes every listener, resets every flow, ends the loops and
+// stops the health checks.
 func (p *Proxy) shutdown() {
 	p.mu.Lock()
 	ls := p.listeners
 	p.listeners = map[netip.AddrPort]*listener{}
 	p.mu.Unlock()
 	for _, l := range ls {
-		l.close()
+		p.closeListener(l)
 	}
-	p.loops.Wait()
 	p.closeIdleENIs()
-	p.flowWG.Wait()
-	p.work.close()
-	p.pipes.close()
+	p.stopLoops()
 	for k, c := range p.checkers {
 		c.stop()
 		delete(p.checkers, k)
@@ -300,5 +286,16 @@ func (p *Proxy) gauges() metrics.DataplaneState {
 	return s
 }
 
-// errAborted ends a pipe whose flow was closed from outside.
-var errAborted = errors.New("flow closed")
+// count counts a refused connection by reason.
+func (p *Proxy) count(r *route, reason string) {
+	if m := p.opts.Metrics; m != nil {
+		var ep, svc, zone string
+		if r != nil {
+			ep, svc, zone = r.ep.id, r.ep.serviceID, r.zoneID
+		}
+		m.FlowsRefused.WithLabelValues(ep, svc, zone, reason).Inc()
+	}
+	if r != nil {
+		p.log.Debug("refused", "reason", reason, "endpoint_id", r.ep.id, "zone_id", r.zoneID, "addr", r.addr)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -29,15 +28,14 @@ func TestSecurityGroupChangeClosesFlows(t *testing.T) {
 // TestBindErrorSurfacedAndRetried: a listener that cannot bind is reported
 // by Errors and counted, and is retried with the next snapshot.
 func TestBindErrorSurfacedAndRetried(t *testing.T) {
-	var fail atomic.Bool
-	fail.Store(true)
-	l := newLab(t, Options{Listen: func(network, addr string) (net.Listener, error) {
-		if fail.Load() {
-			return nil, syscall.EADDRINUSE
-		}
-		return net.Listen(network, addr)
-	}})
+	l := newLab(t, Options{})
 	w := newWorld(echoServer(t))
+	// Someone else holds the ENI address:port.
+	squatter, err := net.Listen("tcp", w.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
 	l.publish(w.snap())
 	errs := l.p.Errors()
 	var be *BindError
@@ -48,7 +46,7 @@ func TestBindErrorSurfacedAndRetried(t *testing.T) {
 	if v := value(l.m.BindErrors.WithLabelValues("ep-1", "cn-hangzhou-h")); v != 1 {
 		t.Errorf("bind errors counted %v, want 1", v)
 	}
-	fail.Store(false)
+	squatter.Close()
 	l.publish(w.snap())
 	if errs := l.p.Errors(); len(errs) != 0 {
 		t.Fatalf("Errors() after retry = %v", errs)

@@ -1,9 +1,13 @@
 package dataplane
 
 import (
+	"context"
+	"net"
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -279,7 +283,7 @@ func (p *Proxy) buildCLBs(s *snapshot.Snapshot, t *routeTable) {
 					usedChecks[k] = true
 					c.checkers = append(c.checkers, ck)
 				}
-				peers = append(peers, peer{addr: b.Address, weight: b.Weight, health: ck})
+				peers = append(peers, peer{addr: b.Address, ap: p.resolve(b.Address), weight: b.Weight, health: ck})
 			}
 			pk := poolKey{id, l.Port}
 			usedPools[pk] = true
@@ -303,4 +307,47 @@ func (p *Proxy) buildCLBs(s *snapshot.Snapshot, t *routeTable) {
 			delete(p.pools, k)
 		}
 	}
+}
+
+// resolve turns a backend's host:port into the address flows dial. The
+// lab allows host names; they are looked up once, here on the Run
+// goroutine, because a loop must never block. A name that does not resolve
+// leaves the backend undialable (dial_failed) and is looked up again with
+// the next snapshot.
+func (p *Proxy) resolve(addr string) netip.AddrPort {
+	if ap, ok := p.resolved[addr]; ok {
+		return ap
+	}
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		p.resolved[addr] = ap
+		return ap
+	}
+	host, port, err := net.SplitHostPort(addr)
+	var ap netip.AddrPort
+	if err == nil {
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		defer cancel()
+		var ips []netip.Addr
+		ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		var pn uint64
+		if err == nil {
+			pn, err = strconv.ParseUint(port, 10, 16)
+		}
+		if err == nil && len(ips) > 0 {
+			ip := ips[0]
+			for _, a := range ips {
+				if a.Is4() || a.Is4In6() {
+					ip = a // loopback labs are IPv4
+					break
+				}
+			}
+			ap = netip.AddrPortFrom(ip.Unmap(), uint16(pn))
+		}
+	}
+	if !ap.IsValid() {
+		p.log.Warn("cannot resolve backend; flows to it fail", "backend", addr, "err", err)
+		return ap
+	}
+	p.resolved[addr] = ap
+	return ap
 }

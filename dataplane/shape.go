@@ -85,40 +85,27 @@ func reserve(lim *rate.Limiter, now time.Time, n int) (time.Duration, bool) {
 	return r.DelayFrom(now), true
 }
 
-// charge pays for n bytes that moved through lim, in pieces no larger than
-// its burst (a larger reservation would never be granted), sleeping on t
-// until the bucket allows. Paying after the fact keeps an idle interactive
-// flow from pre-paying tokens it may never use. It returns the time waited,
-// or errAborted if done closes first.
-func charge(lim *rate.Limiter, n int, now func() time.Time, t **time.Timer, done <-chan struct{}) (time.Duration, error) {
-	var waited time.Duration
+// debt charges n bytes that moved through lim, in pieces no larger than
+// its burst (a larger reservation would never be granted), and returns how
+// long the direction must wait before moving more: the delay of the last
+// piece, which includes the earlier ones. Paying after the fact keeps an
+// idle interactive flow from pre-paying tokens it may never use.
+func debt(lim *rate.Limiter, n int, now time.Time) time.Duration {
+	var d time.Duration
 	for n > 0 {
-		k := min(n, lim.Burst())
 		if lim.Limit() == rate.Inf {
-			return waited, nil
+			return 0
 		}
+		k := min(n, lim.Burst())
 		if k <= 0 {
 			k = n
 		}
-		d, ok := reserve(lim, now(), k)
+		w, ok := reserve(lim, now, k)
 		if !ok {
 			continue // burst shrank between Burst and ReserveN; take a smaller piece
 		}
 		n -= k
-		if d <= 0 {
-			continue
-		}
-		if *t == nil {
-			*t = time.NewTimer(d)
-		} else {
-			(*t).Reset(d)
-		}
-		select {
-		case <-(*t).C:
-		case <-done:
-			return waited, errAborted
-		}
-		waited += d
+		d = max(d, w)
 	}
-	return waited, nil
+	return d
 }

@@ -83,23 +83,21 @@ func TestShaperResizeLive(t *testing.T) {
 	}
 }
 
-func TestChargeSplitsIntoBursts(t *testing.T) {
+func TestDebtSplitsIntoBursts(t *testing.T) {
 	lim := rate.NewLimiter(1e6, 1000)
 	now := time.Unix(1000, 0)
-	clock := func() time.Time { return now }
-	var timer *time.Timer
-	// 2500 bytes on a full 1000-byte bucket at 1 MB/s, on a frozen clock:
-	// pieces of 1000, 1000 and 500 wait 0, 1 ms and 1.5 ms.
-	waited, err := charge(lim, 2500, clock, &timer, make(chan struct{}))
-	if err != nil {
-		t.Fatal(err)
+	// 2500 bytes on a full 1000-byte bucket at 1 MB/s: pieces of 1000,
+	// 1000 and 500; the first is covered, the other 1500 bytes take 1.5 ms.
+	if d := debt(lim, 2500, now); d != 1500*time.Microsecond {
+		t.Errorf("debt %v, want 1.5ms", d)
 	}
-	if waited != 2500*time.Microsecond {
-		t.Errorf("waited %v, want 2.5ms of debt (2 pieces behind a full bucket)", waited)
+	// The bucket remembers: the next byte waits behind them.
+	if d := debt(lim, 1000, now); d != 2500*time.Microsecond {
+		t.Errorf("next debt %v, want 2.5ms", d)
 	}
 	lim.SetLimit(rate.Inf)
-	if waited, _ := charge(lim, 1<<30, clock, &timer, nil); waited != 0 {
-		t.Errorf("unlimited bucket waited %v", waited)
+	if d := debt(lim, 1<<30, now); d != 0 {
+		t.Errorf("unlimited bucket owes %v", d)
 	}
 }
 

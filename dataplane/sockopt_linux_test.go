@@ -3,8 +3,8 @@
 package dataplane
 
 import (
-	"context"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -14,26 +14,26 @@ import (
 // The client leg's keepalive is set on the listening socket only; this
 // checks that the kernel hands it on to accepted connections.
 func TestAcceptedConnInheritsKeepAlive(t *testing.T) {
-	lc := listenConfig(20 * time.Second)
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	fd, err := listenTCP(netip.MustParseAddrPort("127.0.0.1:0"), 20*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	defer unix.Close(fd)
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(sa.(*unix.SockaddrInet4).Port)).String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	a, err := ln.Accept()
+	unix.SetNonblock(fd, false)
+	a, _, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	rc, err := a.(*net.TCPConn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer unix.Close(a)
 	want := map[string]struct{ level, opt, v int }{
 		"SO_KEEPALIVE":  {unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
 		"TCP_KEEPIDLE":  {unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, 20},
@@ -44,7 +44,7 @@ func TestAcceptedConnInheritsKeepAlive(t *testing.T) {
 	for name, o := range want {
 		var got int
 		var gerr error
-		rc.Control(func(fd uintptr) { got, gerr = unix.GetsockoptInt(int(fd), o.level, o.opt) })
+		got, gerr = unix.GetsockoptInt(a, o.level, o.opt)
 		if gerr != nil || got != o.v {
 			t.Errorf("%s on the accepted conn = %d (err %v), want %d", name, got, gerr, o.v)
 		}

@@ -1,0 +1,440 @@
+//go:build linux
+
+package dataplane
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"eplink/metrics"
+)
+
+// Both sockets of a flow are watched edge-triggered for everything at once,
+// so a flow never changes its epoll registration: an edge sets half.ready
+// (or, for EPOLLOUT, resumes the direction writing there) and the loop then
+// reads until a read comes back short.
+const flowEvents = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+
+// open runs the accept path for one connection: limit → SG → connection and
+// zone gate → the CLB listener → a healthy backend → dial.
+func (lp *loop) open(l *listener, fd int, src netip.Addr) {
+	p := lp.p
+	t := p.routes.Load()
+	r := t.routes[l.addr]
+	if !l.eni.reserve(p.opts.maxFlowsPerENI()) {
+		p.refuse(fd, r, metrics.ReasonLimit)
+		return
+	}
+	var reason string
+	switch {
+	case r == nil:
+		reason = metrics.ReasonNoResource // the listener is being removed
+	case !r.ep.sg.allows(src, l.addr.Port()):
+		reason = metrics.ReasonSGDenied
+	case !r.connected:
+		reason = metrics.ReasonNotConnected
+	case r.pool == nil:
+		reason = metrics.ReasonNoResource
+	}
+	if reason != "" {
+		p.refuse(fd, r, reason)
+		l.eni.release()
+		return
+	}
+	f := &Flow{route: r, src: src, lp: lp, l: l, table: t, fds: [2]int{fd, -1}, last: lp.now}
+	if err := lp.register(fd, flowEvents, fdEntry{f: f, side: up}); err != nil {
+		p.log.Error("cannot watch accepted connection", "addr", l.addr, "err", err)
+		p.refuse(fd, r, metrics.ReasonLimit)
+		l.eni.release()
+		return
+	}
+	// The request usually arrived with the handshake: read it as soon as
+	// the backend is connected, without waiting for an edge.
+	f.half[up].ready = true
+	f.slot = len(lp.flows)
+	lp.flows = append(lp.flows, f)
+	lp.dial(f)
+}
+
+// dial connects to the next healthy backend by weighted round robin,
+// trying at most three (each failed dial costs up to DialTimeout), and
+// refuses the client when none is left.
+func (lp *loop) dial(f *Flow) {
+	const attempts = 3
+	r := f.route
+	for f.attempts < attempts {
+		idx, pe := r.pool.pick(f.tried)
+		if idx < 0 {
+			break
+		}
+		addr := pe.ap
+		f.attempts++
+		if idx < maxTried {
+			f.tried |= 1 << idx
+		}
+		fd, err := connectTCP(addr, lp.p.opts.keepAlive())
+		if err != nil {
+			lp.p.log.Debug("dial backend failed", "resource_id", r.resourceID, "backend", addr, "err", err)
+			continue
+		}
+		f.fds[down], f.backend = fd, addr
+		if err := lp.register(fd, flowEvents, fdEntry{f: f, side: down}); err != nil {
+			unix.Close(fd)
+			f.fds[down] = -1
+			continue
+		}
+		if d := lp.p.opts.dialTimeout(); d > 0 {
+			lp.addTimer(timer{at: lp.now + int64(d), kind: timerDial, f: f, gen: f.attempts})
+		}
+		return // EPOLLOUT says when the connect is done
+	}
+	reason := metrics.ReasonDialFailed
+	if f.attempts == 0 {
+		reason = metrics.ReasonNoHealthyBackend
+	}
+	lp.p.count(r, reason)
+	lp.finish(f, true)
+}
+
+// connected handles the end of a connect: on failure the next backend is
+// tried, on success the flow starts forwarding.
+func (lp *loop) connected(f *Flow, events uint32) {
+	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		soerr, _ := unix.GetsockoptInt(f.fds[down], unix.SOL_SOCKET, unix.SO_ERROR)
+		lp.p.log.Debug("dial backend failed", "resource_id", f.route.resourceID, "backend", f.backend,
+			"err", unix.Errno(soerr))
+		lp.closeSide(f, down, true)
+		lp.dial(f)
+		return
+	}
+	f.half[down].note(events) // the server may speak first, in the same event
+	lp.established(f)
+}
+
+func (lp *loop) dialTimedOut(f *Flow, attempt int) {
+	if f.state != flowDialing || f.attempts != attempt || f.fds[down] < 0 {
+		return
+	}
+	lp.p.log.Debug("dial backend timed out", "resource_id", f.route.resourceID, "backend", f.backend)
+	lp.closeSide(f, down, true)
+	lp.dial(f)
+}
+
+// established joins the flow to its ENI's flow table and starts both
+// directions.
+func (lp *loop) established(f *Flow) {
+	r := f.route
+	if !f.l.eni.add(f) {
+		lp.finish(f, true) // the ENI is being removed
+		return
+	}
+	f.state = flowOpen
+	// apply stores a new table before it scans the flow tables; a flow that
+	// joined after the scan must check the new table itself.
+	if nt := lp.p.routes.Load(); nt != f.table && !nt.valid(r, f.src) {
+		lp.finish(f, true)
+		return
+	}
+	f.table = nil
+	if r.c.flows != nil {
+		r.c.flows.Inc()
+	}
+	for dir := range f.half {
+		f.half[dir].counted = true
+		r.ep.buckets.flows[dir].Add(1)
+	}
+	f.last = lp.now
+	lp.pump(f, up)
+	if f.state == flowOpen {
+		lp.pump(f, down)
+	}
+}
+
+// event handles an epoll event on one side of a flow.
+func (lp *loop) event(f *Flow, side int, events uint32) {
+	switch f.state {
+	case flowClosed:
+		return
+	case flowDialing:
+		if side == down {
+			if events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+				lp.connected(f, events)
+			}
+			return
+		}
+		f.half[up].note(events) // the client spoke first: read once connected
+		return
+	}
+	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		f.half[side].note(events)
+		lp.pump(f, side)
+	}
+	if events&unix.EPOLLOUT != 0 && f.state == flowOpen {
+		lp.pump(f, 1-side)
+	}
+}
+
+// note records a readable edge (or a hang-up) on the direction's source.
+func (h *half) note(events uint32) {
+	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		h.ready = true
+	}
+	if events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		h.hup = true
+	}
+}
+
+// pump moves direction dir as far as it can go now: it first writes what
+// is left from before, then reads and writes until the source has nothing
+// more (a short read), the destination is full (its EPOLLOUT resumes), or
+// the shaper says wait (a timer resumes).
+//
+// Small messages go through the loop's buffer: one read, one write. A read
+// that fills the buffer marks a bulk transfer, which then moves with
+// splice(2) through a pipe held only while bytes are in it, so bytes skip
+// user space; a short splice goes back to reads. When the flow is shaped,
+// a read takes at most its share of the bucket's burst (buckets.chunk) and
+// the bucket is charged after the bytes moved, so splice stays in use.
+//
+// Any error resets the whole flow. At the source's EOF the half-close is
+// passed on (shutdown SHUT_WR); the second direction to end closes both
+// sockets, which sends the last FIN.
+func (lp *loop) pump(f *Flow, dir int) {
+	h := &f.half[dir]
+	src, dst := f.fds[dir], f.fds[1-dir]
+	b := f.route.ep.buckets
+	for f.state == flowOpen && !h.done {
+		if h.inPipe > 0 {
+			n, err := splice(h.pipe.r, dst, h.inPipe)
+			if err == unix.EAGAIN {
+				return
+			}
+			if err != nil && err != unix.EINTR {
+				lp.fail(f, dir, err)
+				return
+			}
+			if h.inPipe -= int(n); h.inPipe > 0 {
+				return // dst is full: EPOLLOUT resumes
+			}
+			lp.putPipe(h)
+		}
+		if len(h.pend) > 0 {
+			n, err := unix.Write(dst, h.pend)
+			if err == unix.EAGAIN {
+				return
+			}
+			if err != nil && err != unix.EINTR {
+				lp.fail(f, dir, err)
+				return
+			}
+			if h.pend = h.pend[max(n, 0):]; len(h.pend) > 0 {
+				return
+			}
+			h.pend = nil
+		}
+		if h.eof {
+			lp.halfClose(f, dir)
+			return
+		}
+		if h.paused || !h.ready {
+			return
+		}
+		limit := readSize
+		if h.bulk {
+			limit = pipeSize
+		}
+		shaped := b.shaped.Load()
+		if shaped {
+			limit = min(limit, b.chunk(dir, b.dir[dir].Burst()))
+		}
+		var n int
+		var err error
+		viaPipe := h.bulk
+		if viaPipe {
+			if !h.held {
+				if h.pipe, err = lp.getPipe(); err != nil {
+					lp.fail(f, dir, err)
+					return
+				}
+				h.held = true
+			}
+			var k int64
+			k, err = splice(src, h.pipe.w, limit)
+			n = int(k)
+			if err == nil && n < readSize {
+				h.bulk = false // short: back to reads (the pipe goes once empty)
+			}
+		} else {
+			n, err = unix.Read(src, lp.buf[:limit])
+		}
+		switch {
+		case err == unix.EAGAIN:
+			h.ready = false
+			if h.held && h.inPipe == 0 {
+				lp.putPipe(h)
+			}
+			return
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			lp.fail(f, dir, err)
+			return
+		case n == 0:
+			h.eof = true
+			if h.held && h.inPipe == 0 {
+				lp.putPipe(h)
+			}
+			continue
+		}
+		if !viaPipe && n < limit && !h.hup {
+			// A read that came back short emptied the socket; new bytes
+			// bring a new edge.
+			h.ready = false
+		}
+		if viaPipe {
+			h.inPipe = n
+		} else {
+			if n == readSize {
+				h.bulk = true
+			}
+			w, err := unix.Write(dst, lp.buf[:n])
+			switch err {
+			case nil, unix.EAGAIN, unix.EINTR:
+			default:
+				lp.fail(f, dir, err)
+				return
+			}
+			if w = max(w, 0); w < n {
+				h.pend = append([]byte(nil), lp.buf[w:n]...)
+			}
+		}
+		lp.moved(f, dir, n, shaped)
+	}
+}
+
+// moved accounts for n bytes read in direction dir and charges the shaper.
+func (lp *loop) moved(f *Flow, dir, n int, shaped bool) {
+	f.bytes[dir].Add(int64(n))
+	f.last = lp.now
+	r := f.route
+	if c := r.c.bytes[dir]; c != nil {
+		c.Add(float64(n))
+	}
+	if !shaped {
+		return
+	}
+	d := debt(r.ep.buckets.dir[dir], n, lp.p.now())
+	if d <= 0 {
+		return
+	}
+	f.half[dir].paused = true
+	lp.addTimer(timer{at: lp.now + int64(d), kind: timerResumeUp + timerKind(dir), f: f})
+	if c := r.ep.shapeWait[dir]; c != nil {
+		c.Add(d.Seconds())
+	}
+}
+
+// resume restarts a direction the shaper paused.
+func (lp *loop) resume(f *Flow, dir int) {
+	if f.state != flowOpen {
+		return
+	}
+	f.half[dir].paused = false
+	lp.pump(f, dir)
+}
+
+// halfClose passes direction dir's EOF on, or closes the flow if the other
+// direction has ended too.
+func (lp *loop) halfClose(f *Flow, dir int) {
+	h := &f.half[dir]
+	h.done = true
+	lp.uncount(f, dir)
+	if f.half[1-dir].done {
+		lp.finish(f, false)
+		return
+	}
+	unix.Shutdown(f.fds[1-dir], unix.SHUT_WR)
+}
+
+func (lp *loop) uncount(f *Flow, dir int) {
+	if h := &f.half[dir]; h.counted {
+		h.counted = false
+		f.route.ep.buckets.flows[dir].Add(-1)
+	}
+}
+
+func (lp *loop) fail(f *Flow, dir int, err error) {
+	lp.p.log.Debug("flow ended", "endpoint_id", f.route.ep.id, "client", f.src, "dir", dirNames[dir], "err", err)
+	lp.finish(f, true)
+}
+
+// finish ends a flow: both sockets are closed (reset first if reset) and
+// the flow leaves its loop and its ENI's table.
+func (lp *loop) finish(f *Flow, reset bool) {
+	if f.state == flowClosed {
+		return
+	}
+	open := f.state == flowOpen
+	f.state = flowClosed
+	for side := range f.fds {
+		lp.closeSide(f, side, reset)
+		if h := &f.half[side]; h.held {
+			lp.putPipe(h) // bytes still in it were never delivered: the pool drops such a pipe
+		}
+		lp.uncount(f, side)
+		f.half[side].done = true
+	}
+	last := lp.flows[len(lp.flows)-1]
+	lp.flows[f.slot] = last
+	last.slot = f.slot
+	lp.flows[len(lp.flows)-1] = nil
+	lp.flows = lp.flows[:len(lp.flows)-1]
+	if open {
+		f.l.eni.remove(f)
+	} else {
+		f.l.eni.release()
+	}
+}
+
+// closeSide closes one socket of the flow, with an RST if reset.
+func (lp *loop) closeSide(f *Flow, side int, reset bool) {
+	fd := f.fds[side]
+	if fd < 0 {
+		return
+	}
+	lp.forget(fd)
+	if reset {
+		unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
+	}
+	unix.Close(fd)
+	f.fds[side] = -1
+}
+
+// getPipe takes an empty pipe from the loop's pool, or makes one.
+func (lp *loop) getPipe() (pipe, error) {
+	if n := len(lp.pipes); n > 0 {
+		p := lp.pipes[n-1]
+		lp.pipes = lp.pipes[:n-1]
+		return p, nil
+	}
+	return newPipe()
+}
+
+// putPipe takes h's pipe back: into the pool if empty, else it is closed
+// (its bytes can never be delivered).
+func (lp *loop) putPipe(h *half) {
+	if !h.held {
+		return
+	}
+	if h.inPipe == 0 && len(lp.pipes) < maxFreePipes {
+		lp.pipes = append(lp.pipes, h.pipe)
+	} else {
+		h.pipe.close()
+	}
+	h.held, h.inPipe = false, 0
+}
+
+// maxFreePipes bounds the empty pipes a loop keeps for the next bulk
+// transfer; busy flows hold one per direction, idle flows none.
+const maxFreePipes = 256
