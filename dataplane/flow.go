@@ -43,6 +43,8 @@ type Flow struct {
 	attempts int
 	tried    uint64
 	backend  netip.AddrPort
+	dialAt   int64 // loop clock when the connect in progress times out
+	dslot    int   // index in the loop's dialSet, -1 if not dialing
 
 	bytes    [2]atomic.Int64
 	aborting atomic.Bool

@@ -42,7 +42,7 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 		l.eni.release()
 		return
 	}
-	f := &Flow{route: r, src: src, lp: lp, l: l, table: t, fds: [2]int{fd, -1}, last: lp.now}
+	f := &Flow{route: r, src: src, lp: lp, l: l, table: t, fds: [2]int{fd, -1}, last: lp.now, dslot: -1}
 	if err := lp.register(fd, flowEvents, fdEntry{f: f, side: up}); err != nil {
 		p.log.Error("cannot watch accepted connection", "addr", l.addr, "err", err)
 		p.refuse(fd, r, metrics.ReasonLimit)
@@ -85,7 +85,7 @@ func (lp *loop) dial(f *Flow) {
 			continue
 		}
 		if d := lp.p.opts.dialTimeout(); d > 0 {
-			lp.addTimer(timer{at: lp.now + int64(d), kind: timerDial, f: f, gen: f.attempts})
+			lp.dialing.add(f, lp.now+int64(d), lp)
 		}
 		return // EPOLLOUT says when the connect is done
 	}
@@ -112,18 +112,71 @@ func (lp *loop) connected(f *Flow, events uint32) {
 	lp.established(f)
 }
 
-func (lp *loop) dialTimedOut(f *Flow, attempt int) {
-	if f.state != flowDialing || f.attempts != attempt || f.fds[down] < 0 {
+// dialTimeouts gives up the connects that passed their deadline (each
+// flow then tries its next backend) and schedules the next check.
+func (lp *loop) dialTimeouts() {
+	ds := &lp.dialing
+	ds.timer = false
+	next := int64(-1)
+	for i := 0; i < len(ds.flows); {
+		f := ds.flows[i]
+		if f.dialAt > lp.now {
+			if next < 0 || f.dialAt < next {
+				next = f.dialAt
+			}
+			i++
+			continue
+		}
+		ds.remove(f) // slot i now holds another flow
+		lp.p.log.Debug("dial backend timed out", "resource_id", f.route.resourceID, "backend", f.backend)
+		lp.closeSide(f, down, true)
+		lp.dial(f) // may add f again, at the end, with a later deadline
+	}
+	if len(ds.flows) > 0 {
+		ds.timer = true
+		lp.addTimer(timer{at: next, kind: timerDial})
+	}
+}
+
+// dialSet is a loop's flows whose backend connect is in progress, with
+// one timer for the earliest deadline. Dials on loopback finish within
+// microseconds, so the set is nearly always tiny, and a connection costs
+// no timer of its own that would linger for DialTimeout after the connect.
+type dialSet struct {
+	flows []*Flow
+	timer bool // a timerDial is pending, at or before every deadline here
+}
+
+func (ds *dialSet) add(f *Flow, deadline int64, lp *loop) {
+	f.dialAt = deadline
+	if f.dslot < 0 {
+		f.dslot = len(ds.flows)
+		ds.flows = append(ds.flows, f)
+	}
+	if !ds.timer {
+		// Every deadline is now + DialTimeout, so one already pending is
+		// earlier than this one.
+		ds.timer = true
+		lp.addTimer(timer{at: deadline, kind: timerDial})
+	}
+}
+
+func (ds *dialSet) remove(f *Flow) {
+	if f.dslot < 0 {
 		return
 	}
-	lp.p.log.Debug("dial backend timed out", "resource_id", f.route.resourceID, "backend", f.backend)
-	lp.closeSide(f, down, true)
-	lp.dial(f)
+	last := ds.flows[len(ds.flows)-1]
+	ds.flows[f.dslot] = last
+	last.dslot = f.dslot
+	ds.flows[len(ds.flows)-1] = nil
+	ds.flows = ds.flows[:len(ds.flows)-1]
+	f.dslot = -1
 }
 
 // established joins the flow to its ENI's flow table and starts both
 // directions.
 func (lp *loop) established(f *Flow) {
+	lp.dialing.remove(f)
 	r := f.route
 	if !f.l.eni.add(f) {
 		lp.finish(f, true) // the ENI is being removed
@@ -377,6 +430,7 @@ func (lp *loop) finish(f *Flow, reset bool) {
 	}
 	open := f.state == flowOpen
 	f.state = flowClosed
+	lp.dialing.remove(f)
 	for side := range f.fds {
 		lp.closeSide(f, side, reset)
 		if h := &f.half[side]; h.held {

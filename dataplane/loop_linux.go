@@ -7,6 +7,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -40,13 +41,14 @@ type loop struct {
 	done   chan struct{}
 
 	// Owned by the loop goroutine.
-	fds    []fdEntry // by descriptor
-	flows  []*Flow   // every flow this loop owns, Flow.slot is the index
-	timers timerHeap
-	buf    []byte // one read buffer for every flow (small messages)
-	pipes  []pipe // empty splice pipes (bulk transfers)
-	now    int64  // monotonic nanoseconds, read once per wake-up
-	exit   bool
+	fds     []fdEntry // by descriptor
+	flows   []*Flow   // every flow this loop owns, Flow.slot is the index
+	dialing dialSet   // the flows whose backend connect is in progress
+	timers  timerHeap
+	buf     []byte // one read buffer for every flow (small messages)
+	pipes   []pipe // empty splice pipes (bulk transfers)
+	now     int64  // monotonic nanoseconds, read once per wake-up
+	exit    bool
 }
 
 // fdEntry says what a descriptor registered with the loop's epoll is. gen
@@ -244,7 +246,6 @@ type timer struct {
 	kind timerKind
 	f    *Flow
 	l    *listener
-	gen  int // timerDial: the dial attempt it bounds
 }
 
 type timerHeap []timer
@@ -268,7 +269,7 @@ func (lp *loop) fireTimers() {
 		t := heap.Pop(&lp.timers).(timer)
 		switch t.kind {
 		case timerDial:
-			lp.dialTimedOut(t.f, t.gen)
+			lp.dialTimeouts()
 		case timerResumeUp, timerResumeDown:
 			lp.resume(t.f, int(t.kind-timerResumeUp))
 		case timerSweep:
@@ -326,12 +327,14 @@ func (lp *loop) rearm(l *listener) {
 
 func (lp *loop) accept(l *listener) {
 	for i := 0; i < acceptBatch; i++ {
-		fd, sa, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		// syscall's Accept4, not x/sys/unix's: the latter asks every IPv4
+		// socket for its protocol (a getsockopt per connection) to spot L2TP.
+		fd, sa, err := syscall.Accept4(l.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 		switch err {
 		case nil:
-		case unix.EAGAIN:
+		case syscall.EAGAIN:
 			return
-		case unix.EINTR, unix.ECONNABORTED:
+		case syscall.EINTR, syscall.ECONNABORTED:
 			continue
 		default:
 			// Out of descriptors or the like. The listener is level

@@ -4,6 +4,7 @@ package dataplane
 
 import (
 	"net/netip"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -111,11 +112,11 @@ func sockaddr(ap netip.AddrPort) unix.Sockaddr {
 }
 
 // sockaddrIP is the address of an accepted connection's peer.
-func sockaddrIP(sa unix.Sockaddr) netip.Addr {
+func sockaddrIP(sa syscall.Sockaddr) netip.Addr {
 	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
+	case *syscall.SockaddrInet4:
 		return netip.AddrFrom4(sa.Addr)
-	case *unix.SockaddrInet6:
+	case *syscall.SockaddrInet6:
 		return netip.AddrFrom16(sa.Addr).Unmap()
 	}
 	return netip.Addr{}
