@@ -199,16 +199,28 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 // unknownKey says what is wrong with key and which keys would be right.
 func unknownKey(key string, known []string) string {
 	msg := fmt.Sprintf("unknown key %q", key)
-	best, bestDist := "", 3 // suggest only close spellings
-	for _, k := range known {
-		if dist := editDistance(strings.ToLower(key), k); dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if best != "" {
+	if best := Closest(key, known); best != "" {
 		msg += fmt.Sprintf(", did you mean %q?", best)
 	}
 	return msg + " (known keys: " + strings.Join(known, ", ") + ")"
+}
+
+// Closest returns the candidate nearest to s (case-insensitive edit
+// distance), or "" when none is near enough to be a plausible typo. The lab
+// file's keys and the CLI's action and parameter names share it.
+func Closest(s string, candidates []string) string {
+	best, bestD := "", -1
+	ls := strings.ToLower(s)
+	for _, c := range candidates {
+		d := editDistance(ls, strings.ToLower(c))
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD < 0 || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return best
 }
 
 // editDistance is the Levenshtein distance of two short strings.
