@@ -116,7 +116,7 @@ func (lp *loop) connected(f *Flow, events uint32) {
 // flow then tries its next backend) and schedules the next check.
 func (lp *loop) dialTimeouts() {
 	ds := &lp.dialing
-	ds.timer = false
+	ds.timer = true // the retries below must not push timers of their own
 	next := int64(-1)
 	for i := 0; i < len(ds.flows); {
 		f := ds.flows[i]
@@ -133,8 +133,9 @@ func (lp *loop) dialTimeouts() {
 		lp.dial(f) // may add f again, at the end, with a later deadline
 	}
 	if len(ds.flows) > 0 {
-		ds.timer = true
 		lp.addTimer(timer{at: next, kind: timerDial})
+	} else {
+		ds.timer = false
 	}
 }
 
@@ -219,6 +220,12 @@ func (lp *loop) event(f *Flow, side int, events uint32) {
 		f.half[up].note(events) // the client spoke first: read once connected
 		return
 	}
+	if events&unix.EPOLLERR != 0 && f.half[side].done {
+		// The peer reset after its FIN: its direction is never read
+		// again, so nothing else would notice.
+		lp.fail(f, side, unix.ECONNRESET)
+		return
+	}
 	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		f.half[side].note(events)
 		lp.pump(f, side)
@@ -273,7 +280,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 			lp.putPipe(h)
 		}
 		if len(h.pend) > 0 {
-			n, err := unix.Write(dst, h.pend)
+			n, err := write(dst, h.pend)
 			if err == unix.EAGAIN {
 				return
 			}
@@ -299,7 +306,13 @@ func (lp *loop) pump(f *Flow, dir int) {
 		}
 		shaped := b.shaped.Load()
 		if shaped {
-			limit = min(limit, b.chunk(dir, b.dir[dir].Burst()))
+			if burst := b.dir[dir].Burst(); burst > 0 {
+				limit = min(limit, b.chunk(dir, burst))
+			} else {
+				// Caught in the middle of a resize to unshaped: a read of
+				// 0 bytes would pass for EOF.
+				shaped = false
+			}
 		}
 		var n int
 		var err error
@@ -319,7 +332,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 				h.bulk = false // short: back to reads (the pipe goes once empty)
 			}
 		} else {
-			n, err = unix.Read(src, lp.buf[:limit])
+			n, err = read(src, lp.buf[:limit])
 		}
 		switch {
 		case err == unix.EAGAIN:
@@ -351,7 +364,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 			if n == readSize {
 				h.bulk = true
 			}
-			w, err := unix.Write(dst, lp.buf[:n])
+			w, err := write(dst, lp.buf[:n])
 			switch err {
 			case nil, unix.EAGAIN, unix.EINTR:
 			default:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,8 +24,12 @@ import (
 // (and other packages' tests) never fight over an address:port.
 var nextIP atomic.Uint32
 
+// ipBase spreads test processes over the range, so two `go test` runs at
+// once (say, with -count or from two checkouts) rarely meet.
+var ipBase = uint32(os.Getpid()%64) * 1000
+
 func freshIP() netip.Addr {
-	n := nextIP.Add(1)
+	n := ipBase + nextIP.Add(1)
 	return netip.AddrFrom4([4]byte{127, 201, byte(n >> 8), byte(n)})
 }
 

@@ -105,13 +105,14 @@ func (lp *loop) post(fn func()) bool {
 		return false
 	}
 	lp.inbox = append(lp.inbox, fn)
-	wake := !lp.woken
-	lp.woken = true
-	lp.mu.Unlock()
-	if wake {
+	if !lp.woken {
+		// Under the lock: once run has marked the loop closed it may
+		// close the eventfd, and its number may be reused.
+		lp.woken = true
 		var one = [8]byte{1}
 		unix.Write(lp.wake, one[:])
 	}
+	lp.mu.Unlock()
 	return true
 }
 

@@ -32,6 +32,7 @@ type Proxy struct {
 	ctx context.Context
 
 	// Owned by the Run goroutine.
+	last     *snapshot.Snapshot // the snapshot applied last
 	loops    []*loop
 	eps      map[string]*epState
 	pools    map[poolKey]*pool
@@ -128,6 +129,13 @@ func (p *Proxy) Errors() []error {
 // apply reconciles to one snapshot: swap the routes, open and close
 // listeners by set difference, close the flows whose assignment ended.
 func (p *Proxy) apply(s *snapshot.Snapshot) {
+	if s == p.last {
+		// Watch hands the same snapshot again when it was published
+		// between Watch's start and its first Load: nothing is new (a
+		// failed bind would be retried and counted twice).
+		return
+	}
+	p.last = s
 	prevPorts := map[netip.Addr][]uint16{}
 	for addr := range p.listeners { // only this goroutine writes listeners
 		prevPorts[addr.Addr()] = append(prevPorts[addr.Addr()], addr.Port())

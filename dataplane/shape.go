@@ -51,6 +51,12 @@ func (b *buckets) resize(mbps int, now time.Time) {
 	}
 	b.mbps = mbps
 	lim, burst := bucketSize(mbps)
+	// Loops read shaped without a lock: it is cleared before the limiters
+	// go unlimited and set after they are finite, so a loop that sees it
+	// set finds a finite limit (the data path still checks the burst).
+	if lim == rate.Inf {
+		b.shaped.Store(false)
+	}
 	for _, l := range b.dir {
 		l.SetLimitAt(now, lim)
 		l.SetBurstAt(now, burst)
@@ -93,8 +99,8 @@ func reserve(lim *rate.Limiter, now time.Time, n int) (time.Duration, bool) {
 func debt(lim *rate.Limiter, n int, now time.Time) time.Duration {
 	var d time.Duration
 	for n > 0 {
-		if lim.Limit() == rate.Inf {
-			return 0
+		if lim.Limit() == rate.Inf || lim.Burst() <= 0 {
+			return 0 // unshaped, or a resize is half way
 		}
 		k := min(n, lim.Burst())
 		if k <= 0 {
