@@ -39,13 +39,11 @@ func expectCountsZero(t *testing.T, e *eniFlows, b *buckets) {
 	})
 }
 
-// TestShapingTurnedOffMidResize: resize(0) sets the limiters to Inf
-// and burst 0 before it clears `shaped`. A loop that reads shaped=true in
-// that window computes a read limit of chunk(burst=0) = 0, and read(fd, buf,
-// 0) returns 0, which pump takes for the client's EOF: the backend gets a
-// FIN the client never sent and the flow is cut. The test holds the bucket
-// in that intermediate state (as a preempted Run goroutine would) while the
-// client talks.
+// TestShapingTurnedOffMidResize: a loop that sized its read by a burst of
+// 0 would read 0 bytes and take that for the client's EOF: the backend
+// would get a FIN the client never sent and the flow would be cut. The test
+// holds the bucket half way through turning shaping off (as a preempted Run
+// goroutine would) while the client talks.
 func TestShapingTurnedOffMidResize(t *testing.T) {
 	l := newLab(t, Options{})
 	w := newWorld(echoServer(t))
@@ -56,13 +54,14 @@ func TestShapingTurnedOffMidResize(t *testing.T) {
 		t.Fatalf("before: %q, %v", got, err)
 	}
 	b := l.p.eps["ep-1"].buckets // published: Run does not touch it until the next snapshot
-	// resize(0, now) up to, not including, b.shaped.Store(false).
+	// The limiters already unlimited, the data path's copy of the burst
+	// not yet cleared: resize(0) seen out of order.
 	for _, lim := range b.dir {
 		lim.SetLimit(rate.Inf)
 		lim.SetBurst(0)
 	}
 	got, err := roundTrip(c, "during")
-	b.shaped.Store(false)
+	b.burst.Store(0)
 	if err != nil || got != "during" {
 		t.Fatalf("echo while shaping is being turned off: %q, %v (want %q)", got, err, "during")
 	}

@@ -304,15 +304,10 @@ func (lp *loop) pump(f *Flow, dir int) {
 		if h.bulk {
 			limit = pipeSize
 		}
-		shaped := b.shaped.Load()
+		burst := int(b.burst.Load())
+		shaped := burst > 0
 		if shaped {
-			if burst := b.dir[dir].Burst(); burst > 0 {
-				limit = min(limit, b.chunk(dir, burst))
-			} else {
-				// Caught in the middle of a resize to unshaped: a read of
-				// 0 bytes would pass for EOF.
-				shaped = false
-			}
+			limit = min(limit, b.chunk(dir, burst))
 		}
 		var n int
 		var err error
@@ -390,7 +385,7 @@ func (lp *loop) moved(f *Flow, dir, n int, shaped bool) {
 	if !shaped {
 		return
 	}
-	d := debt(r.ep.buckets.dir[dir], n, lp.p.now())
+	d := debt(r.ep.buckets.dir[dir], n, lp.clock())
 	if d <= 0 {
 		return
 	}

@@ -33,7 +33,8 @@ type Options struct {
 	// Logger receives listener, health and flow events. If nil, nothing
 	// is logged.
 	Logger *slog.Logger
-	// Now is the shaper's clock. If nil, time.Now is used.
+	// Now is the shaper's clock. If nil, the loops' own clock is used
+	// (read once per wake-up, monotonic).
 	Now func() time.Time
 }
 

@@ -13,10 +13,11 @@ import (
 type buckets struct {
 	mbps int
 	dir  [2]*rate.Limiter // indexed by direction
-	// shaped mirrors "the limiters are finite" for the data path: reading
-	// it is one atomic load, where Limiter.Limit takes the limiter's mutex,
-	// which every flow of the endpoint would contend for on every message.
-	shaped atomic.Bool
+	// burst mirrors the limiters' burst for the data path while they are
+	// finite, and is 0 when they are not (unshaped): one atomic load per
+	// message where Limiter.Limit and Burst each take the limiter's mutex,
+	// which every flow of the endpoint would contend for.
+	burst atomic.Int64
 	// flows counts the flows copying in each direction. Every flow moves
 	// one chunk before it pays for it, so the unpaid bytes in flight are
 	// flows × chunk: sharing one burst among them keeps that bounded by
@@ -41,7 +42,7 @@ func newBuckets(mbps int) *buckets {
 	b := &buckets{mbps: mbps, dir: [2]*rate.Limiter{
 		rate.NewLimiter(lim, burst), rate.NewLimiter(lim, burst),
 	}}
-	b.shaped.Store(lim != rate.Inf)
+	b.burst.Store(int64(burst))
 	return b
 }
 
@@ -51,17 +52,15 @@ func (b *buckets) resize(mbps int, now time.Time) {
 	}
 	b.mbps = mbps
 	lim, burst := bucketSize(mbps)
-	// Loops read shaped without a lock: it is cleared before the limiters
-	// go unlimited and set after they are finite, so a loop that sees it
-	// set finds a finite limit (the data path still checks the burst).
-	if lim == rate.Inf {
-		b.shaped.Store(false)
-	}
+	// Loops read burst without a lock: it is cleared before the limiters
+	// change and set after, so a loop never sizes a read by a burst the
+	// limiters do not have yet (debt copes with one that just shrank).
+	b.burst.Store(0)
 	for _, l := range b.dir {
 		l.SetLimitAt(now, lim)
 		l.SetBurstAt(now, burst)
 	}
-	b.shaped.Store(lim != rate.Inf)
+	b.burst.Store(int64(burst))
 }
 
 // minBurst keeps a slow cap from chopping flows into tiny splices.
@@ -80,38 +79,30 @@ func bucketSize(mbps int) (rate.Limit, int) {
 	return rate.Limit(bps), max(int(bps/50), minBurst)
 }
 
-// reserve charges n bytes that already moved (the caller guarantees
-// n <= lim.Burst()) and returns how long the flow must wait before moving
-// more, or ok=false if n exceeds the burst (it changed under us).
-func reserve(lim *rate.Limiter, now time.Time, n int) (time.Duration, bool) {
-	r := lim.ReserveN(now, n)
-	if !r.OK() {
-		return 0, false
-	}
-	return r.DelayFrom(now), true
-}
-
-// debt charges n bytes that moved through lim, in pieces no larger than
-// its burst (a larger reservation would never be granted), and returns how
-// long the direction must wait before moving more: the delay of the last
-// piece, which includes the earlier ones. Paying after the fact keeps an
-// idle interactive flow from pre-paying tokens it may never use.
+// debt charges n bytes that moved through lim and returns how long the
+// direction must wait before moving more. Paying after the fact keeps an
+// idle interactive flow from pre-paying tokens it may never use. n is
+// normally within the burst (one reservation, one lock); if a resize just
+// shrank the burst, it is paid in pieces no larger than the new one (a
+// larger reservation would never be granted), and the wait is the last
+// piece's, which includes the earlier ones.
 func debt(lim *rate.Limiter, n int, now time.Time) time.Duration {
+	if r := lim.ReserveN(now, n); r.OK() {
+		return r.DelayFrom(now)
+	}
 	var d time.Duration
 	for n > 0 {
-		if lim.Limit() == rate.Inf || lim.Burst() <= 0 {
-			return 0 // unshaped, or a resize is half way
+		burst := lim.Burst()
+		if lim.Limit() == rate.Inf || burst <= 0 {
+			return d // unshaped now, or a resize is half way
 		}
-		k := min(n, lim.Burst())
-		if k <= 0 {
-			k = n
-		}
-		w, ok := reserve(lim, now, k)
-		if !ok {
-			continue // burst shrank between Burst and ReserveN; take a smaller piece
+		k := min(n, burst)
+		r := lim.ReserveN(now, k)
+		if !r.OK() {
+			continue // the burst shrank again between Burst and ReserveN
 		}
 		n -= k
-		d = max(d, w)
+		d = max(d, r.DelayFrom(now))
 	}
 	return d
 }
