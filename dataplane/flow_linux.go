@@ -23,6 +23,7 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 	t := p.routes.Load()
 	r := t.routes[l.addr]
 	if !l.eni.reserve(p.opts.maxFlowsPerENI()) {
+		lp.load.Add(-1)
 		p.refuse(fd, r, metrics.ReasonLimit)
 		return
 	}
@@ -38,6 +39,7 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 		reason = metrics.ReasonNoResource
 	}
 	if reason != "" {
+		lp.load.Add(-1)
 		p.refuse(fd, r, reason)
 		l.eni.release()
 		return
@@ -45,6 +47,7 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 	f := &Flow{route: r, src: src, lp: lp, l: l, table: t, fds: [2]int{fd, -1}, last: lp.now, dslot: -1}
 	if err := lp.register(fd, flowEvents, fdEntry{f: f, side: up}); err != nil {
 		p.log.Error("cannot watch accepted connection", "addr", l.addr, "err", err)
+		lp.load.Add(-1)
 		p.refuse(fd, r, metrics.ReasonLimit)
 		l.eni.release()
 		return
@@ -438,6 +441,7 @@ func (lp *loop) finish(f *Flow, reset bool) {
 	}
 	open := f.state == flowOpen
 	f.state = flowClosed
+	lp.load.Add(-1)
 	lp.dialing.remove(f)
 	for side := range f.fds {
 		lp.closeSide(f, side, reset)

@@ -14,14 +14,22 @@ func (p *Proxy) startLoops(n int) error {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
+	loops := make([]*loop, 0, n)
 	for range n {
 		lp, err := newLoop(p)
 		if err != nil {
-			p.stopLoops()
+			for _, lp := range loops {
+				lp.close()
+			}
 			return err
 		}
-		p.loops = append(p.loops, lp)
+		loops = append(loops, lp)
 	}
+	for _, lp := range loops {
+		lp.peers = loops
+		go lp.run()
+	}
+	p.loops = loops
 	return nil
 }
 

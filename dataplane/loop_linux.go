@@ -5,8 +5,10 @@ package dataplane
 import (
 	"container/heap"
 	"errors"
+	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,6 +35,12 @@ type loop struct {
 	p    *Proxy
 	ep   int // epoll instance
 	wake int // eventfd: post writes here when the inbox was empty
+
+	// peers are all the loops of the proxy, this one included; load is
+	// the number of flows this loop owns or has been handed. Accept uses
+	// both to keep the loops evenly loaded.
+	peers []*loop
+	load  atomic.Int32
 
 	mu     sync.Mutex
 	inbox  []func()
@@ -103,8 +111,13 @@ func newLoop(p *Proxy) (*loop, error) {
 	if idle := p.opts.idleTimeout(); idle > 0 {
 		lp.timers = timerHeap{{at: mono() + sweepEvery(int64(idle)), kind: timerSweep}}
 	}
-	go lp.run()
 	return lp, nil
+}
+
+// close releases a loop that was never run.
+func (lp *loop) close() {
+	unix.Close(lp.ep)
+	unix.Close(lp.wake)
 }
 
 // post runs fn on the loop. It reports false if the loop has exited.
@@ -361,9 +374,37 @@ func (lp *loop) accept(l *listener) {
 		if l.backoff.Load() != 0 {
 			l.backoff.Store(0)
 		}
-		lp.open(l, fd, sockaddrIP(sa))
+		lp.place(l, fd, sockaddrIP(sa))
 	}
 }
+
+// place gives an accepted connection to the least loaded loop: this one,
+// unless another carries fewer flows by more than loadSlack. Which loop
+// wakes for a listener is up to the kernel, and a burst of connections
+// (wrk opening its 50) tends to land on one; a loop with most of the
+// flows then becomes the bottleneck while the other idles. Handing over
+// costs a post, once per connection, never per message.
+func (lp *loop) place(l *listener, fd int, src netip.Addr) {
+	to := lp
+	for _, o := range lp.peers {
+		if o.load.Load()+loadSlack < to.load.Load() {
+			to = o
+		}
+	}
+	to.load.Add(1)
+	if to == lp {
+		lp.open(l, fd, src)
+		return
+	}
+	if !to.post(func() { to.open(l, fd, src) }) {
+		to.load.Add(-1)
+		unix.Close(fd) // shutting down
+	}
+}
+
+// loadSlack is how many more flows a loop may carry than another before
+// it hands new ones over.
+const loadSlack = 2
 
 // errLoopGone is returned when no loop is left to run the data plane.
 var errLoopGone = errors.New("data plane stopped")
