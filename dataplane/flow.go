@@ -38,6 +38,8 @@ type Flow struct {
 	state flowState
 	slot  int   // index in the loop's flow list
 	last  int64 // loop clock of the last byte moved either way
+	// kaSet says the backend leg's keepalive is on (the sweep sets it).
+	kaSet bool
 
 	// Backend dialing.
 	attempts int

@@ -76,14 +76,14 @@ func (lp *loop) dial(f *Flow) {
 		if idx < maxTried {
 			f.tried |= 1 << idx
 		}
-		fd, err := connectTCP(addr, lp.p.opts.keepAlive())
+		fd, err := connectTCP(addr)
 		if err != nil {
 			lp.p.log.Debug("dial backend failed", "resource_id", r.resourceID, "backend", addr, "err", err)
 			continue
 		}
 		f.fds[down], f.backend = fd, addr
 		if err := lp.register(fd, flowEvents, fdEntry{f: f, side: down}); err != nil {
-			unix.Close(fd)
+			closeFD(fd)
 			f.fds[down] = -1
 			continue
 		}
@@ -104,9 +104,8 @@ func (lp *loop) dial(f *Flow) {
 // tried, on success the flow starts forwarding.
 func (lp *loop) connected(f *Flow, events uint32) {
 	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-		soerr, _ := unix.GetsockoptInt(f.fds[down], unix.SOL_SOCKET, unix.SO_ERROR)
 		lp.p.log.Debug("dial backend failed", "resource_id", f.route.resourceID, "backend", f.backend,
-			"err", unix.Errno(soerr))
+			"err", socketError(f.fds[down]))
 		lp.closeSide(f, down, true)
 		lp.dial(f)
 		return
@@ -418,7 +417,7 @@ func (lp *loop) halfClose(f *Flow, dir int) {
 		lp.finish(f, false)
 		return
 	}
-	unix.Shutdown(f.fds[1-dir], unix.SHUT_WR)
+	shutdownWrite(f.fds[1-dir])
 }
 
 func (lp *loop) uncount(f *Flow, dir int) {
@@ -471,9 +470,9 @@ func (lp *loop) closeSide(f *Flow, side int, reset bool) {
 	}
 	lp.forget(fd)
 	if reset {
-		unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
+		resetOnClose(fd)
 	}
-	unix.Close(fd)
+	closeFD(fd)
 	f.fds[side] = -1
 }
 

@@ -78,7 +78,7 @@ func (p *Proxy) closeListener(l *listener) {
 // refuse resets an accepted connection (SO_LINGER 0, then close, sends an
 // RST) and counts the reason.
 func (p *Proxy) refuse(fd int, r *route, reason string) {
-	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
-	unix.Close(fd)
+	resetOnClose(fd)
+	closeFD(fd)
 	p.count(r, reason)
 }

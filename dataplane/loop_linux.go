@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -56,6 +55,7 @@ type loop struct {
 	buf     []byte // one read buffer for every flow (small messages)
 	pipes   []pipe // empty splice pipes (bulk transfers)
 	now     int64  // monotonic nanoseconds, read once per wake-up
+	yielded int64  // lp.now at the last runtime.Gosched
 	exit    bool
 }
 
@@ -108,8 +108,8 @@ func newLoop(p *Proxy) (*loop, error) {
 		unix.Close(wake)
 		return nil, err
 	}
-	if idle := p.opts.idleTimeout(); idle > 0 {
-		lp.timers = timerHeap{{at: mono() + sweepEvery(int64(idle)), kind: timerSweep}}
+	if p.opts.idleTimeout() > 0 || p.opts.keepAlive() > 0 {
+		lp.timers = timerHeap{{at: mono() + lp.sweepEvery(), kind: timerSweep}}
 	}
 	return lp, nil
 }
@@ -133,7 +133,7 @@ func (lp *loop) post(fn func()) bool {
 		// close the eventfd, and its number may be reused.
 		lp.woken = true
 		var one = [8]byte{1}
-		unix.Write(lp.wake, one[:])
+		write(lp.wake, one[:])
 	}
 	lp.mu.Unlock()
 	return true
@@ -148,10 +148,9 @@ func (lp *loop) stop() {
 }
 
 func (lp *loop) run() {
-	// The loop blocks in epoll_wait: give it a thread of its own so the
-	// goroutines of the API and DNS never queue behind it, nor it behind them.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	// Not locked to its thread: a locked goroutine that is preempted (a
+	// busy loop is, every 10 ms) must be handed back to its own thread,
+	// a futex wake and a sleep each time, for nothing it needs.
 	events := make([]unix.EpollEvent, 256)
 	for !lp.exit {
 		n, err := unix.EpollWait(lp.ep, events, lp.timeout())
@@ -164,6 +163,16 @@ func (lp *loop) run() {
 			lp.dispatch(&events[i])
 		}
 		lp.fireTimers()
+		if lp.now-lp.yielded >= yieldEvery {
+			// The scheduler's monitor treats a goroutine that has not been
+			// through the scheduler for 10 ms as hogging its P: it
+			// preempts it (a signal) or, caught in epoll_wait, takes the P
+			// away (a handoff), and either keeps the monitor waking every
+			// 20 µs for a while. Yielding now and then, when idle Ps make
+			// it nearly free, keeps a busy loop from looking like a hog.
+			lp.yielded = lp.now
+			runtime.Gosched()
+		}
 	}
 	lp.mu.Lock()
 	lp.closed = true
@@ -183,6 +192,10 @@ func (lp *loop) run() {
 	unix.Close(lp.wake)
 	close(lp.done)
 }
+
+// yieldEvery is how often a busy loop passes through the scheduler: well
+// inside the monitor's 10 ms.
+const yieldEvery = int64(8 * time.Millisecond)
 
 // timeout is how long epoll_wait may sleep: until the next timer, in
 // milliseconds rounded up, or forever.
@@ -220,7 +233,7 @@ func (lp *loop) dispatch(ev *unix.EpollEvent) {
 
 func (lp *loop) drainInbox() {
 	var b [8]byte
-	unix.Read(lp.wake, b[:])
+	read(lp.wake, b[:])
 	lp.mu.Lock()
 	inbox := lp.inbox
 	lp.inbox, lp.woken = nil, false
@@ -238,7 +251,7 @@ func (lp *loop) register(fd int, events uint32, e fdEntry) error {
 	e.gen = lp.fds[fd].gen + 1
 	lp.fds[fd] = e
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd), Pad: int32(e.gen)}
-	if err := unix.EpollCtl(lp.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := epollCtl(lp.ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		lp.forget(fd)
 		return err
 	}
@@ -304,25 +317,46 @@ func (lp *loop) fireTimers() {
 	}
 }
 
-// sweep resets the flows that moved nothing either way for IdleTimeout and
+// sweep resets the flows that moved nothing either way for IdleTimeout,
+// turns keepalive on for the backend legs that do not have it yet, and
 // schedules the next sweep. It runs every eighth of the timeout (at most
 // every second), so a flow is cut between 1 and 1⅛ timeouts after its last
-// byte; no timer per flow, no deadline call per message.
+// byte; no timer per flow, no deadline call per message. A backend leg
+// gets its keepalive within a second of opening, long before the first
+// probe (KeepAlive after the last byte) could be due; a flow that ends
+// sooner never pays for it.
 func (lp *loop) sweep() {
 	idle := int64(lp.p.opts.idleTimeout())
+	ka := lp.p.opts.keepAlive()
 	for i := 0; i < len(lp.flows); {
 		f := lp.flows[i]
-		if f.state == flowOpen && lp.now-f.last >= idle {
+		if f.state != flowOpen {
+			i++
+			continue
+		}
+		if idle > 0 && lp.now-f.last >= idle {
 			lp.p.log.Debug("flow idle", "endpoint_id", f.route.ep.id, "client", f.src)
 			lp.finish(f, true) // moves the last flow into slot i
 			continue
 		}
+		if ka > 0 && !f.kaSet && f.fds[down] >= 0 {
+			f.kaSet = true
+			if err := setKeepAlive(f.fds[down], ka); err != nil {
+				lp.p.log.Debug("backend keepalive", "backend", f.backend, "err", err)
+			}
+		}
 		i++
 	}
-	lp.addTimer(timer{at: lp.now + sweepEvery(idle), kind: timerSweep})
+	lp.addTimer(timer{at: lp.now + lp.sweepEvery(), kind: timerSweep})
 }
 
-func sweepEvery(idle int64) int64 {
+// sweepEvery is an eighth of the idle timeout, between 5 ms and a second
+// (a second when flows never time out).
+func (lp *loop) sweepEvery() int64 {
+	idle := int64(lp.p.opts.idleTimeout())
+	if idle <= 0 {
+		return int64(time.Second)
+	}
 	return min(max(idle/8, int64(5*time.Millisecond)), int64(time.Second))
 }
 
@@ -337,7 +371,7 @@ func (lp *loop) addListener(l *listener) {
 
 func (lp *loop) removeListener(l *listener) {
 	if l.fd < len(lp.fds) && lp.fds[l.fd].l == l {
-		unix.EpollCtl(lp.ep, unix.EPOLL_CTL_DEL, l.fd, nil)
+		epollCtl(lp.ep, unix.EPOLL_CTL_DEL, l.fd, nil)
 		lp.forget(l.fd)
 	}
 }
@@ -351,14 +385,12 @@ func (lp *loop) rearm(l *listener) {
 
 func (lp *loop) accept(l *listener) {
 	for i := 0; i < acceptBatch; i++ {
-		// syscall's Accept4, not x/sys/unix's: the latter asks every IPv4
-		// socket for its protocol (a getsockopt per connection) to spot L2TP.
-		fd, sa, err := syscall.Accept4(l.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		fd, src, err := accept4(l.fd)
 		switch err {
 		case nil:
-		case syscall.EAGAIN:
+		case unix.EAGAIN:
 			return
-		case syscall.EINTR, syscall.ECONNABORTED:
+		case unix.EINTR, unix.ECONNABORTED:
 			continue
 		default:
 			// Out of descriptors or the like. The listener is level
@@ -374,7 +406,7 @@ func (lp *loop) accept(l *listener) {
 		if l.backoff.Load() != 0 {
 			l.backoff.Store(0)
 		}
-		lp.place(l, fd, sockaddrIP(sa))
+		lp.place(l, fd, src)
 	}
 }
 
@@ -398,7 +430,7 @@ func (lp *loop) place(l *listener, fd int, src netip.Addr) {
 	}
 	if !to.post(func() { to.open(l, fd, src) }) {
 		to.load.Add(-1)
-		unix.Close(fd) // shutting down
+		closeFD(fd) // shutting down
 	}
 }
 

@@ -16,8 +16,10 @@ type Options struct {
 	// this long. If zero, 900s is used (the CLB's TCP idle timeout); if
 	// negative, flows never time out (keepalive still finds dead peers).
 	IdleTimeout time.Duration
-	// KeepAlive is the TCP keepalive period on both legs of a flow. If zero,
-	// 15s is used; if negative, keepalive is off.
+	// KeepAlive is the TCP keepalive period on both legs of a flow (the
+	// backend leg's is turned on within a second of the flow opening, so
+	// short flows skip it). If zero, 15s is used; if negative, keepalive
+	// is off.
 	KeepAlive time.Duration
 	// MaxFlowsPerENI bounds the flows (and connection attempts being
 	// dialed) on one ENI address; more are reset and counted as "limit".
@@ -25,8 +27,10 @@ type Options struct {
 	// used (room for 10,000 long-lived flows plus churn); if negative,
 	// there is no bound.
 	MaxFlowsPerENI int
-	// Loops is the number of event loops (threads) that carry flows. If
-	// zero or negative, GOMAXPROCS is used: one loop per core.
+	// Loops is the number of event loops that carry flows. If zero or
+	// negative, GOMAXPROCS is used. A loop waits in epoll_wait holding a
+	// P, so a GOMAXPROCS above Loops keeps the scheduler from taking it
+	// (eplink serve runs one loop per core with one P more).
 	Loops int
 	// Metrics receives counters and scrape-time state. If nil, no metrics.
 	Metrics *metrics.Metrics

@@ -4,7 +4,6 @@ package dataplane
 
 import (
 	"net/netip"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,7 +25,7 @@ const listenBacklog = 4096
 // connection the listener accepts, so a new flow's client leg costs no
 // setsockopt at all.
 func listenTCP(addr netip.AddrPort, ka time.Duration) (int, error) {
-	fd, err := unix.Socket(family(addr.Addr()), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := socket(family(addr.Addr()), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 	if err != nil {
 		return -1, err
 	}
@@ -34,53 +33,60 @@ func listenTCP(addr netip.AddrPort, ka time.Duration) (int, error) {
 	// TIME_WAIT can be reopened at once.
 	opts := []sockopt{{unix.SOL_SOCKET, unix.SO_REUSEADDR, 1}, {unix.IPPROTO_TCP, unix.TCP_NODELAY, 1}}
 	if ka > 0 {
-		opts = append(opts, keepAliveOpts(ka)...)
+		kao := keepAliveOpts(ka)
+		opts = append(opts, kao[:]...)
 		opts = append(opts, sockopt{unix.IPPROTO_TCP, unix.TCP_KEEPCNT, keepAliveCount})
 	}
 	if err = setsockopts(fd, opts); err == nil {
-		if err = unix.Bind(fd, sockaddr(addr)); err == nil {
+		if err = bind(fd, addr); err == nil {
 			err = unix.Listen(fd, listenBacklog)
 		}
 	}
 	if err != nil {
-		unix.Close(fd)
+		closeFD(fd)
 		return -1, err
 	}
 	return fd, nil
 }
 
 // connectTCP starts a non-blocking connect to addr; EPOLLOUT on the socket
-// says when it is done. The probe count is left at the kernel's default (9,
-// the same as Go's), one setsockopt less per dial.
-func connectTCP(addr netip.AddrPort, ka time.Duration) (int, error) {
+// says when it is done. Keepalive is not set here but by the loop's sweep
+// once the flow has lived to see one (setKeepAlive): three setsockopts a
+// dial were ~2% of the CPU a short connection costs, and keepalive only
+// matters to a flow that goes quiet for seconds.
+func connectTCP(addr netip.AddrPort) (int, error) {
 	if !addr.IsValid() {
 		return -1, unix.EDESTADDRREQ
 	}
-	fd, err := unix.Socket(family(addr.Addr()), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := socket(family(addr.Addr()), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 	if err != nil {
 		return -1, err
 	}
-	opts := []sockopt{{unix.IPPROTO_TCP, unix.TCP_NODELAY, 1}}
-	if ka > 0 {
-		opts = append(opts, keepAliveOpts(ka)...)
-	}
-	if err = setsockopts(fd, opts); err == nil {
-		err = unix.Connect(fd, sockaddr(addr))
+	if err = setsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err == nil {
+		err = connect(fd, addr)
 		if err == unix.EINPROGRESS {
 			err = nil
 		}
 	}
 	if err != nil {
-		unix.Close(fd)
+		closeFD(fd)
 		return -1, err
 	}
 	return fd, nil
 }
 
+// setKeepAlive turns TCP keepalive on for a connected socket with idle
+// period ka. The probe count is left at the kernel's default (9, the same
+// as Go's), one setsockopt less.
+func setKeepAlive(fd int, ka time.Duration) error {
+	opts := keepAliveOpts(ka)
+	return setsockopts(fd, opts[:])
+}
+
 type sockopt struct{ level, opt, v int }
 
-func keepAliveOpts(ka time.Duration) []sockopt {
-	return []sockopt{
+func keepAliveOpts(ka time.Duration) [3]sockopt {
+	return [3]sockopt{
 		{unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
 		{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, secondsUp(ka)},
 		{unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secondsUp(keepAliveInterval)},
@@ -89,7 +95,7 @@ func keepAliveOpts(ka time.Duration) []sockopt {
 
 func setsockopts(fd int, opts []sockopt) error {
 	for _, o := range opts {
-		if err := unix.SetsockoptInt(fd, o.level, o.opt, o.v); err != nil {
+		if err := setsockoptInt(fd, o.level, o.opt, o.v); err != nil {
 			return err
 		}
 	}
@@ -101,25 +107,6 @@ func family(a netip.Addr) int {
 		return unix.AF_INET
 	}
 	return unix.AF_INET6
-}
-
-func sockaddr(ap netip.AddrPort) unix.Sockaddr {
-	a := ap.Addr()
-	if a.Is4() || a.Is4In6() {
-		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
-	}
-	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
-}
-
-// sockaddrIP is the address of an accepted connection's peer.
-func sockaddrIP(sa syscall.Sockaddr) netip.Addr {
-	switch sa := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return netip.AddrFrom4(sa.Addr)
-	case *syscall.SockaddrInet6:
-		return netip.AddrFrom16(sa.Addr).Unmap()
-	}
-	return netip.Addr{}
 }
 
 func secondsUp(d time.Duration) int {
