@@ -3,6 +3,7 @@
 package dataplane
 
 import (
+	"errors"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -207,6 +208,10 @@ func (lp *loop) established(f *Flow) {
 	}
 }
 
+// errNoProgress ends a flow whose socket took none of the bytes it was
+// offered without saying why; writing again would spin.
+var errNoProgress = errors.New("socket accepted no bytes")
+
 // event handles an epoll event on one side of a flow.
 func (lp *loop) event(f *Flow, side int, events uint32) {
 	switch f.state {
@@ -267,31 +272,45 @@ func (lp *loop) pump(f *Flow, dir int) {
 	src, dst := f.fds[dir], f.fds[1-dir]
 	b := f.route.ep.buckets
 	for f.state == flowOpen && !h.done {
+		// Only EAGAIN means dst is full and its EPOLLOUT will come: a
+		// write or splice that comes back short may have stopped for
+		// another reason with room left, and then no edge ever comes, so
+		// the loop writes again until EAGAIN.
 		if h.inPipe > 0 {
 			n, err := splice(h.pipe.r, dst, h.inPipe)
-			if err == unix.EAGAIN {
-				return
-			}
-			if err != nil && err != unix.EINTR {
+			switch {
+			case err == unix.EAGAIN:
+				return // EPOLLOUT resumes
+			case err == unix.EINTR:
+				continue
+			case err != nil:
 				lp.fail(f, dir, err)
+				return
+			case n == 0:
+				lp.fail(f, dir, errNoProgress)
 				return
 			}
 			if h.inPipe -= int(n); h.inPipe > 0 {
-				return // dst is full: EPOLLOUT resumes
+				continue
 			}
 			lp.putPipe(h)
 		}
 		if len(h.pend) > 0 {
 			n, err := write(dst, h.pend)
-			if err == unix.EAGAIN {
-				return
-			}
-			if err != nil && err != unix.EINTR {
+			switch {
+			case err == unix.EAGAIN:
+				return // EPOLLOUT resumes
+			case err == unix.EINTR:
+				continue
+			case err != nil:
 				lp.fail(f, dir, err)
 				return
-			}
-			if h.pend = h.pend[max(n, 0):]; len(h.pend) > 0 {
+			case n == 0:
+				lp.fail(f, dir, errNoProgress)
 				return
+			}
+			if h.pend = h.pend[n:]; len(h.pend) > 0 {
+				continue
 			}
 			h.pend = nil
 		}
