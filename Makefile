@@ -40,7 +40,7 @@ test-short:
 # NSD), installing the tools it needs, and rewrites the README's performance
 # section from the report in bench/results/.
 bench: build
-	@echo ">> running the side-by-side benchmarks (about 10 minutes)"
+	@echo ">> running the side-by-side benchmarks (about 15 minutes)"
 	./$(BIN) bench --readme README.md
 
 bench-quick: build

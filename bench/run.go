@@ -56,6 +56,15 @@ func (o *Options) duration() time.Duration {
 	return 5 * time.Second
 }
 
+// shapingDuration is how long each shaped run lasts: the goal is stated over
+// 10 s, and the one-off burst at the start weighs twice as much in 5 s.
+func (o *Options) shapingDuration() time.Duration {
+	if o.Duration > 0 || o.Quick {
+		return o.duration()
+	}
+	return 10 * time.Second
+}
+
 // Scenario is one measurement of the suite.
 type Scenario struct {
 	Name  string

@@ -45,13 +45,13 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 				// included.
 				start := time.Now()
 				smp := startSampler(ctx, e, start, 250*time.Millisecond)
-				res, err := h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.duration())
+				res, err := h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.shapingDuration())
 				if err != nil && ctx.Err() == nil {
 					// One retry: iperf3 -s serves one test at a time and may
 					// still be tearing the last one down.
 					r.note("%s, repeat %d: %v; retried", name, rep+1, err)
 					sleepCtx(ctx, 2*time.Second)
-					res, err = h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.duration())
+					res, err = h.runIperf(ctx, benchENI, benchIperfPort, flows, h.opts.shapingDuration())
 				}
 				smp.stop()
 				if err != nil {
@@ -75,7 +75,7 @@ func runShaping(ctx context.Context, h *harness, r *ScenarioResult) error {
 			}
 		}
 		r.Series = append(r.Series, Series{Chart: chart, Name: "cap", Unit: "Mbit/s",
-			T: []float64{0, h.opts.duration().Seconds()}, V: []float64{float64(capMbps), float64(capMbps)}})
+			T: []float64{0, h.opts.shapingDuration().Seconds()}, V: []float64{float64(capMbps), float64(capMbps)}})
 	}
 	r.note("Rate is iperf3's received payload over the whole run (slow start included) divided by the cap; the busiest second is the highest rate over any 1 s window of eplink's flow byte counters (sampled every 250 ms, as the chart), over the cap; Jain's index is over the streams' received rates. The cap is one token bucket per endpoint connection and direction, shared by all its flows.")
 	return nil
