@@ -170,16 +170,32 @@ check_binds() {
 	[[ $n == 0 ]] || fail "eplink could not bind an ENI address ($n errors): another process holds it"
 }
 
+# free_port prints a port nothing on this machine uses, below the kernel's
+# ephemeral range: a port inside it can be the local end of any outgoing
+# connection (a test's, a browser's), which a listen check does not see and
+# which makes bind fail. It sets PORT (not a subshell's output, so that no
+# port is handed out twice).
+PICKED=" "
 free_port() {
-	local p
+	local p lo=32768
+	if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+		read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	fi
+	((lo > 11024)) || lo=65536 # an unusual range: fall back to the whole space
 	for _ in $(seq 1 100); do
-		p=$((RANDOM % 20000 + 30000))
+		if ((lo < 65536)); then
+			p=$((RANDOM % (lo - 11024) + 10000))
+		else
+			p=$((RANDOM % 50000 + 10000))
+		fi
+		[[ $PICKED == *" $p "* ]] && continue
 		if command -v ss >/dev/null; then
-			[[ -z $(ss -Htuln "( sport = :$p )" 2>/dev/null) ]] || continue
+			[[ -z $(ss -Htuan "( sport = :$p )" 2>/dev/null) ]] || continue
 		elif (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			continue
 		fi
-		printf '%s' "$p"
+		PICKED+="$p "
+		PORT=$p
 		return
 	done
 	fail "no free port found"
@@ -199,8 +215,8 @@ if [[ -n ${EPLINK_API:-} ]]; then
 	DNS=${EPLINK_DNS:-127.0.0.1:53}
 	echo "   using the running eplink at $API (DNS $DNS)"
 else
-	API=127.0.0.1:$(free_port)
-	DNS=127.0.0.1:$(free_port)
+	free_port && API=127.0.0.1:$PORT
+	free_port && DNS=127.0.0.1:$PORT
 	# The lab, with the consumer VPC (ENI addresses) in an unused 127.N/16
 	# and the demo backends on free ports.
 	for _ in $(seq 1 50); do
@@ -208,8 +224,10 @@ else
 		ss -Htln 2>/dev/null | grep -qF " 127.$net." || break
 	done
 	LAB=$TMP/lab.yaml
-	sed -e "s/127\.10\./127.$net./g" -e "s/127\.0\.0\.1:18081/127.0.0.1:$(free_port)/" \
-		-e "s/127\.0\.0\.1:18082/127.0.0.1:$(free_port)/" "$ROOT/examples/lab.yaml" >"$LAB"
+	free_port && backend1=$PORT
+	free_port && backend2=$PORT
+	sed -e "s/127\.10\./127.$net./g" -e "s/127\.0\.0\.1:18081/127.0.0.1:$backend1/" \
+		-e "s/127\.0\.0\.1:18082/127.0.0.1:$backend2/" "$ROOT/examples/lab.yaml" >"$LAB"
 	serve_args=(serve --lab "$LAB" --data-dir "$TMP/data" --api-addr "$API" --dns-addr "$DNS")
 	# Short transitional states keep the run quick, where the flag exists.
 	if "$EPLINK" serve --help 2>&1 | grep -q -- '-transition-delay'; then
