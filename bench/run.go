@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -19,7 +20,9 @@ type Options struct {
 	// Quick runs each scenario briefly (1 s loads, one repeat, small flow
 	// counts): it keeps the harness working in CI; its numbers mean nothing.
 	Quick bool
-	// Only runs the one scenario of that name ("" runs all).
+	// Only runs the scenarios named, comma-separated, in the suite's order
+	// ("" runs all). Scenarios share one eplink, as in a full run, so
+	// "connrate,bulk" measures bulk after connection churn.
 	Only string
 	// OutDir receives results.json, results.md, README-perf.md and charts/.
 	OutDir string
@@ -129,16 +132,28 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.OutDir == "" {
 		return nil, errors.New("no output directory")
 	}
+	want := map[string]bool{}
+	if opts.Only != "" {
+		for _, n := range strings.Split(opts.Only, ",") {
+			want[strings.TrimSpace(n)] = true
+		}
+	}
 	var todo []Scenario
 	var names []string
 	for _, s := range Scenarios() {
 		names = append(names, s.Name)
-		if opts.Only == "" || opts.Only == s.Name {
+		if len(want) == 0 || want[s.Name] {
 			todo = append(todo, s)
+			delete(want, s.Name)
 		}
 	}
-	if len(todo) == 0 {
-		return nil, fmt.Errorf("unknown scenario %q (have %s)", opts.Only, strings.Join(names, ", "))
+	if len(want) > 0 {
+		var unknown []string
+		for n := range want {
+			unknown = append(unknown, n)
+		}
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("unknown scenario %q (have %s)", strings.Join(unknown, ","), strings.Join(names, ", "))
 	}
 	if opts.Eplink != "" {
 		abs, err := filepath.Abs(opts.Eplink)

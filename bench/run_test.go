@@ -88,8 +88,10 @@ func TestQuickRun(t *testing.T) {
 }
 
 func TestRunUnknownScenario(t *testing.T) {
-	_, err := Run(context.Background(), Options{Only: "nope", OutDir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "keepalive") {
-		t.Fatalf("err = %v, want the list of scenarios", err)
+	for _, only := range []string{"nope", "bulk,nope"} {
+		_, err := Run(context.Background(), Options{Only: only, OutDir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), `"nope"`) || !strings.Contains(err.Error(), "keepalive") {
+			t.Errorf("Only %q: err = %v, want the unknown name and the list of scenarios", only, err)
+		}
 	}
 }
