@@ -208,10 +208,6 @@ func (lp *loop) established(f *Flow) {
 	}
 }
 
-// errNoProgress ends a flow whose socket took none of the bytes it was
-// offered without saying why; writing again would spin.
-var errNoProgress = errors.New("socket accepted no bytes")
-
 // event handles an epoll event on one side of a flow.
 func (lp *loop) event(f *Flow, side int, events uint32) {
 	switch f.state {
@@ -272,41 +268,21 @@ func (lp *loop) pump(f *Flow, dir int) {
 	src, dst := f.fds[dir], f.fds[1-dir]
 	b := f.route.ep.buckets
 	for f.state == flowOpen && !h.done {
-		// Only EAGAIN means dst is full and its EPOLLOUT will come: a
-		// write or splice that comes back short may have stopped for
-		// another reason with room left, and then no edge ever comes, so
-		// the loop writes again until EAGAIN.
 		if h.inPipe > 0 {
-			n, err := splice(h.pipe.r, dst, h.inPipe)
-			switch {
-			case err == unix.EAGAIN:
-				return // EPOLLOUT resumes
-			case err == unix.EINTR:
-				continue
-			case err != nil:
-				lp.fail(f, dir, err)
-				return
-			case n == 0:
-				lp.fail(f, dir, errNoProgress)
+			k, err := splice(h.pipe.r, dst, h.inPipe)
+			n, ok := lp.took(f, dir, k, err)
+			if !ok {
 				return
 			}
-			if h.inPipe -= int(n); h.inPipe > 0 {
+			if h.inPipe -= n; h.inPipe > 0 {
 				continue
 			}
 			lp.putPipe(h)
 		}
 		if len(h.pend) > 0 {
-			n, err := write(dst, h.pend)
-			switch {
-			case err == unix.EAGAIN:
-				return // EPOLLOUT resumes
-			case err == unix.EINTR:
-				continue
-			case err != nil:
-				lp.fail(f, dir, err)
-				return
-			case n == 0:
-				lp.fail(f, dir, errNoProgress)
+			k, err := write(dst, h.pend)
+			n, ok := lp.took(f, dir, k, err)
+			if !ok {
 				return
 			}
 			if h.pend = h.pend[n:]; len(h.pend) > 0 {
@@ -341,9 +317,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 				}
 				h.held = true
 			}
-			var k int64
-			k, err = splice(src, h.pipe.w, limit)
-			n = int(k)
+			n, err = splice(src, h.pipe.w, limit)
 			if err == nil && n < readSize {
 				h.bulk = false // short: back to reads (the pipe goes once empty)
 			}
@@ -394,6 +368,33 @@ func (lp *loop) pump(f *Flow, dir int) {
 		lp.moved(f, dir, n, shaped)
 	}
 }
+
+// took returns what pump needs from a write or splice of held bytes into
+// dst: how many went, and whether to go on. Only EAGAIN means dst is full
+// and its EPOLLOUT will come; a call that comes back short may have stopped
+// for another reason with room left (a signal: the loop's calls are raw
+// syscalls, where the runtime's preemption signal can land), and then no
+// edge ever comes, so pump writes again until EAGAIN. Any other error, or
+// no progress without one (writing again would spin), fails the flow.
+func (lp *loop) took(f *Flow, dir, n int, err error) (int, bool) {
+	switch {
+	case err == unix.EAGAIN:
+		return 0, false // EPOLLOUT resumes
+	case err == unix.EINTR:
+		return 0, true
+	case err != nil:
+		lp.fail(f, dir, err)
+		return 0, false
+	case n == 0:
+		lp.fail(f, dir, errNoProgress)
+		return 0, false
+	}
+	return n, true
+}
+
+// errNoProgress ends a flow whose socket took none of the bytes it was
+// offered without saying why.
+var errNoProgress = errors.New("socket accepted no bytes")
 
 // moved accounts for n bytes read in direction dir and charges the shaper.
 func (lp *loop) moved(f *Flow, dir, n int, shaped bool) {

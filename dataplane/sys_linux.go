@@ -47,13 +47,13 @@ func write(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-func splice(from, to, max int) (int64, error) {
+func splice(from, to, max int) (int, error) {
 	n, _, e := unix.RawSyscall6(unix.SYS_SPLICE, uintptr(from), 0, uintptr(to), 0, uintptr(max),
 		unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
 	if e != 0 {
 		return 0, e
 	}
-	return int64(n), nil
+	return int(n), nil
 }
 
 // closeFD is close(2). A socket with SO_LINGER 0 closes at once with an
