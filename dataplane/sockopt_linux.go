@@ -63,8 +63,10 @@ func connectTCP(addr netip.AddrPort) (int, error) {
 		return -1, err
 	}
 	if err = setsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err == nil {
+		// EINTR (a signal in the raw call) leaves the connect going on,
+		// as EINPROGRESS does: its outcome arrives as EPOLLOUT or EPOLLERR.
 		err = connect(fd, addr)
-		if err == unix.EINPROGRESS {
+		if err == unix.EINPROGRESS || err == unix.EINTR {
 			err = nil
 		}
 	}
