@@ -354,6 +354,8 @@ func (lp *loop) pump(f *Flow, dir int) {
 			if n == readSize {
 				h.bulk = true
 			}
+			// Whatever dst does not take now waits in pend, which the
+			// next turn writes (took) before reading again.
 			w, err := write(dst, lp.buf[:n])
 			switch err {
 			case nil, unix.EAGAIN, unix.EINTR:
@@ -361,7 +363,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 				lp.fail(f, dir, err)
 				return
 			}
-			if w = max(w, 0); w < n {
+			if w < n {
 				h.pend = append([]byte(nil), lp.buf[w:n]...)
 			}
 		}

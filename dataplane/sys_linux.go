@@ -3,6 +3,7 @@
 package dataplane
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"unsafe"
 
@@ -138,19 +139,22 @@ func epollCtl(ep, op, fd int, ev *unix.EpollEvent) error {
 // sockaddr_in6 and returns its length. rsa is the caller's, on its stack:
 // no allocation per dial.
 func putSockaddr(rsa *unix.RawSockaddrAny, ap netip.AddrPort) uintptr {
-	a, port := ap.Addr(), ap.Port()
+	a := ap.Addr()
 	if a.Is4() || a.Is4In6() {
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
 		sa.Family, sa.Addr = unix.AF_INET, a.Unmap().As4()
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		p[0], p[1] = byte(port>>8), byte(port)
+		putPort(&sa.Port, ap.Port())
 		return unsafe.Sizeof(*sa)
 	}
 	sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
 	sa.Family, sa.Addr = unix.AF_INET6, a.As16()
-	p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-	p[0], p[1] = byte(port>>8), byte(port)
+	putPort(&sa.Port, ap.Port())
 	return unsafe.Sizeof(*sa)
+}
+
+// putPort stores port in network byte order, as sockaddrs hold it.
+func putPort(dst *uint16, port uint16) {
+	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(dst))[:], port)
 }
 
 // sockaddrAddr is the IP address of a sockaddr the kernel filled in.
