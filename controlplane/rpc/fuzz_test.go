@@ -37,7 +37,7 @@ func FuzzReadParams(f *testing.F) {
 		}
 		sc := getScratch()
 		defer putScratch(sc)
-		p, err := readParams(httptest.NewRecorder(), request(), sc)
+		p, err := readParams(httptest.NewRecorder(), request(), sc, false)
 		want, wantErr := referenceReadParams(httptest.NewRecorder(), request())
 		if (err == nil) != (wantErr == nil) {
 			t.Fatalf("error %v, reference reader's %v", err, wantErr)

@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -73,6 +76,7 @@ type scratch struct {
 	query, form params
 	merged      params
 	sts         []byte
+	cr          []byte // v3 canonical request
 	body        []byte
 }
 
@@ -84,14 +88,14 @@ func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 // a pool of big buffers would keep the memory of the worst request.
 func putScratch(sc *scratch) {
 	if cap(sc.query) > 64 || cap(sc.form) > 64 || cap(sc.merged) > 64 ||
-		cap(sc.sts) > 8<<10 || cap(sc.body) > 8<<10 {
+		cap(sc.sts) > 8<<10 || cap(sc.cr) > 8<<10 || cap(sc.body) > 8<<10 {
 		return
 	}
 	clear(sc.query[:cap(sc.query)]) // drop the strings for the GC
 	clear(sc.form[:cap(sc.form)])
 	clear(sc.merged[:cap(sc.merged)])
 	sc.query, sc.form, sc.merged = sc.query[:0], sc.form[:0], sc.merged[:0]
-	sc.sts, sc.body = sc.sts[:0], sc.body[:0]
+	sc.sts, sc.cr, sc.body = sc.sts[:0], sc.cr[:0], sc.body[:0]
 	scratchPool.Put(sc)
 }
 
@@ -134,8 +138,10 @@ func parseQuery(dst params, s string) (params, error) {
 // readParams returns the query and form-body parameters merged and sorted,
 // each with exactly one value. The body may only add parameters: a name
 // given twice, in one place or both, is refused, since which of the values
-// was meant (and signed) would be a guess. The result lives in sc.
-func readParams(w http.ResponseWriter, r *http.Request, sc *scratch) (params, error) {
+// was meant (and signed) would be a guess. With allowJSON, a JSON object
+// body is accepted too (parseJSONBody). The result lives in sc; the raw
+// body stays in sc.body.
+func readParams(w http.ResponseWriter, r *http.Request, sc *scratch, allowJSON bool) (params, error) {
 	var err error
 	sc.query, err = parseQuery(sc.query[:0], r.URL.RawQuery)
 	if err != nil {
@@ -165,15 +171,25 @@ func readParams(w http.ResponseWriter, r *http.Request, sc *scratch) (params, er
 	if len(body) == 0 {
 		return sc.query, nil
 	}
-	if ct := r.Header.Get("Content-Type"); !isFormType(ct) {
+	switch ct := r.Header.Get("Content-Type"); {
+	case isFormType(ct):
+		// One string for the whole body: the parameters are substrings of
+		// it and outlive the pooled buffer in Call.Params.
+		sc.form, err = parseQuery(sc.form[:0], string(body))
+		if err != nil {
+			return nil, InvalidParameter("body", "malformed form body")
+		}
+	case allowJSON && isMediaType(ct, "application/json"):
+		sc.form, err = parseJSONBody(sc.form[:0], body)
+		if err != nil {
+			return nil, InvalidParameter("body", "malformed JSON body: "+err.Error())
+		}
+	case allowJSON:
+		return nil, Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
+			"The request body must be application/x-www-form-urlencoded or application/json, not %q.", ct)
+	default:
 		return nil, Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
 			"The request body must be application/x-www-form-urlencoded, not %q.", ct)
-	}
-	// One string for the whole body: the parameters are substrings of it
-	// and outlive the pooled buffer in Call.Params.
-	sc.form, err = parseQuery(sc.form[:0], string(body))
-	if err != nil {
-		return nil, InvalidParameter("body", "malformed form body")
 	}
 	sortParams(sc.form)
 	if err := checkParams(sc.form, distinct(sc.query)); err != nil {
@@ -252,4 +268,57 @@ func checkParams(ps params, already int) error {
 		}
 	}
 	return nil
+}
+
+// parseJSONBody appends the parameters of a JSON object body to dst,
+// flattened the way the SDK cores flatten a body into a form: a scalar
+// member is one parameter (numbers as written), an array X gives X.1,
+// X.2, …, an object X gives X.Key; null members are left out.
+func parseJSONBody(dst params, body []byte) (params, error) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var obj map[string]any
+	if err := d.Decode(&obj); err != nil {
+		return dst, err
+	}
+	if obj == nil {
+		return dst, errors.New("not an object")
+	}
+	if d.More() {
+		return dst, errors.New("data after the object")
+	}
+	var flatten func(prefix string, v any) error
+	flatten = func(prefix string, v any) error {
+		if len(dst) > MaxParams {
+			return fmt.Errorf("more than %d parameters", MaxParams)
+		}
+		switch v := v.(type) {
+		case nil:
+		case string:
+			dst = append(dst, param{prefix, v})
+		case json.Number:
+			dst = append(dst, param{prefix, v.String()})
+		case bool:
+			dst = append(dst, param{prefix, strconv.FormatBool(v)})
+		case []any:
+			for i, e := range v {
+				if err := flatten(prefix+"."+strconv.Itoa(i+1), e); err != nil {
+					return err
+				}
+			}
+		case map[string]any:
+			for k, e := range v {
+				if err := flatten(prefix+"."+k, e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for k, v := range obj {
+		if err := flatten(k, v); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
 }

@@ -1,5 +1,8 @@
 // Package rpc is the front door of an Alibaba Cloud RPC-style OpenAPI:
-// `GET|POST /?Action=…&Version=…`, signature v1 (HMAC-SHA1), JSON out.
+// `GET|POST /?Action=…&Version=…`, JSON out, signed either way the SDKs
+// sign: v1 (HMAC-SHA1, parameters only: the classic SDK, the aliyun CLI)
+// or v3 (ACS3-HMAC-SHA256, action and version in x-acs-* headers: the
+// current SDK cores, sign3.go).
 //
 // It knows nothing of PrivateLink: it authenticates the caller, parses the
 // parameters and hands a *Call to the Handler registered for the Action,
@@ -9,10 +12,20 @@
 // A request goes through the checks in the order a real gateway makes them
 // (server.go); the first that fails answers with its error:
 //
-//	path "/", GET|POST ─► params: query ∪ form body, bounded ─► Action, Version
-//	  ─► Signature, AccessKeyId, Timestamp, SignatureNonce present, HMAC-SHA1 1.0
-//	  ─► AccessKey known (Credentials) ─► signature (sign.go)
-//	  ─► Timestamp within 15 min ─► nonce not seen (nonce.go) ─► Handler
+//	path "/", GET|POST ─► params: query ∪ body, bounded
+//	  ─► v1 (readV1): Action, Version, then Signature, AccessKeyId,
+//	     Timestamp, SignatureNonce present, HMAC-SHA1 1.0
+//	  ─► v3 (readV3, when Authorization or x-acs-date/nonce/content-sha256
+//	     come without a v1 Signature): x-acs-action, x-acs-version, then
+//	     Authorization, x-acs-date, x-acs-signature-nonce,
+//	     x-acs-content-sha256 present, SignedHeaders sent and sufficient
+//	  ─► AccessKey known (Credentials)
+//	  ─► signature: v1 (sign.go) or v3 and its body hash (v3.go)
+//	  ─► timestamp within 15 min ─► nonce not seen (one table, nonce.go)
+//	  ─► Handler
+//
+// The two signatures are two ways into the same parsed request (incoming);
+// the Call a handler gets does not say which one was used.
 //
 // Serving it:
 //
@@ -21,9 +34,10 @@
 //	hs := rpc.NewHTTPServer("127.0.0.1:8080", s) // timeouts against slow clients
 //	err := hs.ListenAndServe()
 //
-// Signing a request as the SDK does (for clients and tests):
+// Signing a request as the SDKs do (for clients and tests):
 //
-//	q.Set("Signature", rpc.Sign("POST", q, secret))
+//	q.Set("Signature", rpc.Sign("POST", q, secret)) // v1
+//	rpc.SignRequestV3(req, body, accessKeyID, secret) // v3, x-acs-* headers set
 //
 // Load-testing it: package rpctest is a signed client lean enough that the
 // server, not the client, is what a benchmark on the same cores measures.

@@ -72,7 +72,8 @@ type Server struct {
 
 	initOnce sync.Once
 	nonces   *nonceTable
-	macs     macCache
+	macs     macCache // v1
+	macs3    macCache // v3
 	log      *slog.Logger
 }
 
@@ -83,6 +84,7 @@ func (s *Server) init() {
 			max = DefaultMaxNonces
 		}
 		s.nonces = newNonceTable(TimestampWindow, max)
+		s.macs3.v3 = true
 		s.log = s.Logger
 		if s.log == nil {
 			s.log = slog.New(slog.DiscardHandler)
@@ -137,6 +139,23 @@ func (s *Server) invoke(ctx context.Context, c *Call) (res any, err error) {
 	return s.Actions[c.Action](ctx, c)
 }
 
+// incoming is what a front door makes of a request: the call it asks for
+// and the credentials it claims. Signature v1 (readV1) and v3 (readV3)
+// are two ways in; past them the checks and the Call are the same, and
+// nothing after the front door knows which signature a request had.
+type incoming struct {
+	action, version string
+	accessKeyID     string
+	signature       string
+	timestamp       string // v1 Timestamp, v3 x-acs-date
+	nonce           string // v1 SignatureNonce, v3 x-acs-signature-nonce
+	// params are query and body merged, sorted, common ones included.
+	params params
+	// v3 only: the Authorization header and x-acs-content-sha256.
+	auth        authorizationV3
+	payloadHash string
+}
+
 // authenticate checks everything but the action itself and returns the Call.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID string) (*Call, error) {
 	if r.URL.Path != "/" {
@@ -150,54 +169,33 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	params, err := readParams(w, r, sc)
+	// A v3 request's body is covered by its hash, so it may be JSON; a v1
+	// request's parameters are in its string to sign, so only a form.
+	_, hasAuth := r.Header[headerAuthorization]
+	v3Headers := hasAuth || r.Header[canonicalDate] != nil || r.Header[canonicalNonce] != nil ||
+		r.Header[canonicalContentSHA256] != nil
+	params, err := readParams(w, r, sc, v3Headers)
 	if err != nil {
 		return nil, err
 	}
-	get := params.get
-
-	// Shape: what is being asked for, and is the request signed at all.
-	action, version := get("Action"), get("Version")
-	switch {
-	case action == "":
-		return nil, MissingParameter("Action")
-	case version == "":
-		return nil, MissingParameter("Version")
-	case version != s.Version:
-		return nil, Errorf(http.StatusBadRequest, "InvalidVersion",
-			"Specified parameter Version is not valid: %q is not a version of this API.", version)
+	in := incoming{params: params}
+	// v3 when signed so, or when v3 headers came without a v1 Signature
+	// (a v3 request that lost its Authorization is told so, not asked for
+	// an Action parameter).
+	if hasAuth || v3Headers && params.get("Signature") == "" {
+		err = s.readV3(r, &in)
+	} else {
+		err = s.readV1(&in)
 	}
-	if _, ok := s.Actions[action]; !ok {
-		return nil, Errorf(http.StatusNotFound, "InvalidAction.NotFound",
-			"Specified api is not found, please check your url and method.")
-	}
-	accessKeyID, signature := get("AccessKeyId"), get("Signature")
-	timestamp, nonce := get("Timestamp"), get("SignatureNonce")
-	switch {
-	case signature == "":
-		return nil, Errorf(http.StatusBadRequest, "IncompleteSignature",
-			"The request signature does not conform to Aliyun standards: Signature is missing.")
-	case accessKeyID == "":
-		return nil, MissingParameter("AccessKeyId")
-	case timestamp == "":
-		return nil, MissingParameter("Timestamp")
-	case nonce == "":
-		return nil, MissingParameter("SignatureNonce")
-	}
-	if m := get("SignatureMethod"); m != SignatureMethod {
-		return nil, Errorf(http.StatusBadRequest, "IncompleteSignature",
-			"The request signature does not conform to Aliyun standards: SignatureMethod must be %s, got %q.", SignatureMethod, m)
-	}
-	if v := get("SignatureVersion"); v != SignatureVersion {
-		return nil, Errorf(http.StatusBadRequest, "IncompleteSignature",
-			"The request signature does not conform to Aliyun standards: SignatureVersion must be %s, got %q.", SignatureVersion, v)
+	if err != nil {
+		return nil, err
 	}
 
 	// Who is asking.
 	var secret, uid string
 	ok := false
 	if s.Credentials != nil {
-		secret, uid, ok = s.Credentials(accessKeyID)
+		secret, uid, ok = s.Credentials(in.accessKeyID)
 	}
 	if !ok {
 		return nil, Errorf(http.StatusNotFound, "InvalidAccessKeyId.NotFound",
@@ -205,14 +203,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	}
 
 	// Did they sign it.
-	sc.sts = params.appendStringToSign(sc.sts[:0], r.Method)
-	if !s.macs.verify(secret, sc.sts, signature) {
-		return nil, Errorf(http.StatusBadRequest, "SignatureDoesNotMatch",
-			"Specified signature is not matched with our calculation. server string to sign is:%s", sc.sts)
+	if in.auth.algorithm != "" {
+		err = s.checkV3(r, sc, secret, &in)
+	} else {
+		err = s.checkV1(r.Method, sc, secret, &in)
+	}
+	if err != nil {
+		return nil, err
 	}
 
 	// Is it fresh.
-	ts, err := parseTimestamp(timestamp)
+	ts, err := parseTimestamp(in.timestamp)
 	if err != nil {
 		return nil, Errorf(http.StatusBadRequest, "InvalidTimeStamp.Format",
 			"Specified time stamp or date value is not well formatted.")
@@ -222,7 +223,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 		return nil, Errorf(http.StatusBadRequest, "InvalidTimeStamp.Expired",
 			"Specified time stamp or date value is expired.")
 	}
-	switch s.nonces.use(now, ts, accessKeyID, nonce) {
+	switch s.nonces.use(now, ts, in.accessKeyID, in.nonce) {
 	case nonceUsed:
 		return nil, Errorf(http.StatusBadRequest, "SignatureNonceUsed",
 			"Specified signature nonce was used already.")
@@ -232,11 +233,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	}
 
 	c := &Call{
-		Action:      action,
+		Action:      in.action,
 		RequestID:   requestID,
 		CallerUID:   uid,
-		AccessKeyID: accessKeyID,
-		RegionID:    get("RegionId"),
+		AccessKeyID: in.accessKeyID,
+		RegionID:    params.get("RegionId"),
 	}
 	n := 0
 	for _, p := range params {
@@ -251,6 +252,67 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 		}
 	}
 	return c, nil
+}
+
+// route checks that the server serves version and action.
+func (s *Server) route(action, version string) error {
+	if version != s.Version {
+		return Errorf(http.StatusBadRequest, "InvalidVersion",
+			"Specified parameter Version is not valid: %q is not a version of this API.", version)
+	}
+	if _, ok := s.Actions[action]; !ok {
+		return Errorf(http.StatusNotFound, "InvalidAction.NotFound",
+			"Specified api is not found, please check your url and method.")
+	}
+	return nil
+}
+
+// readV1 is the front door of signature v1: everything is a parameter.
+func (s *Server) readV1(in *incoming) error {
+	get := in.params.get
+	// Shape: what is being asked for, and is the request signed at all.
+	in.action, in.version = get("Action"), get("Version")
+	switch {
+	case in.action == "":
+		return MissingParameter("Action")
+	case in.version == "":
+		return MissingParameter("Version")
+	}
+	if err := s.route(in.action, in.version); err != nil {
+		return err
+	}
+	in.accessKeyID, in.signature = get("AccessKeyId"), get("Signature")
+	in.timestamp, in.nonce = get("Timestamp"), get("SignatureNonce")
+	switch {
+	case in.signature == "":
+		return Errorf(http.StatusBadRequest, "IncompleteSignature",
+			"The request signature does not conform to Aliyun standards: Signature is missing.")
+	case in.accessKeyID == "":
+		return MissingParameter("AccessKeyId")
+	case in.timestamp == "":
+		return MissingParameter("Timestamp")
+	case in.nonce == "":
+		return MissingParameter("SignatureNonce")
+	}
+	if m := get("SignatureMethod"); m != SignatureMethod {
+		return Errorf(http.StatusBadRequest, "IncompleteSignature",
+			"The request signature does not conform to Aliyun standards: SignatureMethod must be %s, got %q.", SignatureMethod, m)
+	}
+	if v := get("SignatureVersion"); v != SignatureVersion {
+		return Errorf(http.StatusBadRequest, "IncompleteSignature",
+			"The request signature does not conform to Aliyun standards: SignatureVersion must be %s, got %q.", SignatureVersion, v)
+	}
+	return nil
+}
+
+// checkV1 verifies a v1 signature.
+func (s *Server) checkV1(method string, sc *scratch, secret string, in *incoming) error {
+	sc.sts = in.params.appendStringToSign(sc.sts[:0], method)
+	if !s.macs.verify(secret, sc.sts, in.signature) {
+		return Errorf(http.StatusBadRequest, "SignatureDoesNotMatch",
+			"Specified signature is not matched with our calculation. server string to sign is:%s", sc.sts)
+	}
+	return nil
 }
 
 // parseTimestamp accepts ISO 8601 UTC as the SDKs send it
@@ -269,9 +331,13 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-func isFormType(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded")
+func isFormType(ct string) bool { return isMediaType(ct, "application/x-www-form-urlencoded") }
+
+// isMediaType reports whether Content-Type ct is media type mt, whatever
+// its parameters (charset=utf-8, as the SDK cores send with JSON).
+func isMediaType(ct, mt string) bool {
+	t, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(t), mt)
 }
 
 // errorBody is the error shape the SDK reads (reference §A5).

@@ -3,8 +3,10 @@ package rpc
 import (
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"hash"
 	"net/url"
 	"slices"
@@ -81,10 +83,13 @@ func signBytes(stringToSign []byte, secret string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0]))
 }
 
-// macCache keeps HMAC-SHA1 states keyed by secret, pooled: hmac.New
-// hashes the key into fresh inner and outer states on every call, and
-// after its first Reset an HMAC restores them instead of recomputing.
+// macCache keeps HMAC states keyed by secret, pooled: hmac.New hashes
+// the key into fresh inner and outer states on every call, and after its
+// first Reset an HMAC restores them instead of recomputing. One cache
+// serves one signature: v1 (HMAC-SHA1 keyed with secret+"&") or v3
+// (HMAC-SHA256 keyed with the secret).
 type macCache struct {
+	v3    bool
 	mu    sync.RWMutex
 	pools map[string]*sync.Pool
 }
@@ -115,27 +120,39 @@ func (c *macCache) pool(secret string) *sync.Pool {
 	if c.pools == nil || len(c.pools) >= maxCachedSecrets {
 		c.pools = make(map[string]*sync.Pool)
 	}
-	key := []byte(secret + "&")
+	newHash, key := sha1.New, []byte(secret+"&")
+	if c.v3 {
+		newHash, key = sha256.New, []byte(secret)
+	}
 	p = &sync.Pool{New: func() any {
-		return &pooledMAC{mac: hmac.New(sha1.New, key), sum: make([]byte, 0, sha1.Size)}
+		m := hmac.New(newHash, key)
+		return &pooledMAC{mac: m, sum: make([]byte, 0, m.Size())}
 	}}
 	c.pools[secret] = p
 	return p
 }
 
-// verify reports whether signature is the v1 signature of stringToSign
-// under secret, comparing in constant time.
+// verify reports whether signature is the signature of stringToSign under
+// secret, comparing in constant time: base64 for v1, lower-case hex for
+// v3.
 func (c *macCache) verify(secret string, stringToSign []byte, signature string) bool {
 	p := c.pool(secret)
 	m := p.Get().(*pooledMAC)
 	m.mac.Reset()
 	m.mac.Write(stringToSign)
 	m.sum = m.mac.Sum(m.sum[:0])
-	var want [28]byte // base64 of 20 bytes
-	base64.StdEncoding.Encode(want[:], m.sum)
+	var buf [64]byte // hex of 32 bytes; base64 of 20 is 28
+	var want []byte
+	if c.v3 {
+		want = buf[:hex.EncodedLen(len(m.sum))]
+		hex.Encode(want, m.sum)
+	} else {
+		want = buf[:base64.StdEncoding.EncodedLen(len(m.sum))]
+		base64.StdEncoding.Encode(want, m.sum)
+	}
 	p.Put(m)
 	return len(signature) == len(want) &&
-		subtle.ConstantTimeCompare([]byte(signature), want[:]) == 1
+		subtle.ConstantTimeCompare([]byte(signature), want) == 1
 }
 
 const upperHex = "0123456789ABCDEF"
