@@ -78,6 +78,7 @@ type scratch struct {
 	sts         []byte
 	cr          []byte // v3 canonical request
 	body        []byte
+	host        [1]string // v3: the Host as a signed header's values
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -96,6 +97,7 @@ func putScratch(sc *scratch) {
 	clear(sc.merged[:cap(sc.merged)])
 	sc.query, sc.form, sc.merged = sc.query[:0], sc.form[:0], sc.merged[:0]
 	sc.sts, sc.cr, sc.body = sc.sts[:0], sc.cr[:0], sc.body[:0]
+	sc.host[0] = ""
 	scratchPool.Put(sc)
 }
 

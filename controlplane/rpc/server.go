@@ -183,7 +183,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	// (a v3 request that lost its Authorization is told so, not asked for
 	// an Action parameter).
 	if hasAuth || v3Headers && params.get("Signature") == "" {
-		err = s.readV3(r, &in)
+		err = s.readV3(r, sc, &in)
 	} else {
 		err = s.readV1(&in)
 	}

@@ -236,23 +236,24 @@ func parseAuthorizationV3(h string) (a authorizationV3, ok bool) {
 
 // headerGetter reads a server request's header values by lower-case name
 // without allocating: the name is put in canonical form in a small buffer
-// and the map is indexed with it ("host" is r.Host, which net/http keeps
-// out of r.Header).
+// and the map is indexed with it. "host" is r.Host, which net/http keeps
+// out of r.Header; host is a one-element slice holding it, kept by the
+// caller (in pooled memory) so that returning it allocates nothing.
 type headerGetter struct {
 	r    *http.Request
-	host [1]string
-	buf  [64]byte
+	host []string
 }
 
-func (g *headerGetter) get(name string) []string {
+func (g headerGetter) get(name string) []string {
 	if name == "host" {
 		g.host[0] = g.r.Host
-		return g.host[:]
+		return g.host
 	}
-	if len(name) > len(g.buf) {
+	var buf [64]byte
+	if len(name) > len(buf) {
 		return g.r.Header[textproto.CanonicalMIMEHeaderKey(name)]
 	}
-	b := g.buf[:len(name)]
+	b := buf[:len(name)]
 	upper := true
 	for i := 0; i < len(name); i++ {
 		c := name[i]

@@ -35,7 +35,7 @@ func incompleteV3(format string, args ...any) *Error {
 // readV3 is the front door of signature v3 (sign3.go): the action, version,
 // date and nonce are headers, the credentials in Authorization;
 // parameters are in the query and the body as for v1.
-func (s *Server) readV3(r *http.Request, in *incoming) error {
+func (s *Server) readV3(r *http.Request, sc *scratch, in *incoming) error {
 	// Shape: what is being asked for.
 	in.action, in.version = header1(r, canonicalAction), header1(r, canonicalVersion)
 	switch {
@@ -78,15 +78,13 @@ func (s *Server) readV3(r *http.Request, in *incoming) error {
 	case in.payloadHash == "":
 		return MissingParameter(HeaderContentSHA256)
 	}
-	return checkSignedHeaders(r, a.signedHeaders)
+	return checkSignedHeaders(headerGetter{r, sc.host[:]}, a.signedHeaders)
 }
 
 // checkSignedHeaders checks the SignedHeaders list: lower case, sorted,
 // each name once, each header present in the request, and the ones the
 // server relies on among them (requiredSignedV3).
-func checkSignedHeaders(r *http.Request, list string) error {
-	var g headerGetter
-	g.r = r
+func checkSignedHeaders(g headerGetter, list string) error {
 	need := 0 // how many of requiredSignedV3 (sorted) were seen
 	prev := ""
 	for rest := list; rest != ""; {
@@ -113,8 +111,7 @@ func checkSignedHeaders(r *http.Request, list string) error {
 // checkV3 verifies a v3 signature, then that the body is the one whose
 // hash was signed.
 func (s *Server) checkV3(r *http.Request, sc *scratch, secret string, in *incoming) error {
-	var g headerGetter
-	g.r = r
+	g := headerGetter{r, sc.host[:]}
 	sc.cr = appendCanonicalRequestV3(sc.cr[:0], r.Method, sc.query, g.get, in.auth.signedHeaders, in.payloadHash)
 	sc.sts = appendStringToSignV3(sc.sts[:0], sc.cr)
 	if !s.macs3.verify(secret, sc.sts, in.signature) {
@@ -129,10 +126,28 @@ func (s *Server) checkV3(r *http.Request, sc *scratch, secret string, in *incomi
 		sum := sha256.Sum256(sc.body)
 		hex.Encode(hash[:], sum[:])
 	}
-	if !strings.EqualFold(in.payloadHash, string(hash[:])) {
+	if !equalFoldHex(in.payloadHash, hash[:]) {
 		return Errorf(http.StatusBadRequest, "SignatureDoesNotMatch",
 			"Specified x-acs-content-sha256 is not matched with our calculation: the request body hashes to %s, not %s.",
-			hash[:], truncate(in.payloadHash, 64))
+			string(hash[:]), truncate(in.payloadHash, 64))
 	}
 	return nil
+}
+
+// equalFoldHex reports whether hex string s is lower-case hex h, in any
+// case.
+func equalFoldHex(s string, h []byte) bool {
+	if len(s) != len(h) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'F' {
+			c += 'a' - 'A'
+		}
+		if c != h[i] {
+			return false
+		}
+	}
+	return true
 }

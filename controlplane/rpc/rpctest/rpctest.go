@@ -8,7 +8,9 @@
 // Every call is a real one: signature v1 (HMAC-SHA1) over all parameters,
 // a fresh SignatureNonce, the current Timestamp; the server verifies all
 // of them as it would the SDK's. Parameters travel in the query of a POST,
-// as the SDK sends them.
+// as the SDK sends them. With V3 set, calls are signed with v3
+// (ACS3-HMAC-SHA256) as the current SDK cores sign them: action, version,
+// date and nonce in x-acs-* headers, the signature in Authorization.
 //
 // It signs on its own, without controlplane/rpc, so that rpc's own tests
 // can use it and it checks the server's signing independently.
@@ -20,6 +22,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -41,11 +44,14 @@ type Client struct {
 	Region string
 	// Timeout bounds each call (write and response); zero means none.
 	Timeout time.Duration
+	// V3 signs calls with signature v3 instead of v1.
+	V3 bool
 
 	addr, version, accessKeyID string
 	conn                       net.Conn
 	br                         *bufio.Reader
-	mac                        hash.Hash
+	mac                        hash.Hash // v1: HMAC-SHA1 keyed secret+"&"
+	mac3                       hash.Hash // v3: HMAC-SHA256 keyed secret
 
 	nonceBase [16]byte // random hex prefix of this client's nonces
 	seq       uint64
@@ -76,6 +82,7 @@ func Dial(addr, version, accessKeyID, secret string) (*Client, error) {
 		conn: conn,
 		br:   bufio.NewReaderSize(conn, 16<<10),
 		mac:  hmac.New(sha1.New, []byte(secret+"&")),
+		mac3: hmac.New(sha256.New, []byte(secret)),
 	}
 	var r [8]byte
 	rand.Read(r[:])
@@ -109,6 +116,9 @@ func (c *Client) CallForm(action string, query, form []string) (status int, body
 	if now := time.Now().UTC(); now.Unix() != c.stampSec {
 		c.stampSec = now.Unix()
 		c.stamp = now.AppendFormat(c.stamp[:0], "2006-01-02T15:04:05Z")
+	}
+	if c.V3 {
+		return c.callV3(action, string(nonce[:]), query, form)
 	}
 
 	ps := append(c.params[:0],
@@ -173,6 +183,124 @@ func (c *Client) CallForm(action string, query, form []string) (status int, body
 	req = append(req, " HTTP/1.1\r\nHost: "...)
 	req = append(req, c.addr...)
 	req = append(req, "\r\nAccept: application/json\r\nContent-Length: "...)
+	req = strconv.AppendInt(req, int64(len(fb)), 10)
+	if len(fb) > 0 {
+		req = append(req, "\r\nContent-Type: application/x-www-form-urlencoded"...)
+	}
+	req = append(req, "\r\n\r\n"...)
+	req = append(req, fb...)
+	c.req = req
+	if c.Timeout > 0 {
+		c.conn.SetDeadline(time.Now().Add(c.Timeout))
+	}
+	if _, err := c.conn.Write(req); err != nil {
+		return 0, nil, err
+	}
+	return c.readResponse()
+}
+
+// callV3 sends one call signed with v3: parameters (and RegionId) in the
+// query and the form body, the rest in headers. The query is sent in its
+// canonical form (sorted, RFC 3986), so it is also what is signed.
+func (c *Client) callV3(action, nonce string, query, form []string) (int, []byte, error) {
+	ps := c.params[:0]
+	if c.Region != "" {
+		ps = append(ps, kv{k: "RegionId", v: c.Region})
+	}
+	for i := 0; i < len(query); i += 2 {
+		ps = append(ps, kv{query[i], query[i+1], false})
+	}
+	for i := 0; i < len(form); i += 2 {
+		ps = append(ps, kv{form[i], form[i+1], true})
+	}
+	slices.SortFunc(ps, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	c.params = ps
+	fb := c.form[:0]
+	for _, p := range ps {
+		if p.form {
+			if len(fb) > 0 {
+				fb = append(fb, '&')
+			}
+			fb = appendEncoded(fb, p.k, false)
+			fb = append(fb, '=')
+			fb = appendEncoded(fb, p.v, false)
+		}
+	}
+	c.form = fb
+	var bodyHash [64]byte
+	sum := sha256.Sum256(fb)
+	hex.Encode(bodyHash[:], sum[:])
+
+	// The request line first: its query is the canonical query too.
+	req := append(c.req[:0], "POST /?"...)
+	qstart := len(req)
+	for _, p := range ps {
+		if !p.form {
+			if len(req) > qstart {
+				req = append(req, '&')
+			}
+			req = appendEncoded(req, p.k, false)
+			req = append(req, '=')
+			req = appendEncoded(req, p.v, false)
+		}
+	}
+	query3 := req[qstart:]
+	signed := "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
+	if len(fb) > 0 {
+		signed = "content-type;" + signed
+	}
+	cr := append(c.sts[:0], "POST\n/\n"...)
+	cr = append(cr, query3...)
+	cr = append(cr, '\n')
+	if len(fb) > 0 {
+		cr = append(cr, "content-type:application/x-www-form-urlencoded\n"...)
+	}
+	cr = append(cr, "host:"...)
+	cr = append(cr, c.addr...)
+	cr = append(cr, "\nx-acs-action:"...)
+	cr = append(cr, action...)
+	cr = append(cr, "\nx-acs-content-sha256:"...)
+	cr = append(cr, bodyHash[:]...)
+	cr = append(cr, "\nx-acs-date:"...)
+	cr = append(cr, c.stamp...)
+	cr = append(cr, "\nx-acs-signature-nonce:"...)
+	cr = append(cr, nonce...)
+	cr = append(cr, "\nx-acs-version:"...)
+	cr = append(cr, c.version...)
+	cr = append(cr, "\n\n"...)
+	cr = append(cr, signed...)
+	cr = append(cr, '\n')
+	cr = append(cr, bodyHash[:]...)
+	c.sts = cr
+	crSum := sha256.Sum256(cr)
+	var sts [len("ACS3-HMAC-SHA256\n") + 64]byte
+	copy(sts[:], "ACS3-HMAC-SHA256\n")
+	hex.Encode(sts[len("ACS3-HMAC-SHA256\n"):], crSum[:])
+	c.mac3.Reset()
+	c.mac3.Write(sts[:])
+	var mac [sha256.Size]byte
+	var sig [64]byte
+	hex.Encode(sig[:], c.mac3.Sum(mac[:0]))
+
+	req = append(req, " HTTP/1.1\r\nHost: "...)
+	req = append(req, c.addr...)
+	req = append(req, "\r\nAccept: application/json\r\nx-acs-action: "...)
+	req = append(req, action...)
+	req = append(req, "\r\nx-acs-version: "...)
+	req = append(req, c.version...)
+	req = append(req, "\r\nx-acs-date: "...)
+	req = append(req, c.stamp...)
+	req = append(req, "\r\nx-acs-signature-nonce: "...)
+	req = append(req, nonce...)
+	req = append(req, "\r\nx-acs-content-sha256: "...)
+	req = append(req, bodyHash[:]...)
+	req = append(req, "\r\nAuthorization: ACS3-HMAC-SHA256 Credential="...)
+	req = append(req, c.accessKeyID...)
+	req = append(req, ",SignedHeaders="...)
+	req = append(req, signed...)
+	req = append(req, ",Signature="...)
+	req = append(req, sig[:]...)
+	req = append(req, "\r\nContent-Length: "...)
 	req = strconv.AppendInt(req, int64(len(fb)), 10)
 	if len(fb) > 0 {
 		req = append(req, "\r\nContent-Type: application/x-www-form-urlencoded"...)

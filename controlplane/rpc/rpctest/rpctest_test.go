@@ -40,6 +40,12 @@ func serve(t *testing.T) string {
 }
 
 func TestCallsAreSignedAndVerified(t *testing.T) {
+	for _, v3 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "v1", true: "v3"}[v3], func(t *testing.T) { testCalls(t, v3) })
+	}
+}
+
+func testCalls(t *testing.T, v3 bool) {
 	addr := serve(t)
 	c, err := rpctest.Dial(addr, version, ak, secret)
 	if err != nil {
@@ -47,6 +53,7 @@ func TestCallsAreSignedAndVerified(t *testing.T) {
 	}
 	defer c.Close()
 	c.Region = "cn-hangzhou"
+	c.V3 = v3
 	// Values that need encoding, and many calls on one connection: each
 	// needs a fresh nonce to pass the replay check.
 	want := map[string]string{"Name": "a b+c*d~e/f&g=h", "Desc": "中文 % <x>", "Zone.1.ip": "127.0.0.1"}
@@ -83,19 +90,22 @@ func TestCallsAreSignedAndVerified(t *testing.T) {
 
 func TestWrongSecretIsRefused(t *testing.T) {
 	addr := serve(t)
-	c, err := rpctest.Dial(addr, version, ak, "not-the-secret")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	status, body, err := c.Call("Echo", "Name", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e struct{ Code string }
-	json.Unmarshal(body, &e)
-	if status != http.StatusBadRequest || e.Code != "SignatureDoesNotMatch" {
-		t.Fatalf("status %d: %s", status, body)
+	for _, v3 := range []bool{false, true} {
+		c, err := rpctest.Dial(addr, version, ak, "not-the-secret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.V3 = v3
+		status, body, err := c.Call("Echo", "Name", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Code string }
+		json.Unmarshal(body, &e)
+		if status != http.StatusBadRequest || e.Code != "SignatureDoesNotMatch" {
+			t.Fatalf("v3 %v: status %d: %s", v3, status, body)
+		}
 	}
 }
 
