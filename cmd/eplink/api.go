@@ -43,6 +43,8 @@ flags:
   --endpoint HOST:PORT      API address (default: the profile's, else 127.0.0.1:8080)
   --region ID               RegionId (default: the profile's, else cn-hangzhou)
   --method POST|GET         HTTP method (default POST, as the SDK)
+  --signature v1|v3         v1: HMAC-SHA1 parameters, as the aliyun CLI (default);
+                            v3: ACS3-HMAC-SHA256 headers, as the current SDK cores
   --wait STATUS             after the call, poll until the object reaches STATUS
                             (Deleted: until it is gone); see ACTION --help
   --wait-timeout D          give up waiting after D (default 60s)
@@ -63,6 +65,7 @@ type apiRequest struct {
 	endpoint    string
 	region      string
 	method      string
+	signature   string
 	wait        string
 	waitTimeout time.Duration
 	waitEvery   time.Duration
@@ -75,7 +78,7 @@ type apiRequest struct {
 // parameter. The bool says whether the flag takes a value.
 var cliFlags = map[string]bool{
 	"access-key-id": true, "access-key-secret": true, "profile": true,
-	"endpoint": true, "region": true, "method": true, "wait": true,
+	"endpoint": true, "region": true, "method": true, "signature": true, "wait": true,
 	"wait-timeout": true, "wait-interval": true, "cli-query": true, "force": false, "help": false, "h": false,
 }
 
@@ -143,6 +146,10 @@ func parseAPIArgs(args []string) (*apiRequest, error) {
 			req.method = strings.ToUpper(value)
 			if req.method != http.MethodPost && req.method != http.MethodGet {
 				return nil, usagef("--method must be POST or GET")
+			}
+		case "signature":
+			if req.signature = strings.ToLower(value); req.signature != "v1" && req.signature != "v3" {
+				return nil, usagef("--signature must be v1 or v3")
 			}
 		case "wait":
 			req.wait = value
@@ -284,7 +291,7 @@ func apiCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	c.method = req.method
+	c.method, c.signature = req.method, req.signature
 	body, err := c.call(ctx, req.action.Name, req.params, req.action.Body)
 	if err != nil {
 		return err
@@ -416,7 +423,10 @@ type apiClient struct {
 	keyID   string
 	secret  string
 	method  string // POST unless set
-	http    *http.Client
+	// signature is "v1" (or "": what the aliyun CLI sends) or "v3" (what
+	// the current SDK cores send).
+	signature string
+	http      *http.Client
 	// now and nonce are the request's Timestamp and SignatureNonce; tests
 	// fix them to check signatures against known vectors.
 	now   func() time.Time
@@ -546,9 +556,10 @@ func (e *apiError) Error() string {
 	return s
 }
 
-// call makes one API call and returns the body of a 2xx answer; any other
-// answer is an *apiError.
-func (c *apiClient) call(ctx context.Context, action string, params map[string]string, inBody bool) ([]byte, error) {
+// requestV1 is a call signed with v1, as the aliyun CLI and the classic
+// SDK send it: everything in parameters, x-acs-action and x-acs-version
+// besides.
+func (c *apiClient) requestV1(ctx context.Context, action string, params map[string]string, inBody bool) (*http.Request, error) {
 	query, form := c.signedRequest(action, params, inBody)
 	target := c.baseURL + "/?" + query.Encode()
 	var bodyReader io.Reader
@@ -570,6 +581,49 @@ func (c *apiClient) call(ctx context.Context, action string, params map[string]s
 	}
 	hreq.Header.Set("x-acs-version", apiVersion)
 	hreq.Header.Set("x-acs-action", action)
+	return hreq, nil
+}
+
+// requestV3 is a call signed with v3 (ACS3-HMAC-SHA256), as the current
+// SDK cores send it: action, version, date and nonce in x-acs-* headers,
+// the parameters (with RegionId) in the query, or in a form body when
+// inBody (always in the query for GET), the signature in Authorization.
+func (c *apiClient) requestV3(ctx context.Context, action string, params map[string]string, inBody bool) (*http.Request, error) {
+	query, form := url.Values{"RegionId": {c.region}}, url.Values{}
+	for k, v := range params {
+		if inBody && c.method == http.MethodPost {
+			form.Set(k, v)
+		} else {
+			query.Set(k, v)
+		}
+	}
+	body := form.Encode()
+	hreq, err := http.NewRequestWithContext(ctx, c.method, c.baseURL+"/?"+query.Encode(), strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if body != "" {
+		hreq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	hreq.Header.Set(rpc.HeaderAction, action)
+	hreq.Header.Set(rpc.HeaderVersion, apiVersion)
+	hreq.Header.Set(rpc.HeaderDate, c.now().UTC().Format("2006-01-02T15:04:05Z"))
+	hreq.Header.Set(rpc.HeaderNonce, c.nonce())
+	rpc.SignRequestV3(hreq, []byte(body), c.keyID, c.secret)
+	return hreq, nil
+}
+
+// call makes one API call and returns the body of a 2xx answer; any other
+// answer is an *apiError.
+func (c *apiClient) call(ctx context.Context, action string, params map[string]string, inBody bool) ([]byte, error) {
+	newRequest := c.requestV1
+	if c.signature == "v3" {
+		newRequest = c.requestV3
+	}
+	hreq, err := newRequest(ctx, action, params, inBody)
+	if err != nil {
+		return nil, err
+	}
 	hreq.Header.Set("User-Agent", "eplink/"+version)
 	resp, err := c.http.Do(hreq)
 	if err != nil {

@@ -335,6 +335,50 @@ func TestAPICommand(t *testing.T) {
 			},
 		},
 		{
+			name:   "--signature v3: action and version in headers, signed with ACS3-HMAC-SHA256",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--signature", "v3"},
+			stdout: `"EndpointId": "ep-1"`, contains: true,
+			check: func(t *testing.T, s seenRequest) {
+				if s.query.Get("EndpointId") != "ep-1" || s.query.Get("RegionId") != "cn-hangzhou" ||
+					s.query.Has("Action") || s.query.Has("Signature") || s.query.Has("SignatureNonce") {
+					t.Errorf("query %v", s.query)
+				}
+				if s.call.CallerUID != consumerUID || s.call.RegionID != "cn-hangzhou" || s.call.Params.Get("EndpointId") != "ep-1" {
+					t.Errorf("call: %+v", s.call)
+				}
+			},
+		},
+		{
+			name:   "--signature v3: TagResources travels in the form body",
+			args:   []string{"TagResources", "--ResourceType", "VpcEndpoint", "--ResourceId.1", "ep-1", "--signature=V3"},
+			stdout: "RequestId", contains: true,
+			check: func(t *testing.T, s seenRequest) {
+				if s.body.Get("ResourceId.1") != "ep-1" || s.query.Has("ResourceId.1") || s.query.Has("Signature") {
+					t.Errorf("query=%v body=%v", s.query, s.body)
+				}
+			},
+		},
+		{
+			name:   "--signature v3 with GET",
+			args:   []string{"TagResources", "--ResourceType", "VpcEndpoint", "--ResourceId.1", "ep-1", "--signature", "v3", "--method", "GET"},
+			stdout: "RequestId", contains: true,
+			check: func(t *testing.T, s seenRequest) {
+				if s.method != http.MethodGet || s.query.Get("ResourceId.1") != "ep-1" {
+					t.Errorf("%s query=%v", s.method, s.query)
+				}
+			},
+		},
+		{
+			name: "--signature v3 with a wrong secret is the server's SignatureDoesNotMatch",
+			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--signature", "v3", "--access-key-secret", "wrong"},
+			code: 1, stderr: "SignatureDoesNotMatch (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:ACS3-HMAC-SHA256",
+		},
+		{
+			name: "--signature v2: usage error, no request",
+			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--signature", "v2"},
+			code: 2, stderr: "--signature must be v1 or v3", noRequests: true,
+		},
+		{
 			name: "wrong secret is the server's SignatureDoesNotMatch",
 			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--access-key-secret", "wrong"},
 			code: 1, stderr: "SignatureDoesNotMatch (HTTP 400)",
