@@ -22,6 +22,7 @@
 //	lab_test.go          lab-declared objects and limits
 //	crash_test.go        SIGKILL mid-stream, restart, nothing acknowledged lost
 //	fuzz_test.go         arbitrary CreateVpcEndpoint input: never a 5xx
+//	v3_test.go           the current SDK core (signature v3) through CallApi
 //	bench_test.go        calls/s, restart and List page with 10,000 endpoints
 //
 // The official SDK client is not safe for concurrent use (it races on its
