@@ -169,20 +169,27 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	}
 	sc := getScratch()
 	defer putScratch(sc)
+	// v3 when signed so (an ACS3-* Authorization), or when v3 headers come
+	// without a v1 Signature: a v3 request that lost its Authorization is
+	// told so, not asked for an Action parameter. A v1 request stays v1
+	// whatever Authorization a proxy adds.
+	auth := header1(r, headerAuthorization)
+	acs3 := strings.HasPrefix(auth, "ACS3-")
+	v3Headers := auth != "" || r.Header[canonicalDate] != nil || r.Header[canonicalNonce] != nil ||
+		r.Header[canonicalContentSHA256] != nil
 	// A v3 request's body is covered by its hash, so it may be JSON; a v1
 	// request's parameters are in its string to sign, so only a form.
-	_, hasAuth := r.Header[headerAuthorization]
-	v3Headers := hasAuth || r.Header[canonicalDate] != nil || r.Header[canonicalNonce] != nil ||
-		r.Header[canonicalContentSHA256] != nil
-	params, err := readParams(w, r, sc, v3Headers)
+	params, err := readParams(w, r, sc, acs3 || v3Headers)
 	if err != nil {
 		return nil, err
 	}
+	v3 := acs3 || v3Headers && params.get("Signature") == ""
+	if !v3 && len(sc.body) > 0 && !isFormType(r.Header.Get("Content-Type")) {
+		return nil, Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
+			"The request body must be application/x-www-form-urlencoded, not %q.", r.Header.Get("Content-Type"))
+	}
 	in := incoming{params: params}
-	// v3 when signed so, or when v3 headers came without a v1 Signature
-	// (a v3 request that lost its Authorization is told so, not asked for
-	// an Action parameter).
-	if hasAuth || v3Headers && params.get("Signature") == "" {
+	if v3 {
 		err = s.readV3(r, sc, &in)
 	} else {
 		err = s.readV1(&in)
@@ -203,7 +210,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	}
 
 	// Did they sign it.
-	if in.auth.algorithm != "" {
+	if v3 {
 		err = s.checkV3(r, sc, secret, &in)
 	} else {
 		err = s.checkV1(r.Method, sc, secret, &in)

@@ -332,3 +332,41 @@ func TestNonceReplayAcrossSignatures(t *testing.T) {
 		t.Errorf("other key: status %d: %s", resp.StatusCode, b)
 	}
 }
+
+// TestV1WithV3LookingHeaders: a v1 request stays v1 when a proxy adds an
+// Authorization of its own or the client sends x-acs-* headers (as the
+// aliyun CLI sends x-acs-action and x-acs-version), and a v1 request
+// cannot use v3's JSON body.
+func TestV1WithV3LookingHeaders(t *testing.T) {
+	ts := newTestServer(t)
+	q := baseParams("Echo")
+	q.Set("VpcId", "vpc-1")
+	q.Set("Signature", Sign("POST", q, testSecret))
+	send := func(h map[string]string, body, ct string) (*http.Response, []byte) {
+		r, _ := http.NewRequest("POST", ts.url+"/?"+q.Encode(), strings.NewReader(body))
+		for k, v := range h {
+			r.Header.Set(k, v)
+		}
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	resp, b := send(map[string]string{"Authorization": "Bearer proxy-token", "x-acs-action": "Echo",
+		"x-acs-version": testVersion, "x-acs-date": "2024-01-02T03:04:05Z"}, "", "")
+	if resp.StatusCode != 200 || ts.last.Load().Params.Get("VpcId") != "vpc-1" {
+		t.Errorf("v1 with extra headers: %d %s", resp.StatusCode, b)
+	}
+	q.Set("SignatureNonce", q.Get("SignatureNonce")+"2")
+	q.Set("Signature", Sign("POST", q, testSecret))
+	resp, b = send(map[string]string{"x-acs-date": "2024-01-02T03:04:05Z"}, `{"Name":"n"}`, "application/json")
+	if e := decodeError(t, b); resp.StatusCode != 415 || e.Code != "UnsupportedMediaType" {
+		t.Errorf("v1 with a JSON body: %d %s", resp.StatusCode, b)
+	}
+}
