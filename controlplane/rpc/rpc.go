@@ -15,8 +15,8 @@
 //	path "/", GET|POST ─► params: query ∪ body, bounded
 //	  ─► v1 (readV1): Action, Version, then Signature, AccessKeyId,
 //	     Timestamp, SignatureNonce present, HMAC-SHA1 1.0
-//	  ─► v3 (readV3, when Authorization or x-acs-date/nonce/content-sha256
-//	     come without a v1 Signature): x-acs-action, x-acs-version, then
+//	  ─► v3 (readV3, for an ACS3-* Authorization, or x-acs-date/nonce/
+//	     content-sha256 without a v1 Signature): x-acs-action, x-acs-version, then
 //	     Authorization, x-acs-date, x-acs-signature-nonce,
 //	     x-acs-content-sha256 present, SignedHeaders sent and sufficient
 //	  ─► AccessKey known (Credentials)
