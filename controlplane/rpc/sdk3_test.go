@@ -141,3 +141,41 @@ func TestCoreV3Errors(t *testing.T) {
 		})
 	}
 }
+
+// TestCoreV3SecondProduct: the front door is product-neutral. A server for
+// CloudMonitor's version (2019-01-01), as the CMS actions will be served,
+// takes the V2 core's v3 calls for that version and refuses another.
+func TestCoreV3SecondProduct(t *testing.T) {
+	var last atomic.Pointer[Call]
+	s := &Server{
+		Version: "2019-01-01", HostID: "metrics.cn-hangzhou.aliyuncs.com", Product: "Cms",
+		Actions: map[string]Handler{"DescribeMetricList": func(_ context.Context, c *Call) (any, error) {
+			last.Store(c)
+			return map[string]any{"Code": "200", "Success": true, "Datapoints": "[]", "Period": c.Params.Get("Period")}, nil
+		}},
+		Credentials: func(id string) (string, string, bool) { return testSecret, testUID, id == testAK },
+	}
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	c := coreClient(t, strings.TrimPrefix(hs.URL, "http://"), testSecret)
+	params := rpcParams("DescribeMetricList", "formData")
+	params.Version = dara.String("2019-01-01")
+	res, err := c.CallApi(params, &openapiutil.OpenApiRequest{Query: map[string]*string{
+		"Namespace": dara.String("acs_privatelink"), "MetricName": dara.String("VpcEndpointInBps"),
+		"Period": dara.String("60"), "Dimensions": dara.String(`[{"endpointId":"ep-1"}]`),
+	}}, &dara.RuntimeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := res["body"].(map[string]any); body["Success"] != true || body["Period"] != "60" {
+		t.Errorf("body %v", body)
+	}
+	if call := last.Load(); call == nil || call.Params.Get("Dimensions") != `[{"endpointId":"ep-1"}]` {
+		t.Errorf("call %+v", call)
+	}
+	params.Version = dara.String(testVersion)
+	_, err = c.CallApi(params, &openapiutil.OpenApiRequest{}, &dara.RuntimeOptions{})
+	if se, ok := errors.AsType[*tea.SDKError](err); !ok || tea.StringValue(se.Code) != "InvalidVersion" {
+		t.Errorf("PrivateLink's version on the CMS server: %v", err)
+	}
+}
