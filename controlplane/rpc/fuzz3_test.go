@@ -109,3 +109,22 @@ func allUnreserved(s string) bool {
 	}
 	return true
 }
+
+// FuzzParseJSONBody: any body is refused or flattened into a bounded
+// number of parameters; never a panic (nesting is as deep as the JSON
+// decoder allows).
+func FuzzParseJSONBody(f *testing.F) {
+	f.Add([]byte(`{"Name":"n","MaxResults":50,"DryRun":false,"Tag":[{"Key":"k","Value":"v"}],"Zone":{"ZoneId":"z"},"N":null}`))
+	f.Add([]byte(`[1,2]`))
+	f.Add([]byte(`{"a":{"b":[[1,{"c":"d"}]]}} {}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ps, err := parseJSONBody(nil, body)
+		if err != nil {
+			return
+		}
+		if len(ps) > MaxParams+1 {
+			t.Fatalf("%d parameters from %d bytes", len(ps), len(body))
+		}
+	})
+}
