@@ -94,6 +94,8 @@ var (
 		"The resource %s is used by %d endpoint zone connection(s); migrate or disconnect them first."}
 	errLastAutoAllocated = errKind{"EndpointServiceOperationDenied.LastAutoAllocatedResource", http.StatusBadRequest,
 		"The resource %s is the last automatically allocatable resource in zone %s."}
+	errReplacedAutoAllocated = errKind{"EndpointServiceOperationDenied.ResourceAutoAllocated", http.StatusBadRequest,
+		"The resource %s still allows automatic allocation; disable it (UpdateVpcEndpointServiceResourceAttribute AutoAllocatedEnabled=false) before replacing it in zone %s."}
 	errNoResource = errKind{"EndpointServiceResourceNotFound", http.StatusBadRequest,
 		"The endpoint service %s has no allocatable resource in zone %s."}
 	errIPUnavailable = errKind{"InvalidIp.Unavailable", http.StatusBadRequest,

@@ -347,7 +347,7 @@ func TestAPICommand(t *testing.T) {
 		{
 			name:   "action help lists rules",
 			args:   []string{"UpdateVpcEndpointZoneConnectionResourceAttribute", "--help"},
-			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force    only while the zone is Connected", contains: true, noRequests: true,
+			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force    zone Connected or Disconnected, its resource's AutoAllocatedEnabled off", contains: true, noRequests: true,
 		},
 	}
 	for _, tt := range tests {

@@ -557,6 +557,27 @@ func (e *Env) AddUser(t testing.TB, svc, uid string) {
 	e.WaitService(t, svc, "Active")
 }
 
+// SetAutoAllocated turns automatic allocation of a service resource on or
+// off (provider). The guide asks for it to be off on the resource a zone
+// replacement moves away from.
+func (e *Env) SetAutoAllocated(t testing.TB, svc, res string, on bool) {
+	t.Helper()
+	req := privatelink.CreateUpdateVpcEndpointServiceResourceAttributeRequest()
+	req.ServiceId, req.ResourceId, req.AutoAllocatedEnabled = svc, res, Bool(on)
+	if _, err := e.Provider.UpdateVpcEndpointServiceResourceAttribute(req); err != nil {
+		t.Fatalf("UpdateVpcEndpointServiceResourceAttribute(%s, %v): %v", res, on, err)
+	}
+}
+
+// AllowReplace readies a zone replacement from resource from to resource
+// to: to allows automatic allocation (so the zone keeps one) and from no
+// longer does.
+func (e *Env) AllowReplace(t testing.TB, svc, from, to string) {
+	t.Helper()
+	e.SetAutoAllocated(t, svc, to, true)
+	e.SetAutoAllocated(t, svc, from, false)
+}
+
 // EP describes an endpoint for CreateEndpoint.
 type EP struct {
 	Client *privatelink.Client // nil = Consumer
