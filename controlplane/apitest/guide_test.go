@@ -191,3 +191,31 @@ func TestAcceptAutoAllocate(t *testing.T) {
 	WantError(t, err, "InvalidParameter")
 	e.AssertUnchanged(t, before)
 }
+
+// TestZoneServiceStatus: a zone no resource serves (waiting for its
+// connection, or disconnected) shows ServiceStatus Inactive, the guide's
+// 服务状态 异常; a connected zone shows its service's status.
+func TestZoneServiceStatus(t *testing.T) {
+	e := New(t, Options{})
+	svc := e.CreateService(t, false, Res{CLB1, ZoneH})
+	e.AddUser(t, svc, ConsumerUID)
+	ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
+	if z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Wait"); z.ServiceStatus != "Inactive" {
+		t.Errorf("waiting zone: ServiceStatus %q, want Inactive", z.ServiceStatus)
+	}
+	if c := e.Connection(t, svc, ep); len(c.Zones) != 1 || c.Zones[0].ServiceStatus != "Inactive" {
+		t.Errorf("waiting zone, provider view: %+v", c.Zones)
+	}
+	e.Accept(t, svc, ep, e.Consumer)
+	if z := zoneH(t, e, ep); z.ServiceStatus != "Active" {
+		t.Errorf("connected zone: ServiceStatus %q, want Active", z.ServiceStatus)
+	}
+	d := privatelink.CreateDisableVpcEndpointZoneConnectionRequest()
+	d.ServiceId, d.EndpointId, d.ZoneId = svc, ep, ZoneH
+	if _, err := e.Provider.DisableVpcEndpointZoneConnection(d); err != nil {
+		t.Fatal(err)
+	}
+	if z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Disconnected"); z.ServiceStatus != "Inactive" {
+		t.Errorf("disconnected zone: ServiceStatus %q, want Inactive", z.ServiceStatus)
+	}
+}
