@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -456,4 +457,47 @@ func (cp *ControlPlane) ServiceLinkedRole(uid string) bool {
 	defer cp.mu.RUnlock()
 	a := cp.accounts[uid]
 	return a != nil && !a.RoleCreated.IsZero()
+}
+
+// ServiceLinkedRoleName is the role PrivateLink creates for an account with
+// its first endpoint (guide, 服务关联角色).
+const ServiceLinkedRoleName = "AliyunServiceRoleForPrivatelink"
+
+// AccountInfo is a lab account as the lab API shows it: no secrets.
+type AccountInfo struct {
+	UID          string   `json:"Uid"`
+	AccessKeyIDs []string `json:"AccessKeyIds"`
+	ProductOpen  bool     `json:"ProductOpen"`
+	// ServiceLinkedRole is ServiceLinkedRoleName once the role exists.
+	ServiceLinkedRole string `json:"ServiceLinkedRole,omitempty"`
+	RoleCreateDate    string `json:"RoleCreateDate,omitempty"`
+}
+
+// Accounts lists the lab's accounts by UID.
+func (cp *ControlPlane) Accounts() []AccountInfo {
+	cp.mu.RLock()
+	defer cp.mu.RUnlock()
+	byUID := map[string]*AccountInfo{}
+	var out []*AccountInfo
+	for uid := range cp.w.accounts {
+		a := &AccountInfo{UID: uid, AccessKeyIDs: []string{}, ProductOpen: cp.productOpen(uid)}
+		if x := cp.accounts[uid]; x != nil && !x.RoleCreated.IsZero() {
+			a.ServiceLinkedRole = ServiceLinkedRoleName
+			a.RoleCreateDate = x.RoleCreated.UTC().Format(time.RFC3339)
+		}
+		byUID[uid] = a
+		out = append(out, a)
+	}
+	for id, k := range cp.w.keys {
+		if a := byUID[k.uid]; a != nil {
+			a.AccessKeyIDs = append(a.AccessKeyIDs, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UID < out[j].UID })
+	list := make([]AccountInfo, len(out))
+	for i, a := range out {
+		sort.Strings(a.AccessKeyIDs)
+		list[i] = *a
+	}
+	return list
 }

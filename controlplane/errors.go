@@ -108,6 +108,8 @@ var (
 		"The endpoint %s can have at most %d zone(s), the number of zones of its service."}
 	errTagLimit = errKind{"QuotaExceeded.Tag", http.StatusBadRequest,
 		"The resource %s would have %d tags; at most %d are allowed."}
+	errNeedOpenProduct = errKind{"NeedOpenProduct", http.StatusBadRequest,
+		"PrivateLink is not activated for account %s; activate it with OpenPrivateLinkService."}
 	errAlreadyOpened = errKind{"ORDER.OPEND", http.StatusBadRequest,
 		"PrivateLink is already activated for account %s."}
 	errUserExists = errKind{"EndpointServiceUserExists", http.StatusBadRequest,

@@ -95,6 +95,9 @@ func mutate[T any](cp *ControlPlane, c Caller, fn func(t *txn) (T, error)) (T, e
 				return nil
 			}
 		}
+		if err := cp.checkOpen(c); err != nil {
+			return err
+		}
 		t := cp.newTxn(c)
 		var err error
 		if res, err = fn(t); err != nil {
@@ -220,6 +223,10 @@ func read[T any](cp *ControlPlane, c Caller, fn func() (T, error)) (T, error) {
 		cp.mu.RUnlock() // another batch settled meanwhile
 	}
 	defer cp.mu.RUnlock()
+	if err := cp.checkOpen(c); err != nil {
+		var zero T
+		return zero, err
+	}
 	return fn()
 }
 

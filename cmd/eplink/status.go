@@ -138,6 +138,43 @@ type statusView struct {
 	MetricsErr error
 	// Err: the API could not be read (live mode keeps going).
 	Err error
+	// Account is the caller's account from the lab API (nil if unknown).
+	Account *labAccount
+}
+
+// labAccount is an account of GET /lab/accounts.
+type labAccount struct {
+	Uid               string
+	AccessKeyIds      []string
+	ProductOpen       bool
+	ServiceLinkedRole string
+	RoleCreateDate    string
+}
+
+// fetchAccount finds the caller's account in the lab API, by AccessKey id.
+// A server without the lab API (or any error) leaves it unknown.
+func (s *statusWatcher) fetchAccount(ctx context.Context) *labAccount {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.c.baseURL+"/lab/accounts", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := s.c.http.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out struct{ Accounts []labAccount }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out) != nil {
+		return nil
+	}
+	for i, a := range out.Accounts {
+		for _, id := range a.AccessKeyIds {
+			if id == s.c.keyID {
+				return &out.Accounts[i]
+			}
+		}
+	}
+	return nil
 }
 
 // statusRow is one endpoint zone.
@@ -223,6 +260,7 @@ func (s *statusWatcher) fetchMetrics(ctx context.Context) ([]byte, error) {
 func (s *statusWatcher) refresh(ctx context.Context) (*statusView, error) {
 	v := &statusView{API: s.c.baseURL, At: s.now()}
 	v.MetricsErr = s.sampleMetrics(ctx, v.At)
+	v.Account = s.fetchAccount(ctx)
 
 	eps, err := listEndpoints(ctx, s.c)
 	if err != nil {
@@ -288,6 +326,16 @@ func renderStatus(w io.Writer, v *statusView) error {
 	}
 	if v.MetricsErr != nil {
 		fmt.Fprintf(&b, "metrics unavailable: %s\n", oneLine(v.MetricsErr))
+	}
+	if a := v.Account; a != nil {
+		role := "service-linked role: none yet (created with the account's first endpoint)"
+		if a.ServiceLinkedRole != "" {
+			role = "service-linked role: " + a.ServiceLinkedRole + " (created " + a.RoleCreateDate + ")"
+		}
+		if !a.ProductOpen {
+			role += "; PrivateLink not activated (OpenPrivateLinkService)"
+		}
+		fmt.Fprintf(&b, "account %s  %s\n", a.Uid, role)
 	}
 	if len(v.Consumer) == 0 && len(v.Provider) == 0 && v.Err == nil {
 		fmt.Fprintln(&b, "\nno endpoints, and no connections to your services")

@@ -23,8 +23,18 @@ const AdminPath = "/lab/"
 // fails (or recovers) an endpoint zone: DNS stops answering with its ENI, as
 // when the cloud takes a zone out of service. Answers {"EndpointId",
 // "ZoneId","Failed"} or an error body like the OpenAPI's.
+//
+//	GET /lab/accounts
+//
+// lists the lab's accounts without secrets: {"Accounts":[{"Uid",
+// "AccessKeyIds","ProductOpen","ServiceLinkedRole","RoleCreateDate"}]}, the
+// service-linked role being what the cloud shows in RAM.
 func Admin(cp *controlplane.ControlPlane) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /lab/accounts", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"Accounts": cp.Accounts()})
+	})
 	mux.HandleFunc("POST /lab/zone-fault", func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))

@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -212,7 +213,11 @@ func StartServer(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(api.New(cp, logger))
+	// The OpenAPI and the lab's own API on one address, as eplink serve has.
+	mux := http.NewServeMux()
+	mux.Handle(api.AdminPath, api.Admin(cp))
+	mux.Handle("/", api.New(cp, logger))
+	srv := httptest.NewServer(mux)
 	return &Server{
 		CP:        cp,
 		Publisher: pub,

@@ -219,3 +219,45 @@ func TestZoneServiceStatus(t *testing.T) {
 		t.Errorf("disconnected zone: ServiceStatus %q, want Inactive", z.ServiceStatus)
 	}
 }
+
+// TestProductOpen: lab accounts have PrivateLink activated, so
+// CheckProductOpen says true; an account the lab declares
+// product_open: false is refused (NeedOpenProduct) until it calls
+// OpenPrivateLinkService, as a closed account is in the cloud.
+func TestProductOpen(t *testing.T) {
+	l := Lab()
+	closed := false
+	for i := range l.Accounts {
+		if l.Accounts[i].UID == Consumer2UID {
+			l.Accounts[i].ProductOpen = &closed
+		}
+	}
+	e := New(t, Options{Lab: l})
+	if r, err := e.Consumer.CheckProductOpen(privatelink.CreateCheckProductOpenRequest()); err != nil || !r.Success {
+		t.Errorf("CheckProductOpen for a lab account = %+v, %v; want true", r, err)
+	}
+	_, err := e.Consumer.OpenPrivateLinkService(privatelink.CreateOpenPrivateLinkServiceRequest())
+	WantError(t, err, "ORDER.OPEND")
+
+	if r, err := e.Consumer2.CheckProductOpen(privatelink.CreateCheckProductOpenRequest()); err != nil || r.Success {
+		t.Errorf("CheckProductOpen for a closed account = %+v, %v; want false", r, err)
+	}
+	_, err = e.Consumer2.ListVpcEndpoints(privatelink.CreateListVpcEndpointsRequest())
+	WantError(t, err, "NeedOpenProduct")
+	svc := e.CreateService(t, true, Res{CLB1, ZoneH})
+	e.AddUser(t, svc, Consumer2UID)
+	_, err = e.Consumer2.CreateVpcEndpoint(e.EndpointRequest(svc, EP{VPC: VPCConsumer2, SGs: []string{SGConsumer2}}))
+	WantError(t, err, "NeedOpenProduct")
+
+	op, err := e.Consumer2.OpenPrivateLinkService(privatelink.CreateOpenPrivateLinkServiceRequest())
+	if err != nil || op.OrderId == "" {
+		t.Fatalf("OpenPrivateLinkService = %+v, %v", op, err)
+	}
+	if r, err := e.Consumer2.CheckProductOpen(privatelink.CreateCheckProductOpenRequest()); err != nil || !r.Success {
+		t.Errorf("CheckProductOpen after opening = %+v, %v", r, err)
+	}
+	// The refused create left nothing behind.
+	if r, err := e.Consumer2.ListVpcEndpoints(privatelink.CreateListVpcEndpointsRequest()); err != nil || len(r.Endpoints) != 0 {
+		t.Errorf("ListVpcEndpoints after opening = %+v, %v; want none", r, err)
+	}
+}
