@@ -59,6 +59,13 @@ const (
 	bucketIdem      = "idempotency"
 )
 
+// bucketLab holds the lab's own state: key labCLBZoneFaults is the JSON list
+// of zones failed for CLBs.
+const (
+	bucketLab        = "lab"
+	labCLBZoneFaults = "clbZoneFaults"
+)
+
 // ControlPlane is the running model.
 type ControlPlane struct {
 	cfg   Config
@@ -84,6 +91,12 @@ type ControlPlane struct {
 	ipCursor    map[string]netip.Addr            // vSwitch → where the next scan starts
 	usage       map[string]*usage                // service|resource → zone use
 	seq         uint64                           // last applied change
+
+	// clbZonesDown are the zones failed for CLBs (lab fault injection):
+	// a CLB whose primary zone is down runs in its backup zone. lbVer
+	// counts their changes, so the Snapshot builder knows to redo its CLBs.
+	clbZonesDown map[string]bool
+	lbVer        uint64
 
 	durable   watermark // highest seq on disk
 	published watermark // highest seq in a published Snapshot
@@ -115,7 +128,7 @@ func Open(cfg Config) (*ControlPlane, error) {
 		return nil, fmt.Errorf("controlplane: %w", err)
 	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, "eplink.db"),
-		bucketServices, bucketEndpoints, bucketAccounts, bucketIdem)
+		bucketServices, bucketEndpoints, bucketAccounts, bucketIdem, bucketLab)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +153,7 @@ func Open(cfg Config) (*ControlPlane, error) {
 		usage:       map[string]*usage{},
 		closed:      make(chan struct{}),
 	}
+	cp.clbZonesDown = map[string]bool{}
 	if cp.log == nil {
 		cp.log = slog.New(slog.DiscardHandler)
 	}
@@ -256,6 +270,22 @@ func (cp *ControlPlane) load() error {
 			}
 		}
 		cp.indexEndpoint(e)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("controlplane: load: %w", err)
+	}
+	err = cp.st.ForEach(bucketLab, func(k, v []byte) error {
+		if string(k) != labCLBZoneFaults {
+			return nil
+		}
+		var zones []string
+		if err := json.Unmarshal(v, &zones); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		for _, z := range zones {
+			cp.clbZonesDown[z] = true
+		}
 		return nil
 	})
 	if err != nil {

@@ -720,3 +720,52 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// TestCLBZoneFault: failing a zone for CLBs moves the CLBs deployed there to
+// their backup zone in the Snapshot (or marks them unavailable without
+// one), survives a restart, and recovers.
+func TestCLBZoneFault(t *testing.T) {
+	dir := t.TempDir()
+	l := testLab()
+	l.LoadBalancers[0].BackupZone = "cn-hangzhou-i" // lb-clb1
+	e := open(t, dir, 0, nil, l)
+	lb := func(e *env, id string) snapshot.LoadBalancer { return *e.pub.Load().LoadBalancers[id] }
+	if x := lb(e, "lb-clb1"); x.ActiveZone != "" || x.Unavailable {
+		t.Fatalf("lb-clb1 before any fault = %+v", x)
+	}
+	wantCode(t, e.cp.SetCLBZoneFault("cn-hangzhou-x", true), "UnsupportedZone")
+	wantCode(t, e.cp.SetCLBZoneFault("", true), "MissingParameter")
+
+	ok(t, e.cp.SetCLBZoneFault("cn-hangzhou-h", true))
+	check := func(e *env, when string) {
+		t.Helper()
+		if x := lb(e, "lb-clb1"); x.ActiveZone != "cn-hangzhou-i" || x.Unavailable {
+			t.Errorf("%s: lb-clb1 (backup i) = %+v, want it active in cn-hangzhou-i", when, x)
+		}
+		if x := lb(e, "lb-clb2"); !x.Unavailable {
+			t.Errorf("%s: lb-clb2 (no backup) = %+v, want unavailable", when, x)
+		}
+		if x := lb(e, "lb-clb3"); x.ActiveZone != "" || x.Unavailable {
+			t.Errorf("%s: lb-clb3 (zone i) = %+v, want untouched", when, x)
+		}
+		var got []string
+		for _, c := range e.cp.CLBZones() {
+			got = append(got, c.ResourceID+"@"+c.ActiveZone)
+		}
+		if want := "lb-clb1@cn-hangzhou-i lb-clb2@ lb-clb3@cn-hangzhou-i lb-public@"; strings.Join(got, " ") != want {
+			t.Errorf("%s: CLBZones = %v, want %s", when, got, want)
+		}
+	}
+	check(e, "after the fault")
+	e.cp.Close()
+
+	e2 := open(t, dir, 0, nil, l)
+	check(e2, "after a restart")
+	ok(t, e2.cp.SetCLBZoneFault("cn-hangzhou-h", false))
+	if x := lb(e2, "lb-clb1"); x.ActiveZone != "" || x.Unavailable {
+		t.Errorf("lb-clb1 after recovery = %+v", x)
+	}
+	if x := lb(e2, "lb-clb2"); x.Unavailable {
+		t.Errorf("lb-clb2 after recovery = %+v", x)
+	}
+}

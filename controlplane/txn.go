@@ -3,6 +3,7 @@ package controlplane
 import (
 	"encoding/json"
 	"errors"
+	"sort"
 	"time"
 
 	"eplink/controlplane/store"
@@ -38,6 +39,7 @@ type txn struct {
 	eps     map[string]bool
 	svcs    map[string]bool
 	accts   map[string]bool
+	lab     bool // the lab's own state (CLB zone faults) changed
 }
 
 func (t *txn) touchEndpoint(id string) { t.eps[id] = true }
@@ -181,6 +183,15 @@ func (cp *ControlPlane) commitLocked(t *txn, extra []store.Op) (uint64, <-chan e
 	for id := range t.accts {
 		v, _ := json.Marshal(cp.accounts[id])
 		ops = append(ops, store.Op{Bucket: bucketAccounts, Key: id, Value: v})
+	}
+	if t.lab {
+		zones := []string{}
+		for z := range cp.clbZonesDown {
+			zones = append(zones, z)
+		}
+		sort.Strings(zones)
+		v, _ := json.Marshal(zones)
+		ops = append(ops, store.Op{Bucket: bucketLab, Key: labCLBZoneFaults, Value: v})
 	}
 	cp.seq++
 	return cp.seq, cp.st.Enqueue(ops)

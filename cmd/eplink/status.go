@@ -31,6 +31,7 @@ import (
 const (
 	metricActiveFlows = "eplink_dataplane_flows_active"
 	metricFlowBytes   = "eplink_dataplane_flow_bytes_total"
+	metricCLBZone     = "eplink_dataplane_clb_zone" // resource_id, zone_id, role
 )
 
 const statusUsage = `usage: eplink status [--endpoint HOST:PORT] [--interval 1s] [--once]
@@ -140,6 +141,8 @@ type statusView struct {
 	Err error
 	// Account is the caller's account from the lab API (nil if unknown).
 	Account *labAccount
+	// CLBNotes say which CLBs of the rows are not in their primary zone.
+	CLBNotes []string
 }
 
 // labAccount is an account of GET /lab/accounts.
@@ -297,7 +300,35 @@ func (s *statusWatcher) refresh(ctx context.Context) (*statusView, error) {
 			}
 		}
 	}
+	v.CLBNotes = s.clbNotes(v)
 	return v, nil
+}
+
+// clbNotes reports the CLBs of v's rows that switched to their backup zone
+// or are unavailable (from /metrics), one line each.
+func (s *statusWatcher) clbNotes(v *statusView) []string {
+	if s.samples == nil {
+		return nil
+	}
+	shown := map[string]bool{}
+	for _, r := range append(append([]statusRow(nil), v.Consumer...), v.Provider...) {
+		shown[r.Resource], shown[r.Replaced] = true, true
+	}
+	var notes []string
+	for _, smp := range s.samples.byName[metricCLBZone] {
+		id := smp.labels["resource_id"]
+		if !shown[id] || id == "" {
+			continue
+		}
+		switch smp.labels["role"] {
+		case "backup":
+			notes = append(notes, "CLB "+id+" runs in its backup zone "+smp.labels["zone_id"]+" (primary zone failed)")
+		case "unavailable":
+			notes = append(notes, "CLB "+id+" is unavailable (its zone failed and it has no usable backup)")
+		}
+	}
+	sort.Strings(notes)
+	return notes
 }
 
 func (s *statusWatcher) row(ep, owner, svc, conn string, capMbps int64, z zoneInfo) statusRow {
@@ -336,6 +367,9 @@ func renderStatus(w io.Writer, v *statusView) error {
 			role += "; PrivateLink not activated (OpenPrivateLinkService)"
 		}
 		fmt.Fprintf(&b, "account %s  %s\n", a.Uid, role)
+	}
+	for _, n := range v.CLBNotes {
+		fmt.Fprintln(&b, n)
 	}
 	if len(v.Consumer) == 0 && len(v.Provider) == 0 && v.Err == nil {
 		fmt.Fprintln(&b, "\nno endpoints, and no connections to your services")
@@ -444,7 +478,7 @@ func parseMetrics(text []byte) *metricSet {
 			continue
 		}
 		name, labels, rest, ok := splitSample(line)
-		if !ok || (name != metricActiveFlows && name != metricFlowBytes) {
+		if !ok || (name != metricActiveFlows && name != metricFlowBytes && name != metricCLBZone) {
 			continue
 		}
 		fields := strings.Fields(rest)
