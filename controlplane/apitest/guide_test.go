@@ -244,6 +244,9 @@ func TestProductOpen(t *testing.T) {
 	}
 	_, err = e.Consumer2.ListVpcEndpoints(privatelink.CreateListVpcEndpointsRequest())
 	WantError(t, err, "NeedOpenProduct")
+	if _, err := e.Consumer2.DescribeZones(privatelink.CreateDescribeZonesRequest()); err != nil {
+		t.Errorf("DescribeZones for a closed account: %v", err)
+	}
 	svc := e.CreateService(t, true, Res{CLB1, ZoneH})
 	e.AddUser(t, svc, Consumer2UID)
 	_, err = e.Consumer2.CreateVpcEndpoint(e.EndpointRequest(svc, EP{VPC: VPCConsumer2, SGs: []string{SGConsumer2}}))
