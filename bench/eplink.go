@@ -286,8 +286,25 @@ func (e *eplinkInst) zone() (privatelink.Zone, error) {
 	return privatelink.Zone{}, fmt.Errorf("zone %s not listed", benchZone)
 }
 
-// replaceResource migrates the zone to resourceID, Graceful or Force.
+// replaceResource migrates the zone to resourceID, Graceful or Force. As
+// the guide asks, the resource the zone leaves stops allowing automatic
+// allocation first (resourceID takes it over, so the zone keeps one).
 func (e *eplinkInst) replaceResource(mode, resourceID string) error {
+	z, err := e.zone()
+	if err != nil {
+		return err
+	}
+	for _, a := range []struct {
+		id string
+		on bool
+	}{{resourceID, true}, {z.ResourceId, false}} {
+		ar := privatelink.CreateUpdateVpcEndpointServiceResourceAttributeRequest()
+		ar.Scheme = "http"
+		ar.ServiceId, ar.ResourceId, ar.AutoAllocatedEnabled = benchService, a.id, requests.NewBoolean(a.on)
+		if _, err := e.provider.UpdateVpcEndpointServiceResourceAttribute(ar); err != nil {
+			return fmt.Errorf("UpdateVpcEndpointServiceResourceAttribute %s: %w", a.id, err)
+		}
+	}
 	req := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	req.Scheme = "http"
 	req.ServiceId, req.EndpointId, req.ZoneId = benchService, benchEndpoint, benchZone

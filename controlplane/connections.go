@@ -23,9 +23,22 @@ func (cp *ControlPlane) connTarget(uid, serviceID, endpointID string) (*Service,
 
 func unit(err error) (struct{}, error) { return struct{}{}, err }
 
+// AcceptInput is EnableVpcEndpointConnection's request.
+type AcceptInput struct {
+	ServiceID, EndpointID string
+	Bandwidth             *int
+	// AutoAllocate is the guide's "允许连接并自动分配服务资源": the zones'
+	// pinned resources are cleared and every zone takes an
+	// auto-allocatable resource. Without it a pin is kept.
+	AutoAllocate bool
+}
+
 // EnableVpcEndpointConnection accepts a connection: it and its zones go
-// Connecting → Connected, each zone with a resource of its zone.
-func (cp *ControlPlane) EnableVpcEndpointConnection(c Caller, serviceID, endpointID string, bandwidth *int) error {
+// Connecting → Connected, each zone with a resource of its zone. Every zone
+// to connect must have a usable resource (guide, 分配并连接可用区服务资源);
+// otherwise nothing changes.
+func (cp *ControlPlane) EnableVpcEndpointConnection(c Caller, in AcceptInput) error {
+	serviceID, endpointID, bandwidth := in.ServiceID, in.EndpointID, in.Bandwidth
 	_, err := mutate(cp, c, func(t *txn) (struct{}, error) {
 		s, e, err := cp.connTarget(t.c.UID, serviceID, endpointID)
 		if err != nil {
@@ -42,17 +55,47 @@ func (cp *ControlPlane) EnableVpcEndpointConnection(c Caller, serviceID, endpoin
 		if st := e.Conn.Phase.Status; st != "Disconnected" {
 			return unit(errConnectionStatus.with("endpoint connection", endpointID, "it is "+st+", not Disconnected"))
 		}
+		for _, z := range e.Zones {
+			if !waiting(z) {
+				continue
+			}
+			pin := z.Manual
+			if in.AutoAllocate {
+				z.Manual = ""
+			}
+			res := cp.allocate(s, z)
+			z.Manual = pin
+			if res == "" {
+				return unit(errNoResource.with(s.ID, z.ZoneID))
+			}
+		}
 		if err := t.dryRun(); err != nil {
 			return unit(err)
 		}
 		if bandwidth != nil {
 			e.Conn.Bandwidth = *bandwidth
 		}
+		if in.AutoAllocate {
+			for _, z := range e.Zones {
+				if waiting(z) {
+					z.Manual = ""
+				}
+			}
+		}
 		cp.connect(t, e, s)
 		t.touchEndpoint(e.ID)
 		return unit(nil)
 	})
 	return err
+}
+
+// waiting reports whether accepting the connection connects zone z.
+func waiting(z *Zone) bool {
+	switch z.Phase.Status {
+	case "Creating", "Wait", "Disconnected":
+		return true
+	}
+	return false
 }
 
 // DisableVpcEndpointConnection rejects (or disconnects) a connection: it
@@ -201,8 +244,14 @@ func (cp *ControlPlane) DisableVpcEndpointZoneConnection(c Caller, serviceID, en
 			if z.Phase.Status != "Migrated" || z.Replaced == nil {
 				return unit(zoneStatusErr(e, z, "Migrated"))
 			}
-		} else if st := z.Phase.Status; st != "Connected" && st != "Migrated" {
-			return unit(zoneStatusErr(e, z, "Connected or Migrated"))
+		} else if z.Replaced != nil {
+			// The guide's order (断开可用区服务资源): clean the old resource
+			// first, then disconnect the zone.
+			return unit(errZoneStatus.with("zone connection", e.ID+"/"+z.ZoneID,
+				"it still holds the replaced resource "+z.Replaced.ResourceID+
+					"; disconnect it first with ReplacedResource=true"))
+		} else if st := z.Phase.Status; st != "Connected" {
+			return unit(zoneStatusErr(e, z, "Connected"))
 		}
 		if err := t.dryRun(); err != nil {
 			return unit(err)
@@ -229,9 +278,10 @@ type ZoneResourceInput struct {
 }
 
 // UpdateVpcEndpointZoneConnectionResourceAttribute pins a disconnected
-// zone's resource (Manual/Auto) or replaces a connected zone's resource
-// (Graceful: a new ENI on the new resource, the old pair kept until
-// cleaned; Force: the same ENI rebound at once).
+// zone's resource (Manual/Auto) or replaces a zone's resource: on a
+// connected zone Graceful creates a new ENI on the new resource and keeps
+// the old pair until cleaned, Force rebinds the same ENI at once; on a
+// disconnected zone either sets the resource it will connect to.
 func (cp *ControlPlane) UpdateVpcEndpointZoneConnectionResourceAttribute(c Caller, in ZoneResourceInput) error {
 	_, err := mutate(cp, c, func(t *txn) (struct{}, error) {
 		s, e, z, err := cp.zoneTarget(t.c.UID, in.ServiceID, in.EndpointID, in.ZoneID)
@@ -287,11 +337,35 @@ func (cp *ControlPlane) UpdateVpcEndpointZoneConnectionResourceAttribute(c Calle
 		if err := connectedErr(e); err != nil {
 			return unit(err)
 		}
-		if z.Phase.Status != "Connected" {
-			return unit(zoneStatusErr(e, z, "Connected"))
+		// Guide, 步骤五: the zone is Connected or Disconnected, and the
+		// resource being replaced no longer allows automatic allocation.
+		cur := z.ResourceID
+		switch z.Phase.Status {
+		case "Connected":
+		case "Disconnected":
+			cur = z.Manual
+		default:
+			return unit(zoneStatusErr(e, z, "Connected or Disconnected"))
 		}
-		if res.ID == z.ResourceID {
+		if res.ID == cur {
 			return unit(invalidf("ResourceId", "resource %s already serves zone %s", res.ID, z.ZoneID))
+		}
+		if r := s.resource(cur); r != nil && r.AutoAllocated {
+			return unit(errReplacedAutoAllocated.with(cur, z.ZoneID))
+		}
+		if z.Phase.Status == "Disconnected" {
+			// No flows, no ENI to move: the replacement is the resource the
+			// zone connects to next.
+			if err := t.dryRun(); err != nil {
+				return unit(err)
+			}
+			z.Manual = res.ID
+			if !s.Phase.busy() {
+				s.Phase.move("Pending", "Active", t.due())
+				t.touchService(s.ID)
+			}
+			t.touchEndpoint(e.ID)
+			return unit(nil)
 		}
 		var newENI ENIRecord
 		if in.ReplaceMode == "Graceful" {

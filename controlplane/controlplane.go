@@ -21,6 +21,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,13 @@ const (
 	bucketIdem      = "idempotency"
 )
 
+// bucketLab holds the lab's own state: key labCLBZoneFaults is the JSON list
+// of zones failed for CLBs.
+const (
+	bucketLab        = "lab"
+	labCLBZoneFaults = "clbZoneFaults"
+)
+
 // ControlPlane is the running model.
 type ControlPlane struct {
 	cfg   Config
@@ -83,6 +91,12 @@ type ControlPlane struct {
 	ipCursor    map[string]netip.Addr            // vSwitch → where the next scan starts
 	usage       map[string]*usage                // service|resource → zone use
 	seq         uint64                           // last applied change
+
+	// clbZonesDown are the zones failed for CLBs (lab fault injection):
+	// a CLB whose primary zone is down runs in its backup zone. lbVer
+	// counts their changes, so the Snapshot builder knows to redo its CLBs.
+	clbZonesDown map[string]bool
+	lbVer        uint64
 
 	durable   watermark // highest seq on disk
 	published watermark // highest seq in a published Snapshot
@@ -114,7 +128,7 @@ func Open(cfg Config) (*ControlPlane, error) {
 		return nil, fmt.Errorf("controlplane: %w", err)
 	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, "eplink.db"),
-		bucketServices, bucketEndpoints, bucketAccounts, bucketIdem)
+		bucketServices, bucketEndpoints, bucketAccounts, bucketIdem, bucketLab)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +153,7 @@ func Open(cfg Config) (*ControlPlane, error) {
 		usage:       map[string]*usage{},
 		closed:      make(chan struct{}),
 	}
+	cp.clbZonesDown = map[string]bool{}
 	if cp.log == nil {
 		cp.log = slog.New(slog.DiscardHandler)
 	}
@@ -255,6 +270,22 @@ func (cp *ControlPlane) load() error {
 			}
 		}
 		cp.indexEndpoint(e)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("controlplane: load: %w", err)
+	}
+	err = cp.st.ForEach(bucketLab, func(k, v []byte) error {
+		if string(k) != labCLBZoneFaults {
+			return nil
+		}
+		var zones []string
+		if err := json.Unmarshal(v, &zones); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		for _, z := range zones {
+			cp.clbZonesDown[z] = true
+		}
 		return nil
 	})
 	if err != nil {
@@ -456,4 +487,47 @@ func (cp *ControlPlane) ServiceLinkedRole(uid string) bool {
 	defer cp.mu.RUnlock()
 	a := cp.accounts[uid]
 	return a != nil && !a.RoleCreated.IsZero()
+}
+
+// ServiceLinkedRoleName is the role PrivateLink creates for an account with
+// its first endpoint (guide, 服务关联角色).
+const ServiceLinkedRoleName = "AliyunServiceRoleForPrivatelink"
+
+// AccountInfo is a lab account as the lab API shows it: no secrets.
+type AccountInfo struct {
+	UID          string   `json:"Uid"`
+	AccessKeyIDs []string `json:"AccessKeyIds"`
+	ProductOpen  bool     `json:"ProductOpen"`
+	// ServiceLinkedRole is ServiceLinkedRoleName once the role exists.
+	ServiceLinkedRole string `json:"ServiceLinkedRole,omitempty"`
+	RoleCreateDate    string `json:"RoleCreateDate,omitempty"`
+}
+
+// Accounts lists the lab's accounts by UID.
+func (cp *ControlPlane) Accounts() []AccountInfo {
+	cp.mu.RLock()
+	defer cp.mu.RUnlock()
+	byUID := map[string]*AccountInfo{}
+	var out []*AccountInfo
+	for uid := range cp.w.accounts {
+		a := &AccountInfo{UID: uid, AccessKeyIDs: []string{}, ProductOpen: cp.productOpen(uid)}
+		if x := cp.accounts[uid]; x != nil && !x.RoleCreated.IsZero() {
+			a.ServiceLinkedRole = ServiceLinkedRoleName
+			a.RoleCreateDate = x.RoleCreated.UTC().Format(time.RFC3339)
+		}
+		byUID[uid] = a
+		out = append(out, a)
+	}
+	for id, k := range cp.w.keys {
+		if a := byUID[k.uid]; a != nil {
+			a.AccessKeyIDs = append(a.AccessKeyIDs, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UID < out[j].UID })
+	list := make([]AccountInfo, len(out))
+	for i, a := range out {
+		sort.Strings(a.AccessKeyIDs)
+		list[i] = *a
+	}
+	return list
 }

@@ -138,7 +138,7 @@ func TestLifecycle(t *testing.T) {
 		t.Error("zone carries traffic before the connection is accepted")
 	}
 
-	ok(t, cp.EnableVpcEndpointConnection(as(provider), svc.ServiceId, id, nil))
+	ok(t, cp.EnableVpcEndpointConnection(as(provider), AcceptInput{ServiceID: svc.ServiceId, EndpointID: id, Bandwidth: nil}))
 	if s := e.pub.Load().Endpoints[id]; s.ConnectionStatus != "Connected" || zone().ResourceID != "lb-clb1" || !zone().CarriesTraffic(s) {
 		t.Fatalf("after accept: %+v zone %+v", s, zone())
 	}
@@ -151,6 +151,8 @@ func TestLifecycle(t *testing.T) {
 	ok(t, cp.AttachResourceToVpcEndpointService(as(provider), svc.ServiceId, ResourceRef{Type: "slb", ID: "lb-clb2"}))
 	wantCode(t, cp.AttachResourceToVpcEndpointService(as(provider), svc.ServiceId, ResourceRef{Type: "slb", ID: "lb-public"}), "ResourceNotSupported")
 
+	// The resource being replaced must not be auto-allocatable (guide 步骤五).
+	ok(t, cp.UpdateVpcEndpointServiceResourceAttribute(as(provider), svc.ServiceId, ResourceRef{ID: "lb-clb1"}, ptr(false)))
 	// Graceful: a new ENI on clb2, the old pair kept.
 	oldENI := zone().ENI
 	ok(t, cp.UpdateVpcEndpointZoneConnectionResourceAttribute(as(provider), ZoneResourceInput{
@@ -167,6 +169,8 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("after cleanup: %+v", z)
 	}
 	// Force back to clb1: same ENI.
+	ok(t, cp.UpdateVpcEndpointServiceResourceAttribute(as(provider), svc.ServiceId, ResourceRef{ID: "lb-clb1"}, ptr(true)))
+	ok(t, cp.UpdateVpcEndpointServiceResourceAttribute(as(provider), svc.ServiceId, ResourceRef{ID: "lb-clb2"}, ptr(false)))
 	eni := zone().ENI
 	ok(t, cp.UpdateVpcEndpointZoneConnectionResourceAttribute(as(provider), ZoneResourceInput{
 		ServiceID: svc.ServiceId, EndpointID: id, ZoneID: "cn-hangzhou-h", ReplaceMode: "Force", ResourceID: "lb-clb1", ResourceType: "slb"}))
@@ -185,8 +189,8 @@ func TestLifecycle(t *testing.T) {
 	if e.pub.Load().Endpoints[id] != nil {
 		t.Fatal("endpoint still in the snapshot")
 	}
-	ok(t, cp.DetachResourceFromVpcEndpointService(as(provider), svc.ServiceId, ResourceRef{ID: "lb-clb1"}))
 	ok(t, cp.DetachResourceFromVpcEndpointService(as(provider), svc.ServiceId, ResourceRef{ID: "lb-clb2"}))
+	ok(t, cp.DetachResourceFromVpcEndpointService(as(provider), svc.ServiceId, ResourceRef{ID: "lb-clb1"}))
 	ok(t, cp.DeleteVpcEndpointService(as(provider), svc.ServiceId))
 	if e.pub.Load().Services[svc.ServiceId] != nil {
 		t.Fatal("service still in the snapshot")
@@ -212,7 +216,7 @@ func setupWorld(t *testing.T, cp *ControlPlane) (svc, ep string) {
 		VpcID: "vpc-consumer1", ServiceID: s.ServiceId, SecurityGroupIDs: []string{"sg-consumer1"},
 		Zones: []ZoneSpec{{ZoneID: "cn-hangzhou-h", VSwitchID: "vsw-consumer1-h"}},
 	}))
-	ok(t, cp.EnableVpcEndpointConnection(as(provider), s.ServiceId, e.EndpointId, nil))
+	ok(t, cp.EnableVpcEndpointConnection(as(provider), AcceptInput{ServiceID: s.ServiceId, EndpointID: e.EndpointId, Bandwidth: nil}))
 	return s.ServiceId, e.EndpointId
 }
 
@@ -234,13 +238,13 @@ func TestPreconditions(t *testing.T) {
 		{"last security group", cp.DetachSecurityGroupFromVpcEndpoint(as(consumer), ep, "sg-consumer1"), "EndpointOperationDenied.LastSecurityGroup"},
 		{"more zones than the service", cp.AddZoneToVpcEndpoint(as(consumer), ep, ZoneSpec{ZoneID: "cn-hangzhou-i", VSwitchID: "vsw-consumer1-i"}), "UnsupportedZone"},
 		{"zone twice", cp.AddZoneToVpcEndpoint(as(consumer), ep, ZoneSpec{ZoneID: "cn-hangzhou-h", VSwitchID: "vsw-consumer1-h"}), "EndpointZoneAlreadyExists"},
-		{"accept twice", cp.EnableVpcEndpointConnection(as(provider), svc, ep, nil), "IncorrectStatus.VpcEndpointConnection"},
+		{"accept twice", cp.EnableVpcEndpointConnection(as(provider), AcceptInput{ServiceID: svc, EndpointID: ep, Bandwidth: nil}), "IncorrectStatus.VpcEndpointConnection"},
 		{"detach used resource", cp.DetachResourceFromVpcEndpointService(as(provider), svc, ResourceRef{ID: "lb-clb1"}), "ResourceInUse"},
 		{"last auto-allocatable", cp.UpdateVpcEndpointServiceResourceAttribute(as(provider), svc, ResourceRef{ID: "lb-clb1"}, ptr(false)), "EndpointServiceOperationDenied.LastAutoAllocatedResource"},
 		{"delete service with connection", cp.DeleteVpcEndpointService(as(provider), svc), "EndpointServiceConnectionDependence"},
 		{"delete endpoint with zones", cp.DeleteVpcEndpoint(as(consumer), ep), "EndpointOperationDenied"},
 		{"dry run", cp.UpdateVpcEndpointAttribute(Caller{UID: consumer, DryRun: true}, ep, str("dry"), nil), "DryRunOperation"},
-		{"bandwidth too high", cp.EnableVpcEndpointConnection(as(provider), svc, ep, ptr(2048)), "InvalidParameter"},
+		{"bandwidth too high", cp.EnableVpcEndpointConnection(as(provider), AcceptInput{ServiceID: svc, EndpointID: ep, Bandwidth: ptr(2048)}), "InvalidParameter"},
 		{"clb of another account", cp.AttachResourceToVpcEndpointService(as(consumer), svc, ResourceRef{Type: "slb", ID: "lb-clb2"}), "EndpointServiceNotFound"},
 		{"replace with unattached", cp.UpdateVpcEndpointZoneConnectionResourceAttribute(as(provider), ZoneResourceInput{
 			ServiceID: svc, EndpointID: ep, ZoneID: "cn-hangzhou-h", ReplaceMode: "Graceful", ResourceID: "lb-clb2", ResourceType: "slb"}), "ResourceNotAttached"},
@@ -535,7 +539,9 @@ func TestStateMachines(t *testing.T) {
 		{"create endpoint", func() error { return nil },
 			states{"Creating", "Disconnected", "Creating", "Active"}, states{"Active", "Disconnected", "Wait", "Active"},
 			func() error { return cp.UpdateVpcEndpointAttribute(as(consumer), ep, str("ab"), nil) }, "EndpointLocked"},
-		{"accept", func() error { return cp.EnableVpcEndpointConnection(as(provider), svc, ep, nil) },
+		{"accept", func() error {
+			return cp.EnableVpcEndpointConnection(as(provider), AcceptInput{ServiceID: svc, EndpointID: ep, Bandwidth: nil})
+		},
 			states{"Active", "Connecting", "Connecting", "Active"}, states{"Active", "Connected", "Connected", "Active"},
 			func() error { return cp.DisableVpcEndpointConnection(as(provider), svc, ep) }, "EndpointLocked"},
 		{"attach sg", func() error { return cp.AttachSecurityGroupToVpcEndpoint(as(consumer), ep, "sg-consumer2") },
@@ -548,6 +554,11 @@ func TestStateMachines(t *testing.T) {
 			func() error {
 				return cp.UpdateVpcEndpointServiceAttribute(as(provider), UpdateServiceInput{ServiceID: svc, AutoAccept: ptr(true)})
 			}, "EndpointServiceLocked"},
+		{"no auto clb1", func() error {
+			return cp.UpdateVpcEndpointServiceResourceAttribute(as(provider), svc, ResourceRef{ID: "lb-clb1"}, ptr(false))
+		},
+			states{"Active", "Connected", "Connected", "Active"}, states{"Active", "Connected", "Connected", "Active"},
+			nil, ""},
 		{"graceful", graceful("lb-clb2"),
 			states{"Active", "Connected", "Migrating", "Pending"}, states{"Active", "Connected", "Migrated", "Active"},
 			graceful("lb-clb1"), "EndpointLocked"},
@@ -564,7 +575,9 @@ func TestStateMachines(t *testing.T) {
 			nil, ""},
 		{"reject", func() error { return cp.DisableVpcEndpointConnection(as(provider), svc, ep) },
 			states{"Active", "Disconnecting", "Disconnecting", "Active"}, states{"Active", "Disconnected", "Disconnected", "Active"},
-			func() error { return cp.EnableVpcEndpointConnection(as(provider), svc, ep, nil) }, "EndpointLocked"},
+			func() error {
+				return cp.EnableVpcEndpointConnection(as(provider), AcceptInput{ServiceID: svc, EndpointID: ep, Bandwidth: nil})
+			}, "EndpointLocked"},
 		{"remove zone", func() error { return cp.RemoveZoneFromVpcEndpoint(as(consumer), ep, "cn-hangzhou-h") },
 			states{"Active", "Disconnected", "Deleting", "Active"}, states{"Active", "Disconnected", "", "Active"},
 			func() error { return cp.DeleteVpcEndpoint(as(consumer), ep) }, "EndpointLocked"},
@@ -705,5 +718,54 @@ func sortStrings(s []string) {
 		for j := i; j > 0 && s[j] < s[j-1]; j-- {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
+	}
+}
+
+// TestCLBZoneFault: failing a zone for CLBs moves the CLBs deployed there to
+// their backup zone in the Snapshot (or marks them unavailable without
+// one), survives a restart, and recovers.
+func TestCLBZoneFault(t *testing.T) {
+	dir := t.TempDir()
+	l := testLab()
+	l.LoadBalancers[0].BackupZone = "cn-hangzhou-i" // lb-clb1
+	e := open(t, dir, 0, nil, l)
+	lb := func(e *env, id string) snapshot.LoadBalancer { return *e.pub.Load().LoadBalancers[id] }
+	if x := lb(e, "lb-clb1"); x.ActiveZone != "" || x.Unavailable {
+		t.Fatalf("lb-clb1 before any fault = %+v", x)
+	}
+	wantCode(t, e.cp.SetCLBZoneFault("cn-hangzhou-x", true), "UnsupportedZone")
+	wantCode(t, e.cp.SetCLBZoneFault("", true), "MissingParameter")
+
+	ok(t, e.cp.SetCLBZoneFault("cn-hangzhou-h", true))
+	check := func(e *env, when string) {
+		t.Helper()
+		if x := lb(e, "lb-clb1"); x.ActiveZone != "cn-hangzhou-i" || x.Unavailable {
+			t.Errorf("%s: lb-clb1 (backup i) = %+v, want it active in cn-hangzhou-i", when, x)
+		}
+		if x := lb(e, "lb-clb2"); !x.Unavailable {
+			t.Errorf("%s: lb-clb2 (no backup) = %+v, want unavailable", when, x)
+		}
+		if x := lb(e, "lb-clb3"); x.ActiveZone != "" || x.Unavailable {
+			t.Errorf("%s: lb-clb3 (zone i) = %+v, want untouched", when, x)
+		}
+		var got []string
+		for _, c := range e.cp.CLBZones() {
+			got = append(got, c.ResourceID+"@"+c.ActiveZone)
+		}
+		if want := "lb-clb1@cn-hangzhou-i lb-clb2@ lb-clb3@cn-hangzhou-i lb-public@"; strings.Join(got, " ") != want {
+			t.Errorf("%s: CLBZones = %v, want %s", when, got, want)
+		}
+	}
+	check(e, "after the fault")
+	e.cp.Close()
+
+	e2 := open(t, dir, 0, nil, l)
+	check(e2, "after a restart")
+	ok(t, e2.cp.SetCLBZoneFault("cn-hangzhou-h", false))
+	if x := lb(e2, "lb-clb1"); x.ActiveZone != "" || x.Unavailable {
+		t.Errorf("lb-clb1 after recovery = %+v", x)
+	}
+	if x := lb(e2, "lb-clb2"); x.Unavailable {
+		t.Errorf("lb-clb2 after recovery = %+v", x)
 	}
 }

@@ -289,8 +289,7 @@ func (cp *ControlPlane) connect(t *txn, e *Endpoint, s *Service) {
 	e.Conn.Phase.move("Connecting", "Connected", due)
 	e.Conn.Modified = t.now
 	for _, z := range e.Zones {
-		switch z.Phase.Status {
-		case "Creating", "Wait", "Disconnected":
+		if waiting(z) {
 			cp.connectZone(t, e, s, z)
 		}
 	}

@@ -94,6 +94,8 @@ var (
 		"The resource %s is used by %d endpoint zone connection(s); migrate or disconnect them first."}
 	errLastAutoAllocated = errKind{"EndpointServiceOperationDenied.LastAutoAllocatedResource", http.StatusBadRequest,
 		"The resource %s is the last automatically allocatable resource in zone %s."}
+	errReplacedAutoAllocated = errKind{"EndpointServiceOperationDenied.ResourceAutoAllocated", http.StatusBadRequest,
+		"The resource %s still allows automatic allocation; disable it (UpdateVpcEndpointServiceResourceAttribute AutoAllocatedEnabled=false) before replacing it in zone %s."}
 	errNoResource = errKind{"EndpointServiceResourceNotFound", http.StatusBadRequest,
 		"The endpoint service %s has no allocatable resource in zone %s."}
 	errIPUnavailable = errKind{"InvalidIp.Unavailable", http.StatusBadRequest,
@@ -106,6 +108,8 @@ var (
 		"The endpoint %s can have at most %d zone(s), the number of zones of its service."}
 	errTagLimit = errKind{"QuotaExceeded.Tag", http.StatusBadRequest,
 		"The resource %s would have %d tags; at most %d are allowed."}
+	errNeedOpenProduct = errKind{"NeedOpenProduct", http.StatusBadRequest,
+		"PrivateLink is not activated for account %s; activate it with OpenPrivateLinkService."}
 	errAlreadyOpened = errKind{"ORDER.OPEND", http.StatusBadRequest,
 		"PrivateLink is already activated for account %s."}
 	errUserExists = errKind{"EndpointServiceUserExists", http.StatusBadRequest,

@@ -78,12 +78,32 @@ type ProductOpenResult struct {
 	Success bool `json:"Success"`
 }
 
-// CheckProductOpen reports whether the caller activated PrivateLink.
+// CheckProductOpen reports whether the caller activated PrivateLink: lab
+// accounts have, unless the lab declares product_open: false.
 func (cp *ControlPlane) CheckProductOpen(c Caller) (*ProductOpenResult, error) {
 	return read(cp, c, func() (*ProductOpenResult, error) {
-		a := cp.accounts[c.UID]
-		return &ProductOpenResult{Success: a != nil && a.Opened}, nil
+		return &ProductOpenResult{Success: cp.productOpen(c.UID)}, nil
 	})
+}
+
+// productOpen reports whether account uid may use PrivateLink. Call it
+// with cp.mu held.
+func (cp *ControlPlane) productOpen(uid string) bool {
+	if !cp.w.closed[uid] {
+		return true
+	}
+	a := cp.accounts[uid]
+	return a != nil && a.Opened
+}
+
+// checkOpen refuses the calls of an account that has not activated
+// PrivateLink, as the cloud does; activating it and asking are allowed.
+// Call it with cp.mu held.
+func (cp *ControlPlane) checkOpen(c Caller) error {
+	if c.UID == "" || c.Action == "CheckProductOpen" || c.Action == "OpenPrivateLinkService" || cp.productOpen(c.UID) {
+		return nil
+	}
+	return errNeedOpenProduct.with(c.UID)
 }
 
 // OpenServiceResult is OpenPrivateLinkService's answer.
@@ -91,12 +111,12 @@ type OpenServiceResult struct {
 	OrderId string `json:"OrderId"`
 }
 
-// OpenPrivateLinkService activates PrivateLink for the caller. It is not
-// required to use the API here; it is recorded so scripts that check it
-// see the flow they expect.
+// OpenPrivateLinkService activates PrivateLink for the caller. Lab accounts
+// are open unless declared product_open: false; opening an open one is the
+// cloud's ORDER.OPEND.
 func (cp *ControlPlane) OpenPrivateLinkService(c Caller) (*OpenServiceResult, error) {
 	return mutate(cp, c, func(t *txn) (*OpenServiceResult, error) {
-		if a := cp.accounts[t.c.UID]; a != nil && a.Opened {
+		if cp.productOpen(t.c.UID) {
 			return nil, errAlreadyOpened.with(t.c.UID)
 		}
 		if err := t.dryRun(); err != nil {

@@ -26,6 +26,8 @@ type snapBuilder struct {
 	svcs    map[string]*snapshot.Service
 	version uint64
 	built   uint64 // seq of the last published build
+	lbs     map[string]*snapshot.LoadBalancer
+	lbVer   uint64 // cp.lbVer that lbs reflect
 }
 
 func (b *snapBuilder) init(cp *ControlPlane) {
@@ -86,8 +88,12 @@ func (b *snapBuilder) build() {
 			svcs[id] = nil
 		}
 	}
+	lbsChanged := b.lbs == nil || b.lbVer != cp.lbVer
+	if lbsChanged {
+		b.lbs, b.lbVer = cp.snapLoadBalancers(), cp.lbVer
+	}
 	cp.mu.RUnlock()
-	if seq == b.built && len(eps) == 0 && len(svcs) == 0 && b.version > 0 {
+	if seq == b.built && len(eps) == 0 && len(svcs) == 0 && !lbsChanged && b.version > 0 {
 		return // a coalesced request with nothing new
 	}
 
@@ -108,7 +114,7 @@ func (b *snapBuilder) build() {
 
 	// Changes the Snapshot does not carry (names, tags, descriptions…)
 	// publish nothing: readers only need what should be.
-	changed := b.version == 0
+	changed := b.version == 0 || lbsChanged
 	for id, e := range eps {
 		old, had := b.eps[id]
 		switch {
@@ -143,7 +149,7 @@ func (b *snapBuilder) build() {
 		DNSZone:        cp.zone,
 		VSwitches:      cp.w.snapVSwitches,
 		SecurityGroups: cp.w.snapSGs,
-		LoadBalancers:  cp.w.snapLBs,
+		LoadBalancers:  b.lbs,
 		Services:       maps.Clone(b.svcs),
 		Endpoints:      maps.Clone(b.eps),
 	}

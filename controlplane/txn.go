@@ -3,6 +3,7 @@ package controlplane
 import (
 	"encoding/json"
 	"errors"
+	"sort"
 	"time"
 
 	"eplink/controlplane/store"
@@ -38,6 +39,7 @@ type txn struct {
 	eps     map[string]bool
 	svcs    map[string]bool
 	accts   map[string]bool
+	lab     bool // the lab's own state (CLB zone faults) changed
 }
 
 func (t *txn) touchEndpoint(id string) { t.eps[id] = true }
@@ -94,6 +96,9 @@ func mutate[T any](cp *ControlPlane, c Caller, fn func(t *txn) (T, error)) (T, e
 				replay = rec
 				return nil
 			}
+		}
+		if err := cp.checkOpen(c); err != nil {
+			return err
 		}
 		t := cp.newTxn(c)
 		var err error
@@ -179,6 +184,15 @@ func (cp *ControlPlane) commitLocked(t *txn, extra []store.Op) (uint64, <-chan e
 		v, _ := json.Marshal(cp.accounts[id])
 		ops = append(ops, store.Op{Bucket: bucketAccounts, Key: id, Value: v})
 	}
+	if t.lab {
+		zones := []string{}
+		for z := range cp.clbZonesDown {
+			zones = append(zones, z)
+		}
+		sort.Strings(zones)
+		v, _ := json.Marshal(zones)
+		ops = append(ops, store.Op{Bucket: bucketLab, Key: labCLBZoneFaults, Value: v})
+	}
 	cp.seq++
 	return cp.seq, cp.st.Enqueue(ops)
 }
@@ -220,6 +234,10 @@ func read[T any](cp *ControlPlane, c Caller, fn func() (T, error)) (T, error) {
 		cp.mu.RUnlock() // another batch settled meanwhile
 	}
 	defer cp.mu.RUnlock()
+	if err := cp.checkOpen(c); err != nil {
+		var zero T
+		return zero, err
+	}
 	return fn()
 }
 

@@ -100,6 +100,10 @@ type ZoneInfo struct {
 	LocalName          string `json:"LocalName"`
 }
 
+// zoneServiceInactive is a zone's ServiceStatus while no resource serves
+// it: the API's "unavailable" service status.
+const zoneServiceInactive = "Inactive"
+
 func (cp *ControlPlane) zoneInfo(e *Endpoint, z *Zone) ZoneInfo {
 	zi := ZoneInfo{
 		ZoneId:     z.ZoneID,
@@ -120,6 +124,11 @@ func (cp *ControlPlane) zoneInfo(e *Endpoint, z *Zone) ZoneInfo {
 	}
 	if s := cp.services[e.ServiceID]; s != nil {
 		zi.ServiceStatus = s.Phase.Status
+		if z.ResourceID == "" {
+			// No resource serves the zone (waiting for its connection, or
+			// disconnected): the guide's zone table shows 服务状态 异常.
+			zi.ServiceStatus = zoneServiceInactive
+		}
 	}
 	if z.Failed {
 		zi.StatusInfo = "FaultInjected"

@@ -21,6 +21,7 @@ type world struct {
 
 	keys      map[string]accessKey // by AccessKey id
 	accounts  map[string]bool      // by UID
+	closed    map[string]bool      // UIDs declared product_open: false
 	vpcs      map[string]*vpcInfo
 	vswitches map[string]*vswInfo
 	sgs       map[string]*sgInfo
@@ -73,6 +74,7 @@ func newWorld(l *lab.Lab) (*world, error) {
 		zoneOK:        map[string]bool{},
 		keys:          map[string]accessKey{},
 		accounts:      map[string]bool{},
+		closed:        map[string]bool{},
 		vpcs:          map[string]*vpcInfo{},
 		vswitches:     map[string]*vswInfo{},
 		sgs:           map[string]*sgInfo{},
@@ -105,6 +107,9 @@ func newWorld(l *lab.Lab) (*world, error) {
 	w.bw = bw
 	for _, a := range l.Accounts {
 		w.accounts[a.UID] = true
+		if a.ProductOpen != nil && !*a.ProductOpen {
+			w.closed[a.UID] = true
+		}
 		for _, k := range a.AccessKeys {
 			w.keys[k.ID] = accessKey{secret: k.Secret, uid: a.UID}
 		}

@@ -98,6 +98,11 @@ type world struct {
 	rules      []snapshot.Rule
 	lbs        map[string][]snapshot.Backend // CLB id → backends on testPort
 	health     snapshot.HealthCheck
+
+	// clbActive and clbDown are the CLBs' ActiveZone and Unavailable
+	// (every CLB's primary zone is cn-hangzhou-h, its backup i).
+	clbActive map[string]string
+	clbDown   map[string]bool
 }
 
 func newWorld(backends ...string) *world {
@@ -106,7 +111,7 @@ func newWorld(backends ...string) *world {
 		connStatus: snapshot.ConnConnected, zoneStatus: snapshot.ZoneConnected,
 		rules: []snapshot.Rule{{Protocol: "tcp", PortFrom: 1, PortTo: 65535,
 			SourceCIDR: netip.MustParsePrefix("0.0.0.0/0"), Accept: true, Priority: 1}},
-		lbs: map[string][]snapshot.Backend{},
+		lbs: map[string][]snapshot.Backend{}, clbActive: map[string]string{}, clbDown: map[string]bool{},
 	}
 	for i, b := range backends {
 		w.lbs["lb-a"] = append(w.lbs["lb-a"], snapshot.Backend{Name: fmt.Sprintf("ECS%02d", i+1), Address: b, Weight: 100})
@@ -120,7 +125,8 @@ func (w *world) snap() *snapshot.Snapshot {
 	s := snapshot.Empty()
 	s.SecurityGroups["sg-1"] = &snapshot.SecurityGroup{ID: "sg-1", Rules: w.rules}
 	for id, bs := range w.lbs {
-		s.LoadBalancers[id] = &snapshot.LoadBalancer{ID: id, Zone: "cn-hangzhou-h", Health: w.health,
+		s.LoadBalancers[id] = &snapshot.LoadBalancer{ID: id, Zone: "cn-hangzhou-h", BackupZone: "cn-hangzhou-i",
+			ActiveZone: w.clbActive[id], Unavailable: w.clbDown[id], Health: w.health,
 			Listeners: []snapshot.Listener{{Port: testPort, Backends: bs}}}
 	}
 	s.Endpoints["ep-1"] = &snapshot.Endpoint{

@@ -267,6 +267,14 @@ func (p *Proxy) gauges() metrics.DataplaneState {
 	t := p.routes.Load()
 	s.Zones = t.zones
 	for id, lb := range t.lbs {
+		g := metrics.CLBGauge{ResourceID: id, ZoneID: lb.zone, Role: metrics.CLBZonePrimary}
+		switch {
+		case lb.down:
+			g.ZoneID, g.Role = "", metrics.CLBUnavailable
+		case lb.zone != lb.primary:
+			g.Role = metrics.CLBZoneBackup
+		}
+		s.CLBs = append(s.CLBs, g)
 		for _, c := range lb.checkers {
 			s.Backends = append(s.Backends, metrics.BackendGauge{ResourceID: id, Backend: c.addr, Up: c.up()})
 		}

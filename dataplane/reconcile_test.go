@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"eplink/controlplane/snapshot"
+	"eplink/metrics"
 )
 
 // TestSecurityGroupChangeClosesFlows: a rule that now drops the client's
@@ -100,5 +101,45 @@ func TestPortsFollowTheCLB(t *testing.T) {
 	}
 	if got, err := roundTrip(kept, "still here"); err != nil || got != "still here" {
 		t.Errorf("flow on the kept port: %q, %v", got, err)
+	}
+}
+
+// TestCLBSwitchOver: a CLB moving to its backup zone cuts the flows on it,
+// as a CLB switch-over does, and takes new ones at once; a CLB no zone can
+// carry refuses new flows (no_resource) and is not healthy for DNS; back in
+// its primary zone it works again.
+func TestCLBSwitchOver(t *testing.T) {
+	l := newLab(t, Options{})
+	w := newWorld(echoServer(t))
+	l.publish(w.snap())
+	c := dial(t, w.addr())
+	if _, err := roundTrip(c, "hi"); err != nil {
+		t.Fatal(err)
+	}
+
+	w.clbActive["lb-a"] = "cn-hangzhou-i"
+	l.publish(w.snap())
+	expectReset(t, c)
+	if got, err := roundTrip(dial(t, w.addr()), "after"); err != nil || got != "after" {
+		t.Fatalf("new flow on the backup zone: %q, %v", got, err)
+	}
+	if !l.p.Healthy("lb-a") {
+		t.Error("a switched-over CLB is not healthy")
+	}
+
+	w.clbDown["lb-a"], w.clbActive["lb-a"] = true, ""
+	l.publish(w.snap())
+	dialExpectReset(t, w.addr())
+	if v := value(l.m.FlowsRefused.WithLabelValues("ep-1", "epsrv-1", "cn-hangzhou-h", metrics.ReasonNoResource)); v != 1 {
+		t.Errorf("no_resource refusals = %v, want 1", v)
+	}
+	if l.p.Healthy("lb-a") {
+		t.Error("an unavailable CLB is healthy")
+	}
+
+	delete(w.clbDown, "lb-a")
+	l.publish(w.snap())
+	if got, err := roundTrip(dial(t, w.addr()), "back"); err != nil || got != "back" {
+		t.Fatalf("new flow back in the primary zone: %q, %v", got, err)
 	}
 }

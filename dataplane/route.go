@@ -37,9 +37,12 @@ type route struct {
 	// carry traffic (a missing resource is told apart as no_resource).
 	connected bool
 	// pool is the CLB listener's backends; nil if the resource or its
-	// listener on this port is missing.
+	// listener on this port is missing, or the CLB is unavailable.
 	pool *pool
-	c    routeCounters
+	// lbZone is the zone the CLB ran in (snapshot ActiveZone): a flow
+	// does not survive its CLB switching zones.
+	lbZone string
+	c      routeCounters
 }
 
 // endpoint is an endpoint and its connection, as one snapshot has it.
@@ -55,9 +58,16 @@ type clb struct {
 	id       string
 	pools    map[uint16]*pool
 	checkers []*checker
+	// zone is the zone carrying the CLB (its primary or, switched over,
+	// its backup); down: neither zone can (the CLB takes no flows).
+	zone, primary string
+	down          bool
 }
 
 func (c *clb) healthy() bool {
+	if c.down {
+		return false
+	}
 	for _, p := range c.pools {
 		if p.healthy() {
 			return true
@@ -79,7 +89,7 @@ func (t *routeTable) valid(r *route, src netip.Addr) bool {
 	n := t.routes[r.addr]
 	return n != nil && n.connected && n.pool != nil &&
 		n.ep.id == r.ep.id && n.zoneID == r.zoneID && n.eniID == r.eniID &&
-		n.resourceID == r.resourceID && n.ep.sg.allows(src, r.addr.Port())
+		n.resourceID == r.resourceID && n.lbZone == r.lbZone && n.ep.sg.allows(src, r.addr.Port())
 }
 
 // zoneCarries reports whether a zone's state lets the ENIs bound to it carry
@@ -246,7 +256,10 @@ func (p *Proxy) bind(t *routeTable, st *epState, z *snapshot.EndpointZone, eni s
 		r := &route{addr: addr, ep: ep, zoneID: z.ZoneID, eniID: eni.ID, resourceID: resourceID,
 			replaced: replaced, connected: connected, c: p.series(st, resourceID, z.ZoneID)}
 		if lb != nil {
-			r.pool = lb.pools[port]
+			r.lbZone = lb.zone
+			if !lb.down {
+				r.pool = lb.pools[port]
+			}
 		}
 		t.routes[addr] = r
 	}
@@ -265,7 +278,10 @@ func (p *Proxy) buildCLBs(s *snapshot.Snapshot, t *routeTable) {
 	usedPools := map[poolKey]bool{}
 	for id, lb := range s.LoadBalancers {
 		cfg := healthSettings(lb.Health)
-		c := &clb{id: id, pools: map[uint16]*pool{}}
+		c := &clb{id: id, pools: map[uint16]*pool{}, zone: lb.Zone, primary: lb.Zone, down: lb.Unavailable}
+		if lb.ActiveZone != "" {
+			c.zone = lb.ActiveZone
+		}
 		for _, l := range lb.Listeners {
 			peers := make([]peer, 0, len(l.Backends))
 			for _, b := range l.Backends {

@@ -22,6 +22,9 @@
 //	                                                                                   (Connected, Migrating, Migrated, …)
 //	listeners{endpoint_id,zone_id}                                            gauge    ENI listeners open
 //	listener_bind_errors_total{endpoint_id,zone_id}                           counter  failures to bind an ENI address:port
+//	clb_zone{resource_id,zone_id,role}                                        gauge    1 for the zone carrying a CLB; role is
+//	                                                                                   primary, backup (switched over) or
+//	                                                                                   unavailable (zone_id "")
 //
 // Byte counters advance per forwarded chunk (at most 1 MiB) and when a flow
 // ends, so a long idle-then-busy flow is visible while it runs.

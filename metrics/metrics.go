@@ -56,6 +56,19 @@ type DataplaneState struct {
 	Backends  []BackendGauge
 	Zones     []ZoneGauge
 	Listeners []ListenerGauge
+	CLBs      []CLBGauge
+}
+
+// Roles of the zone a CLB runs in, the values of clb_zone's role label.
+const (
+	CLBZonePrimary = "primary"
+	CLBZoneBackup  = "backup" // the primary zone failed: switched over
+	CLBUnavailable = "unavailable"
+)
+
+// CLBGauge is the zone a CLB runs in ("" when unavailable).
+type CLBGauge struct {
+	ResourceID, ZoneID, Role string
 }
 
 // FlowGauge is the number of active flows of one zone and resource.
@@ -130,6 +143,10 @@ var (
 		prometheus.BuildFQName(namespace, dataplane, "zone_state"),
 		"The current state of an endpoint zone (always 1; the state is a label).",
 		[]string{"endpoint_id", "service_id", "zone_id", "resource_id", "replaced_resource_id", "state"}, nil)
+	clbZoneDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(namespace, dataplane, "clb_zone"),
+		"The zone carrying a CLB's traffic (always 1): its primary, its backup after a switch-over, or none.",
+		[]string{"resource_id", "zone_id", "role"}, nil)
 	listenersDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(namespace, dataplane, "listeners"),
 		"Listeners open on an endpoint zone's ENI addresses.",
@@ -146,6 +163,7 @@ func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- backendUpDesc
 	ch <- zoneStateDesc
 	ch <- listenersDesc
+	ch <- clbZoneDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -186,4 +204,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		listeners[[6]string{r.EndpointID, r.ZoneID}] += float64(r.Open)
 	}
 	emit(listenersDesc, 2, listeners)
+	clbs := map[[6]string]float64{}
+	for _, r := range s.CLBs {
+		clbs[[6]string{r.ResourceID, r.ZoneID, r.Role}] = 1
+	}
+	emit(clbZoneDesc, 3, clbs)
 }

@@ -49,9 +49,11 @@ func TestExpositionGolden(t *testing.T) {
 		{Protocol: "tcp", PortFrom: 1, PortTo: 65535, SourceCIDR: netip.MustParsePrefix("0.0.0.0/0"), Accept: true, Priority: 1},
 	}}
 	for _, id := range []string{"lb-a", "lb-b"} {
-		s.LoadBalancers[id] = &snapshot.LoadBalancer{ID: id, Listeners: []snapshot.Listener{
+		s.LoadBalancers[id] = &snapshot.LoadBalancer{ID: id, Zone: "cn-hangzhou-h", Listeners: []snapshot.Listener{
 			{Port: 18090, Backends: []snapshot.Backend{{Name: "ECS01", Address: echo, Weight: 100}}}}}
 	}
+	// lb-b runs in its backup zone: its primary zone failed.
+	s.LoadBalancers["lb-b"].BackupZone, s.LoadBalancers["lb-b"].ActiveZone = "cn-hangzhou-i", "cn-hangzhou-i"
 	s.Endpoints["ep-1"] = &snapshot.Endpoint{
 		ID: "ep-1", ServiceID: "epsrv-1", ConnectionStatus: snapshot.ConnConnected,
 		SecurityGroupIDs: []string{"sg-1"},

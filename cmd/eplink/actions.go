@@ -308,7 +308,8 @@ func buildCatalog() []action {
 			Params: mutating(
 				str("ServiceId", "endpoint service (epsrv-…)").required(),
 				str("EndpointId", "endpoint (ep-…)").required(),
-				integer("Bandwidth", 100, 1024, "connection bandwidth cap in Mbps (lab limits may differ)"))},
+				integer("Bandwidth", 100, 1024, "connection bandwidth cap in Mbps (lab limits may differ)"),
+				boolean("AutoAllocatedEnabled", "accept and allocate automatically: clear the zones' pinned resources"))},
 		{Name: "DisableVpcEndpointConnection", Object: objConnection,
 			Doc: "Reject or disconnect an endpoint connection; traffic stops.",
 			Params: mutating(
@@ -334,13 +335,13 @@ func buildCatalog() []action {
 				str("ZoneId", "zone").required(),
 				boolean("ReplacedResource", "clean up the replaced resource and ENI after a Graceful migration"))},
 		{Name: "UpdateVpcEndpointZoneConnectionResourceAttribute", Object: objZone,
-			Doc: "Pin the resource of a disconnected zone (ResourceAllocateMode), or migrate a connected zone to another resource (ResourceReplaceMode).",
+			Doc: "Pin the resource of a disconnected zone (ResourceAllocateMode), or replace a zone's resource (ResourceReplaceMode): a connected zone migrates, a disconnected one connects to it next.",
 			Params: mutating(
 				str("ServiceId", "endpoint service (epsrv-…)").required(),
 				str("EndpointId", "endpoint (ep-…)").required(),
 				str("ZoneId", "zone").required(),
 				enum("ResourceAllocateMode", []string{"Auto", "Manual"}, "only while the zone is Disconnected"),
-				enum("ResourceReplaceMode", []string{"Graceful", "Force"}, "only while the zone is Connected; Graceful keeps old flows"),
+				enum("ResourceReplaceMode", []string{"Graceful", "Force"}, "zone Connected or Disconnected, its resource's AutoAllocatedEnabled off; Graceful keeps old flows"),
 				str("ResourceId", "the new resource (lb-…), same zone"),
 				enum("ResourceType", resourceTypes, "slb for a CLB"))},
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
 
+	"eplink/controlplane"
 	"eplink/controlplane/apitest"
 	"eplink/controlplane/rpc"
 )
@@ -391,7 +392,7 @@ func TestAPICommand(t *testing.T) {
 		{
 			name:   "action help lists rules",
 			args:   []string{"UpdateVpcEndpointZoneConnectionResourceAttribute", "--help"},
-			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force    only while the zone is Connected", contains: true, noRequests: true,
+			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force    zone Connected or Disconnected, its resource's AutoAllocatedEnabled off", contains: true, noRequests: true,
 		},
 	}
 	for _, tt := range tests {
@@ -802,6 +803,14 @@ func TestAgainstControlPlane(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "Migrated") || !strings.Contains(out.String(), apitest.CLB2+"  "+apitest.CLB1) {
 			t.Errorf("status as %s:\n%s", keys[0], out.String())
+		}
+		// The service-linked role comes with an account's first endpoint.
+		role := "service-linked role: " + controlplane.ServiceLinkedRoleName + " (created "
+		if keys[0] == apitest.ProviderAK {
+			role = "service-linked role: none yet"
+		}
+		if !strings.Contains(out.String(), role) {
+			t.Errorf("status as %s: no %q in\n%s", keys[0], role, out.String())
 		}
 	}
 

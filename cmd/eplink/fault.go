@@ -15,13 +15,16 @@ import (
 
 // faultCmd fails (or recovers) an endpoint zone through the lab's admin
 // API: DNS stops answering with the zone's ENI, as when the cloud takes a
-// zone out of service. Flows already open are left alone.
+// zone out of service. Flows already open are left alone. With
+// --clb-zone-id it fails a zone for CLBs instead: the CLBs deployed there
+// switch to their backup zone, cutting their flows.
 func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fault", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", "", "eplink API `HOST:PORT` (default: the profile's, else "+defaultAPIAddr+")")
 	ep := fs.String("endpoint-id", "", "endpoint `ID` (ep-…)")
 	zone := fs.String("zone-id", "", "zone `ID` (e.g. cn-hangzhou-h)")
+	clbZone := fs.String("clb-zone-id", "", "fail this zone for CLBs: they switch to their backup zone")
 	recover := fs.Bool("recover", false, "recover the zone instead of failing it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -29,8 +32,14 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return &usageError{err.Error()}
 	}
-	if *ep == "" || *zone == "" {
-		return &usageError{"--endpoint-id and --zone-id are required"}
+	path, form := "/lab/zone-fault", url.Values{"EndpointId": {*ep}, "ZoneId": {*zone}, "Failed": {strconv.FormatBool(!*recover)}}
+	switch {
+	case *clbZone != "" && (*ep != "" || *zone != ""):
+		return &usageError{"--clb-zone-id goes without --endpoint-id and --zone-id"}
+	case *clbZone != "":
+		path, form = "/lab/clb-zone-fault", url.Values{"ZoneId": {*clbZone}, "Failed": {strconv.FormatBool(!*recover)}}
+	case *ep == "" || *zone == "":
+		return &usageError{"--endpoint-id and --zone-id (or --clb-zone-id) are required"}
 	}
 	addr := *endpoint
 	if addr == "" {
@@ -39,10 +48,9 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			addr = pf.Endpoint
 		}
 	}
-	form := url.Values{"EndpointId": {*ep}, "ZoneId": {*zone}, "Failed": {strconv.FormatBool(!*recover)}}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/lab/zone-fault", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@
 //	eplink status                      live view of endpoints, zones and flows
 //	eplink backend --listen ADDR --name NAME   a demo HTTP backend
 //	eplink fault --endpoint-id EP --zone-id Z  fail a zone (DNS drops it)
+//	eplink fault --clb-zone-id Z       fail a zone for CLBs (they switch to their backup zone)
 //	eplink bench                       side-by-side benchmarks
 package main
 
@@ -39,7 +40,8 @@ commands:
   api       call the PrivateLink OpenAPI: eplink api ACTION [--Param value ...]
   status    live view of endpoints, zones, flows and bandwidth
   backend   run a demo HTTP backend: --listen ADDR --name NAME
-  fault     fail or recover an endpoint zone (fault injection): --endpoint-id EP --zone-id Z [--recover]
+  fault     fail or recover an endpoint zone (fault injection): --endpoint-id EP --zone-id Z [--recover],
+            or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover]
   bench     measure eplink side by side with direct connections and HAProxy
   version   print the version
 

@@ -31,6 +31,7 @@ import (
 const (
 	metricActiveFlows = "eplink_dataplane_flows_active"
 	metricFlowBytes   = "eplink_dataplane_flow_bytes_total"
+	metricCLBZone     = "eplink_dataplane_clb_zone" // resource_id, zone_id, role
 )
 
 const statusUsage = `usage: eplink status [--endpoint HOST:PORT] [--interval 1s] [--once]
@@ -138,6 +139,45 @@ type statusView struct {
 	MetricsErr error
 	// Err: the API could not be read (live mode keeps going).
 	Err error
+	// Account is the caller's account from the lab API (nil if unknown).
+	Account *labAccount
+	// CLBNotes say which CLBs of the rows are not in their primary zone.
+	CLBNotes []string
+}
+
+// labAccount is an account of GET /lab/accounts.
+type labAccount struct {
+	Uid               string
+	AccessKeyIds      []string
+	ProductOpen       bool
+	ServiceLinkedRole string
+	RoleCreateDate    string
+}
+
+// fetchAccount finds the caller's account in the lab API, by AccessKey id.
+// A server without the lab API (or any error) leaves it unknown.
+func (s *statusWatcher) fetchAccount(ctx context.Context) *labAccount {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.c.baseURL+"/lab/accounts", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := s.c.http.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out struct{ Accounts []labAccount }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out) != nil {
+		return nil
+	}
+	for i, a := range out.Accounts {
+		for _, id := range a.AccessKeyIds {
+			if id == s.c.keyID {
+				return &out.Accounts[i]
+			}
+		}
+	}
+	return nil
 }
 
 // statusRow is one endpoint zone.
@@ -223,6 +263,7 @@ func (s *statusWatcher) fetchMetrics(ctx context.Context) ([]byte, error) {
 func (s *statusWatcher) refresh(ctx context.Context) (*statusView, error) {
 	v := &statusView{API: s.c.baseURL, At: s.now()}
 	v.MetricsErr = s.sampleMetrics(ctx, v.At)
+	v.Account = s.fetchAccount(ctx)
 
 	eps, err := listEndpoints(ctx, s.c)
 	if err != nil {
@@ -259,7 +300,35 @@ func (s *statusWatcher) refresh(ctx context.Context) (*statusView, error) {
 			}
 		}
 	}
+	v.CLBNotes = s.clbNotes(v)
 	return v, nil
+}
+
+// clbNotes reports the CLBs of v's rows that switched to their backup zone
+// or are unavailable (from /metrics), one line each.
+func (s *statusWatcher) clbNotes(v *statusView) []string {
+	if s.samples == nil {
+		return nil
+	}
+	shown := map[string]bool{}
+	for _, r := range append(append([]statusRow(nil), v.Consumer...), v.Provider...) {
+		shown[r.Resource], shown[r.Replaced] = true, true
+	}
+	var notes []string
+	for _, smp := range s.samples.byName[metricCLBZone] {
+		id := smp.labels["resource_id"]
+		if !shown[id] || id == "" {
+			continue
+		}
+		switch smp.labels["role"] {
+		case "backup":
+			notes = append(notes, "CLB "+id+" runs in its backup zone "+smp.labels["zone_id"]+" (primary zone failed)")
+		case "unavailable":
+			notes = append(notes, "CLB "+id+" is unavailable (its zone failed and it has no usable backup)")
+		}
+	}
+	sort.Strings(notes)
+	return notes
 }
 
 func (s *statusWatcher) row(ep, owner, svc, conn string, capMbps int64, z zoneInfo) statusRow {
@@ -288,6 +357,19 @@ func renderStatus(w io.Writer, v *statusView) error {
 	}
 	if v.MetricsErr != nil {
 		fmt.Fprintf(&b, "metrics unavailable: %s\n", oneLine(v.MetricsErr))
+	}
+	if a := v.Account; a != nil {
+		role := "service-linked role: none yet (created with the account's first endpoint)"
+		if a.ServiceLinkedRole != "" {
+			role = "service-linked role: " + a.ServiceLinkedRole + " (created " + a.RoleCreateDate + ")"
+		}
+		if !a.ProductOpen {
+			role += "; PrivateLink not activated (OpenPrivateLinkService)"
+		}
+		fmt.Fprintf(&b, "account %s  %s\n", a.Uid, role)
+	}
+	for _, n := range v.CLBNotes {
+		fmt.Fprintln(&b, n)
 	}
 	if len(v.Consumer) == 0 && len(v.Provider) == 0 && v.Err == nil {
 		fmt.Fprintln(&b, "\nno endpoints, and no connections to your services")
@@ -396,7 +478,7 @@ func parseMetrics(text []byte) *metricSet {
 			continue
 		}
 		name, labels, rest, ok := splitSample(line)
-		if !ok || (name != metricActiveFlows && name != metricFlowBytes) {
+		if !ok || (name != metricActiveFlows && name != metricFlowBytes && name != metricCLBZone) {
 			continue
 		}
 		fields := strings.Fields(rest)

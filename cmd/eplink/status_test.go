@@ -86,6 +86,9 @@ eplink_dataplane_flow_bytes_total{direction="client_to_backend",endpoint_id="ep-
 eplink_dataplane_flow_bytes_total{direction="client_to_backend",endpoint_id="ep-1",resource_id="lb-clb1",service_id="epsrv-1",zone_id="cn-hangzhou-h"} %g
 eplink_dataplane_flow_bytes_total{direction="backend_to_client",endpoint_id="ep-1",resource_id="lb-clb2",service_id="epsrv-1",zone_id="cn-hangzhou-h"} %g
 eplink_dataplane_flows_refused_total{endpoint_id="ep-1",reason="sg_denied",service_id="epsrv-1",zone_id="cn-hangzhou-h"} 4
+eplink_dataplane_clb_zone{resource_id="lb-clb1",role="primary",zone_id="cn-hangzhou-h"} 1
+eplink_dataplane_clb_zone{resource_id="lb-clb2",role="backup",zone_id="cn-hangzhou-i"} 1
+eplink_dataplane_clb_zone{resource_id="lb-x",role="unavailable",zone_id=""} 1
 `, up*2/3, up/3, float64(n)*125e3)
 }
 
@@ -114,6 +117,7 @@ func TestStatusView(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.ReplaceAll(`eplink status  URL  2026-01-02 03:04:07 UTC
+CLB lb-clb2 runs in its backup zone cn-hangzhou-i (primary zone failed)
 
 MY ENDPOINTS
 ENDPOINT  SERVICE  CONNECTION    ZONE           ZONE STATE  ENI IP      CLB      REPLACED CLB  FLOWS       MBPS/CAP

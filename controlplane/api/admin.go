@@ -23,8 +23,51 @@ const AdminPath = "/lab/"
 // fails (or recovers) an endpoint zone: DNS stops answering with its ENI, as
 // when the cloud takes a zone out of service. Answers {"EndpointId",
 // "ZoneId","Failed"} or an error body like the OpenAPI's.
+//
+//	POST /lab/clb-zone-fault?ZoneId=cn-hangzhou-h&Failed=true|false
+//
+// fails (or recovers) a zone for CLBs: every CLB deployed there switches to
+// its backup zone (flows on it are cut, as a switch-over cuts them), or is
+// unavailable without one. Answers {"ZoneId","Failed","LoadBalancers"}.
+//
+//	GET /lab/clbs
+//
+// lists the CLBs and the zone each runs in: {"LoadBalancers":[{"ResourceId",
+// "ZoneId","BackupZoneId","ActiveZoneId"}]} ("" = unavailable).
+//
+//	GET /lab/accounts
+//
+// lists the lab's accounts without secrets: {"Accounts":[{"Uid",
+// "AccessKeyIds","ProductOpen","ServiceLinkedRole","RoleCreateDate"}]}, the
+// service-linked role being what the cloud shows in RAM.
 func Admin(cp *controlplane.ControlPlane) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /lab/clb-zone-fault", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
+			return
+		}
+		zone := r.Form.Get("ZoneId")
+		failed, err := strconv.ParseBool(r.Form.Get("Failed"))
+		if err != nil {
+			writeAdminError(w, rpc.InvalidParameter("Failed", "must be true or false"))
+			return
+		}
+		if err := cp.SetCLBZoneFault(zone, failed); err != nil {
+			writeAdminError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"ZoneId": zone, "Failed": failed, "LoadBalancers": cp.CLBZones()})
+	})
+	mux.HandleFunc("GET /lab/clbs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"LoadBalancers": cp.CLBZones()})
+	})
+	mux.HandleFunc("GET /lab/accounts", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"Accounts": cp.Accounts()})
+	})
 	mux.HandleFunc("POST /lab/zone-fault", func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))

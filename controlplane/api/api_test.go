@@ -155,7 +155,18 @@ func TestGuideLifecycle(t *testing.T) {
 	_, err = w.provider.AttachResourceToVpcEndpointService(ar)
 	check(t, "AttachResourceToVpcEndpointService", err)
 
+	auto := func(res string, on bool) {
+		r := privatelink.CreateUpdateVpcEndpointServiceResourceAttributeRequest()
+		r.ServiceId, r.ResourceId, r.AutoAllocatedEnabled = svc, res, requests.NewBoolean(on)
+		_, err := w.provider.UpdateVpcEndpointServiceResourceAttribute(r)
+		check(t, "UpdateVpcEndpointServiceResourceAttribute", err)
+	}
+	// The resource a zone moves away from must not allow automatic
+	// allocation (guide 步骤五).
 	replace := func(mode, res string) {
+		from := map[string]string{"lb-clb1": "lb-clb2", "lb-clb2": "lb-clb1"}[res]
+		auto(res, true)
+		auto(from, false)
 		r := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 		r.ServiceId, r.EndpointId, r.ZoneId = svc, ep, zoneH
 		r.ResourceReplaceMode, r.ResourceId, r.ResourceType = mode, res, "slb"
@@ -208,7 +219,7 @@ func TestGuideLifecycle(t *testing.T) {
 		t.Fatalf("Get after delete: %v", err)
 	}
 
-	for _, res := range []string{"lb-clb1", "lb-clb2"} {
+	for _, res := range []string{"lb-clb2", "lb-clb1"} { // the auto-allocatable one last
 		dr := privatelink.CreateDetachResourceFromVpcEndpointServiceRequest()
 		dr.ServiceId, dr.ResourceId, dr.ResourceType = svc, res, "slb"
 		_, err = w.provider.DetachResourceFromVpcEndpointService(dr)

@@ -29,7 +29,15 @@ func (a *api) enableVpcEndpointConnection(cl controlplane.Caller, p rpc.Params) 
 	if err != nil {
 		return nil, err
 	}
-	return done(a.cp.EnableVpcEndpointConnection(cl, p.Get("ServiceId"), p.Get("EndpointId"), bw))
+	// AutoAllocatedEnabled is the console's "accept and allocate
+	// automatically" choice; the SDK sends it as an extra query parameter.
+	auto, _, err := p.Bool("AutoAllocatedEnabled")
+	if err != nil {
+		return nil, err
+	}
+	return done(a.cp.EnableVpcEndpointConnection(cl, controlplane.AcceptInput{
+		ServiceID: p.Get("ServiceId"), EndpointID: p.Get("EndpointId"), Bandwidth: bw, AutoAllocate: auto,
+	}))
 }
 
 func (a *api) disableVpcEndpointConnection(cl controlplane.Caller, p rpc.Params) (any, error) {

@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -213,7 +214,11 @@ func StartServer(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(api.New(cp, logger))
+	// The OpenAPI and the lab's own API on one address, as eplink serve has.
+	mux := http.NewServeMux()
+	mux.Handle(api.AdminPath, api.Admin(cp))
+	mux.Handle("/", api.New(cp, logger))
+	srv := httptest.NewServer(mux)
 	return &Server{
 		CP:        cp,
 		Publisher: pub,
@@ -556,6 +561,27 @@ func (e *Env) AddUser(t testing.TB, svc, uid string) {
 		t.Fatalf("AddUserToVpcEndpointService(%s): %v", uid, err)
 	}
 	e.WaitService(t, svc, "Active")
+}
+
+// SetAutoAllocated turns automatic allocation of a service resource on or
+// off (provider). The guide asks for it to be off on the resource a zone
+// replacement moves away from.
+func (e *Env) SetAutoAllocated(t testing.TB, svc, res string, on bool) {
+	t.Helper()
+	req := privatelink.CreateUpdateVpcEndpointServiceResourceAttributeRequest()
+	req.ServiceId, req.ResourceId, req.AutoAllocatedEnabled = svc, res, Bool(on)
+	if _, err := e.Provider.UpdateVpcEndpointServiceResourceAttribute(req); err != nil {
+		t.Fatalf("UpdateVpcEndpointServiceResourceAttribute(%s, %v): %v", res, on, err)
+	}
+}
+
+// AllowReplace readies a zone replacement from resource from to resource
+// to: to allows automatic allocation (so the zone keeps one) and from no
+// longer does.
+func (e *Env) AllowReplace(t testing.TB, svc, from, to string) {
+	t.Helper()
+	e.SetAutoAllocated(t, svc, to, true)
+	e.SetAutoAllocated(t, svc, from, false)
 }
 
 // EP describes an endpoint for CreateEndpoint.

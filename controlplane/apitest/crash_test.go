@@ -222,6 +222,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	en := privatelink.CreateEnableVpcEndpointConnectionRequest()
 	en.ServiceId, en.EndpointId = svc, e0
+	e.AllowReplace(t, svc, z1.ResourceId, otherCLB(z1.ResourceId))
 	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, e1, ZoneH
 	rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z1.ResourceId), "slb"
@@ -280,8 +281,9 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	e.WaitEndpointStable(t, e.Consumer, e0, "Connected")
 	z := e.WaitZone(t, e.Consumer, e0, ZoneH, "Connected")
-	if z.ResourceId != CLB1 {
-		t.Errorf("interrupted accept: zone on %q, want %s", z.ResourceId, CLB1)
+	// e1's replacement left only its new resource auto-allocatable.
+	if z.ResourceId != rr.ResourceId {
+		t.Errorf("interrupted accept: zone on %q, want %s", z.ResourceId, rr.ResourceId)
 	}
 	// So does the interrupted Graceful replacement, keeping the old pair.
 	m := e.WaitZone(t, e.Consumer, e1, ZoneH, "Migrated")

@@ -150,6 +150,7 @@ func TestENIAddresses(t *testing.T) {
 	ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH, Ip: ip}}})
 	z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
 
+	e.AllowReplace(t, svc, z.ResourceId, otherCLB(z.ResourceId))
 	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
 	rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z.ResourceId), "slb"
@@ -320,6 +321,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 		t.Fatalf("AddZoneToVpcEndpoint: %v", err)
 	}
 	zi := e.WaitZone(t, e.Consumer, f.epConn, ZoneI, "Connected")
+	e.AllowReplace(t, f.svcA, zi.ResourceId, map[string]string{CLB3: CLB4, CLB4: CLB3}[zi.ResourceId])
 	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	rr.ServiceId, rr.EndpointId, rr.ZoneId = f.svcA, f.epConn, ZoneI
 	rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", map[string]string{CLB3: CLB4, CLB4: CLB3}[zi.ResourceId], "slb"
@@ -441,9 +443,11 @@ func TestDeleteServiceAfterReject(t *testing.T) {
 	e.WaitEndpointGone(t, e.Consumer, ep)
 }
 
-// TestMigratedZoneExits: a zone in the middle of a Graceful migration can
-// be disconnected or removed outright; either way nothing is left on the
-// old resource and the old address is released.
+// TestMigratedZoneExits: a zone in the middle of a Graceful migration is
+// disconnected in the guide's order (断开可用区服务资源: the old resource
+// first, with ReplacedResource=true, then the zone), or removed outright;
+// either way nothing is left on the old resource and the old address is
+// released.
 func TestMigratedZoneExits(t *testing.T) {
 	e := New(t, Options{})
 	svc := e.CreateService(t, true, Res{CLB1, ZoneH}, Res{CLB2, ZoneH})
@@ -452,6 +456,7 @@ func TestMigratedZoneExits(t *testing.T) {
 		t.Helper()
 		ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH, Ip: ip}}})
 		z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
+		e.AllowReplace(t, svc, z.ResourceId, otherCLB(z.ResourceId))
 		rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 		rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
 		rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z.ResourceId), "slb"
@@ -469,16 +474,29 @@ func TestMigratedZoneExits(t *testing.T) {
 		return n
 	}
 
-	// Disconnect a Migrated zone (the docs allow Connected or Migrated).
-	ep1, old1 := migrate("127.10.0.61")
+	// A plain disconnect of a Migrated zone would drop both pairs at once:
+	// refused, nothing changes. The old resource goes first.
+	ep1, _ := migrate("127.10.0.61")
+	before := e.State(t)
 	d := privatelink.CreateDisableVpcEndpointZoneConnectionRequest()
 	d.ServiceId, d.EndpointId, d.ZoneId = svc, ep1, ZoneH
+	_, err := e.Provider.DisableVpcEndpointZoneConnection(d)
+	WantError(t, err, "IncorrectStatus.VpcEndpointZone")
+	e.AssertUnchanged(t, before)
+	cl := privatelink.CreateDisableVpcEndpointZoneConnectionRequest()
+	cl.ServiceId, cl.EndpointId, cl.ZoneId, cl.ReplacedResource = svc, ep1, ZoneH, Bool(true)
+	if _, err := e.Provider.DisableVpcEndpointZoneConnection(cl); err != nil {
+		t.Fatalf("clean the replaced resource: %v", err)
+	}
+	e.WaitZone(t, e.Consumer, ep1, ZoneH, "Connected")
+	d = privatelink.CreateDisableVpcEndpointZoneConnectionRequest()
+	d.ServiceId, d.EndpointId, d.ZoneId = svc, ep1, ZoneH
 	if _, err := e.Provider.DisableVpcEndpointZoneConnection(d); err != nil {
-		t.Fatalf("DisableVpcEndpointZoneConnection on a Migrated zone: %v", err)
+		t.Fatalf("DisableVpcEndpointZoneConnection after the cleanup: %v", err)
 	}
 	z := e.WaitZone(t, e.Consumer, ep1, ZoneH, "Disconnected")
-	if z.ReplacedEniId != "" && z.ReplacedEniId == old1.EniId {
-		t.Logf("a Disconnected zone still shows the replaced ENI %s", z.ReplacedEniId)
+	if z.ReplacedEniId != "" {
+		t.Errorf("a Disconnected zone still shows the replaced ENI %q", z.ReplacedEniId)
 	}
 
 	// Remove a Migrated zone.
@@ -528,6 +546,7 @@ func TestReacceptAfterReject(t *testing.T) {
 	ep := e.CreateEndpoint(t, svc, EP{Zones: []privatelink.CreateVpcEndpointZone{{ZoneId: ZoneH, VSwitchId: VSwConsumerH}}})
 	e.Accept(t, svc, ep, e.Consumer)
 	z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
+	e.AllowReplace(t, svc, z.ResourceId, otherCLB(z.ResourceId))
 	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
 	rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z.ResourceId), "slb"

@@ -1008,6 +1008,7 @@ func TestTransitionsVisible(t *testing.T) {
 	e.WaitEndpointStable(t, e.Consumer, ep, "Connected")
 	z := e.WaitZone(t, e.Consumer, ep, ZoneH, "Connected")
 
+	e.AllowReplace(t, svc, z.ResourceId, otherCLB(z.ResourceId))
 	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
 	rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z.ResourceId), "slb"

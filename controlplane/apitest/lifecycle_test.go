@@ -201,11 +201,18 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	// 7. Graceful replace CLB1 → CLB2: a new ENI, the old pair shown as
-	// replaced, the zone Migrated.
+	// replaced, the zone Migrated. The guide (步骤五) first has CLB1's
+	// automatic allocation turned off; while it is on the replacement is
+	// refused and nothing changes.
 	old := z
 	rreq := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	rreq.ServiceId, rreq.EndpointId, rreq.ZoneId = svc, ep, ZoneH
 	rreq.ResourceReplaceMode, rreq.ResourceId, rreq.ResourceType = "Graceful", CLB2, "slb"
+	before := e.State(t)
+	_, err = e.Provider.UpdateVpcEndpointZoneConnectionResourceAttribute(rreq)
+	WantError(t, err, "EndpointServiceOperationDenied.ResourceAutoAllocated")
+	e.AssertUnchanged(t, before)
+	e.SetAutoAllocated(t, svc, CLB1, false)
 	if _, err := e.Provider.UpdateVpcEndpointZoneConnectionResourceAttribute(rreq); err != nil {
 		t.Fatalf("Graceful replace: %v", err)
 	}
@@ -229,7 +236,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("CLB2 RelatedEndpointCount = %d, want 1", r2.RelatedEndpointCount)
 	}
 	// The replaced resource is still in use: it cannot be detached.
-	before := e.State(t)
+	before = e.State(t)
 	dreq := privatelink.CreateDetachResourceFromVpcEndpointServiceRequest()
 	dreq.ServiceId, dreq.ResourceId, dreq.ResourceType = svc, CLB1, "slb"
 	_, err = e.Provider.DetachResourceFromVpcEndpointService(dreq)
@@ -257,6 +264,7 @@ func TestLifecycle(t *testing.T) {
 	e.WaitService(t, svc, "Active")
 
 	// 9. Force replace CLB2 → CLB1: same ENI, new resource.
+	e.AllowReplace(t, svc, CLB2, CLB1)
 	rreq = privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	rreq.ServiceId, rreq.EndpointId, rreq.ZoneId = svc, ep, ZoneH
 	rreq.ResourceReplaceMode, rreq.ResourceId, rreq.ResourceType = "Force", CLB1, "slb"

@@ -72,6 +72,7 @@ func TestSnapshotFollowsAPI(t *testing.T) {
 		t.Errorf("snapshot bandwidth right after the update = %d, want 300", x.BandwidthMbps)
 	}
 
+	e.SetAutoAllocated(t, svc, CLB1, false)
 	old := z.ENI
 	rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 	rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
@@ -175,6 +176,7 @@ func TestSnapshotFollowsTransitions(t *testing.T) {
 				}, ep))
 		}
 
+		e.AllowReplace(t, svc, z.ResourceId, otherCLB(z.ResourceId))
 		rr := privatelink.CreateUpdateVpcEndpointZoneConnectionResourceAttributeRequest()
 		rr.ServiceId, rr.EndpointId, rr.ZoneId = svc, ep, ZoneH
 		rr.ResourceReplaceMode, rr.ResourceId, rr.ResourceType = "Graceful", otherCLB(z.ResourceId), "slb"

@@ -55,6 +55,10 @@ type Account struct {
 	UID        string      `yaml:"uid"` // 16 digits
 	Name       string      `yaml:"name"`
 	AccessKeys []AccessKey `yaml:"access_keys"`
+	// ProductOpen false declares an account that has not activated
+	// PrivateLink: CheckProductOpen says false and its calls fail with
+	// NeedOpenProduct until it calls OpenPrivateLinkService. Default true.
+	ProductOpen *bool `yaml:"product_open"`
 }
 
 // AccessKey is an AccessKey id/secret pair.

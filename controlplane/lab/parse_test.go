@@ -83,6 +83,21 @@ func TestParseDesignExample(t *testing.T) {
 	}
 }
 
+// TestParseProductOpen: accounts are open unless product_open: false.
+func TestParseProductOpen(t *testing.T) {
+	src := strings.Replace(designExample, "    name: consumer\n", "    name: consumer\n    product_open: false\n", 1)
+	l, err := Parse([]byte(src), "lab.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if p := l.Accounts[0].ProductOpen; p != nil {
+		t.Errorf("provider product_open = %v, want unset", *p)
+	}
+	if p := l.Accounts[1].ProductOpen; p == nil || *p {
+		t.Errorf("consumer product_open = %v, want false", p)
+	}
+}
+
 func TestParseExampleFile(t *testing.T) {
 	l, err := Load("../../examples/lab.yaml")
 	if err != nil {

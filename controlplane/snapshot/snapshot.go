@@ -69,6 +69,14 @@ type LoadBalancer struct {
 	VSwitchID  string
 	Listeners  []Listener
 	Health     HealthCheck
+
+	// ActiveZone is the zone carrying the CLB's traffic when it is not
+	// Zone: BackupZone while Zone is failed (the CLB switched over). A
+	// change of ActiveZone cuts the flows on the CLB, as a switch-over does.
+	ActiveZone string
+	// Unavailable: neither zone can carry the CLB (its primary is failed
+	// and it has no usable backup); it takes no flows.
+	Unavailable bool
 }
 
 // Listener maps a frontend port of a CLB to weighted backends.
