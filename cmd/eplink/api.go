@@ -35,6 +35,7 @@ const apiUsage = `usage: eplink api ACTION [--Param value | --Param=value ...] [
 
 Call the PrivateLink OpenAPI (2020-04-15), signed like the official SDK.
 Repeated parameters are numbered from 1: --Zone.1.ZoneId cn-hangzhou-h --SecurityGroupId.1 sg-x
+Every parameter takes a value, booleans too: --DryRun true
 
 flags:
   --access-key-id ID        AccessKey id (default $ALIBABA_CLOUD_ACCESS_KEY_ID or the profile)
@@ -114,15 +115,15 @@ func parseAPIArgs(args []string) (*apiRequest, error) {
 			continue
 		}
 		if !hasValue {
-			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
-				i++
-				value = args[i]
-			} else if !isFlag {
-				// A bare API parameter is a boolean switch: --DryRun.
-				value = "true"
-			} else {
+			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "--") {
+				// Only the CLI's own switches stand alone. A bare API
+				// parameter is most often an empty shell variable
+				// (--EndpointName $NAME): sending "true" for it would
+				// rename the endpoint to "true".
 				return nil, usagef("--%s needs a value", name)
 			}
+			i++
+			value = args[i]
 		}
 		if !isFlag {
 			apiParams = append(apiParams, given{name, value})

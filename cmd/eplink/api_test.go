@@ -48,8 +48,8 @@ func TestParseAPIArgs(t *testing.T) {
 				"Zone.1.VSwitchId": "vsw-consumer1-h", "Zone.1.ip": "127.10.0.5"},
 		},
 		{
-			name:   "bare boolean parameter",
-			args:   []string{"DeleteVpcEndpoint", "--EndpointId", "ep-1", "--DryRun"},
+			name:   "boolean parameter with its value",
+			args:   []string{"DeleteVpcEndpoint", "--EndpointId", "ep-1", "--DryRun", "true"},
 			params: map[string]string{"EndpointId": "ep-1", "DryRun": "true"},
 		},
 		{
@@ -103,6 +103,11 @@ func TestParseAPIArgs(t *testing.T) {
 		{name: "given twice", args: []string{"GetVpcEndpointAttribute", "--EndpointId", "a", "--EndpointId", "b"}, wantErr: "given twice"},
 		{name: "empty value", args: []string{"GetVpcEndpointAttribute", "--EndpointId="}, wantErr: "empty value"},
 		{name: "cli flag without value", args: []string{"ListVpcEndpoints", "--endpoint"}, wantErr: "--endpoint needs a value"},
+		// An empty shell variable: --EndpointName $NAME must not rename the endpoint to "true".
+		{name: "parameter without value before another", args: []string{"UpdateVpcEndpointAttribute", "--EndpointId", "ep-1", "--EndpointName", "--EndpointDescription", "d"}, wantErr: "--EndpointName needs a value"},
+		{name: "parameter without value at the end", args: []string{"GetVpcEndpointAttribute", "--EndpointId"}, wantErr: "--EndpointId needs a value"},
+		{name: "bare boolean parameter", args: []string{"DeleteVpcEndpoint", "--EndpointId", "ep-1", "--DryRun"}, wantErr: "--DryRun needs a value"},
+		{name: "forced parameter without value", args: []string{"ListVpcEndpoints", "--force", "--Bogus"}, wantErr: "--Bogus needs a value"},
 		{name: "stray argument", args: []string{"ListVpcEndpoints", "extra"}, wantErr: `unexpected argument "extra"`},
 		{name: "bad method", args: []string{"ListVpcEndpoints", "--method", "PUT"}, wantErr: "POST or GET"},
 		{name: "bad wait timeout", args: []string{"ListVpcEndpoints", "--wait-timeout", "soon"}, wantErr: "positive duration"},
@@ -669,7 +674,7 @@ func FuzzJSONPath(f *testing.F) {
 }
 
 func FuzzParseAPIArgs(f *testing.F) {
-	f.Add("CreateVpcEndpoint --Zone.1.ZoneId x --DryRun")
+	f.Add("CreateVpcEndpoint --Zone.1.ZoneId x --DryRun true")
 	f.Add("--wait Active GetVpcEndpointAttribute --EndpointId=e")
 	f.Add("TagResources --ResourceId.100 x --Tag.99.Key=k")
 	f.Fuzz(func(t *testing.T, line string) {
@@ -728,7 +733,7 @@ func TestAgainstControlPlane(t *testing.T) {
 
 	// DryRun success is an API error, exit 1, and changes nothing.
 	_, stderr := cli(t, 1, apitest.ConsumerAK, apitest.ConsumerSK, "RemoveZoneFromVpcEndpoint", "--EndpointId", ep,
-		"--ZoneId", apitest.ZoneI, "--DryRun")
+		"--ZoneId", apitest.ZoneI, "--DryRun", "true")
 	if !strings.Contains(stderr, "DryRunOperation") || !strings.Contains(stderr, "RequestId: ") {
 		t.Errorf("DryRun stderr: %s", stderr)
 	}
