@@ -109,7 +109,11 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy 
 		time.Sleep(20 * time.Millisecond)
 	}
 	if errs := proxy.Errors(); len(errs) > 0 {
-		fmt.Fprintf(w, "eplink: the demo is up but its data plane cannot serve: %v\n(is another eplink demo running? stop it and start again)\n", errors.Join(errs...))
+		fmt.Fprintf(w, "eplink: the demo is up but its data plane cannot serve: %v\n"+
+			"Another process holds the demo's ENI addresses (127.10.0.0/16): most likely another eplink demo, "+
+			"or a lab of yours on that range. 'ss -ltnp src 127.10.0.0/16' shows which; stop it, and eplink "+
+			"serves the addresses within seconds. Until then the zones say EniNotServed in StatusInfo and DNS leaves them out.\n",
+			errors.Join(errs...))
 		return
 	}
 	port := 80

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -181,20 +182,6 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
-	pub := &snapshot.Publisher{}
-	cp, err := controlplane.Open(controlplane.Config{
-		DataDir:         dataDir,
-		Lab:             l,
-		TransitionDelay: f.transitionDelay,
-		DNSZone:         f.dnsZone,
-		Publisher:       pub,
-		Logger:          s.logger.With("component", "controlplane"),
-	})
-	if err != nil {
-		return err
-	}
-	defer cp.Close()
-
 	// One data plane loop per core (loops), and one P more than there are loops.
 	// A loop waits for events in epoll_wait; if every P is held by a loop
 	// waiting, the scheduler's monitor takes the P away from any wait over
@@ -203,6 +190,22 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	// cores, half the context switches and ~10% more connections/s.
 	runtime.GOMAXPROCS(loops + 1)
 	proxy := dataplane.New(dataplane.Options{Loops: loops, Metrics: m, Logger: s.logger.With("component", "dataplane")})
+
+	pub := &snapshot.Publisher{}
+	cp, err := controlplane.Open(controlplane.Config{
+		DataDir:         dataDir,
+		Lab:             l,
+		TransitionDelay: f.transitionDelay,
+		DNSZone:         f.dnsZone,
+		Publisher:       pub,
+		Logger:          s.logger.With("component", "controlplane"),
+		ENIStatus:       eniStatus(proxy),
+	})
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+
 	dpDone := make(chan error, 1)
 	go func() { dpDone <- proxy.Run(ctx, pub) }()
 
@@ -211,6 +214,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		TTL:        uint32(f.dnsTTL),
 		Upstream:   f.dnsUpstream,
 		Healthy:    proxy.Healthy,
+		Served:     proxy.Serves,
 		Registerer: reg,
 		Logger:     s.logger.With("component", "dns"),
 	}
@@ -275,6 +279,26 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		metricsSrv.Shutdown(shutCtx)
 	}
 	return runErr
+}
+
+// eniStatus is what a zone's StatusInfo says about its ENI: nothing while
+// the data plane serves it, else that it cannot and why.
+func eniStatus(proxy *dataplane.Proxy) func(netip.Addr) string {
+	return func(ip netip.Addr) string {
+		err := proxy.ENIError(ip)
+		if err == nil {
+			return ""
+		}
+		var be *dataplane.BindError
+		if errors.As(err, &be) {
+			err = be.Err
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Sprintf("EniNotServed: %s is held by another process (another eplink?); DNS leaves it out until it is free", be.Addr)
+			}
+			return fmt.Sprintf("EniNotServed: cannot listen on %s: %v", be.Addr, err)
+		}
+		return "EniNotServed: " + err.Error()
+	}
 }
 
 // listenFallback listens on addr; when fallback is allowed and the port is

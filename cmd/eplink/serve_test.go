@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,7 +191,7 @@ func TestServeRefusesNonLoopbackLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "lab.yaml")
-	os.WriteFile(path, []byte(strings.ReplaceAll(string(data), "127.10.", "10.10.")), 0o644)
+	os.WriteFile(path, []byte(strings.ReplaceAll(string(data), "127.11.", "10.11.")), 0o644)
 	var stderr strings.Builder
 	code := run([]string{"serve", "--lab", path, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--no-profile"}, io.Discard, &stderr)
@@ -236,5 +238,120 @@ func TestServeRefusesBadLab(t *testing.T) {
 		"--data-dir", t.TempDir(), "--no-profile"}, io.Discard, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "lab.yaml:3") || !strings.Contains(stderr.String(), "bogus") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestServeUnservedENI: when another process holds an endpoint's ENI
+// address, the zone says so in its StatusInfo and DNS does not hand the
+// address out; once the address is free, eplink serves it by itself.
+func TestServeUnservedENI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server")
+	}
+	// An address range of this test's own, and a port free on it.
+	ip := fmt.Sprintf("127.77.%d.10", os.Getpid()%250)
+	squatter, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+	port := squatter.Addr().(*net.TCPAddr).Port
+	lab := fmt.Sprintf(`region: cn-hangzhou
+zones: [cn-hangzhou-h]
+accounts:
+  - {uid: "1000000000000001", name: provider, access_keys: [{id: LTAIprovider000001, secret: provider-secret-1}]}
+  - {uid: "1000000000000002", name: consumer, access_keys: [{id: LTAIconsumer000002, secret: consumer-secret-2}]}
+vpcs:
+  - id: vpc-consumer1
+    owner: "1000000000000002"
+    cidr: %[1]s/24
+    vswitches: [{id: vsw-consumer1-h, zone: cn-hangzhou-h, cidr: %[1]s/24}]
+    security_groups:
+      - {id: sg-consumer1, rules: [{protocol: tcp, port_range: 1/65535, source_cidr: 0.0.0.0/0, policy: accept, priority: 1}]}
+  - id: vpc-provider2
+    owner: "1000000000000001"
+    cidr: 127.192.0.0/16
+    vswitches: [{id: vsw-provider2-h, zone: cn-hangzhou-h, cidr: 127.192.24.0/24}]
+load_balancers:
+  - id: lb-clb1
+    owner: "1000000000000001"
+    vswitch: vsw-provider2-h
+    zone: cn-hangzhou-h
+    privatelink: true
+    listeners: [{port: %[2]d, backends: [{name: ECS01, address: "127.0.0.1:9", weight: 100}]}]
+services:
+  - {id: epsrv-t1, owner: "1000000000000001", resources: [lb-clb1], auto_accept: true, whitelist: ["1000000000000002"]}
+endpoints:
+  - id: ep-t1
+    owner: "1000000000000002"
+    service: epsrv-t1
+    vpc: vpc-consumer1
+    security_groups: [sg-consumer1]
+    zones: [{vswitch: vsw-consumer1-h, ip: %[3]s}]
+    accept: true
+`, netip.MustParsePrefix(ip+"/24").Masked().Addr(), port, ip)
+	dir := t.TempDir()
+	labPath := filepath.Join(dir, "lab.yaml")
+	if err := os.WriteFile(labPath, []byte(lab), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.json")
+	startEplink(t, []string{"EPLINK_CONFIG=" + cfg}, "serve", "--lab", labPath, "--data-dir", filepath.Join(dir, "data"),
+		"--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--transition-delay", "0")
+
+	// The profile file says where the server listens.
+	t.Setenv("EPLINK_CONFIG", cfg)
+	var pf *profileFile
+	waitUntil(t, 30*time.Second, "the profile file", func() bool {
+		pf, _ = loadProfile()
+		return pf != nil
+	})
+	c, err := newAPIClient("LTAIconsumer000002", "consumer-secret-2", "", pf.Endpoint, "", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := func() zoneInfo {
+		var out struct{ Zones []zoneInfo }
+		if err := c.callJSON(context.Background(), "ListVpcEndpointZones", map[string]string{"EndpointId": "ep-t1"}, &out); err != nil || len(out.Zones) != 1 {
+			t.Fatalf("ListVpcEndpointZones: %v %+v", err, out)
+		}
+		return out.Zones[0]
+	}
+	resolve := func(name string) *mdns.Msg {
+		r, err := mdns.Exchange(new(mdns.Msg).SetQuestion(mdns.Fqdn(name), mdns.TypeA), pf.DNS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	var z zoneInfo
+	waitUntil(t, 30*time.Second, "StatusInfo to say the ENI is not served", func() bool {
+		z = zone()
+		return strings.Contains(z.StatusInfo, "EniNotServed")
+	})
+	if z.ZoneStatus != "Connected" || !strings.Contains(z.StatusInfo, net.JoinHostPort(ip, fmt.Sprint(port))) {
+		t.Errorf("zone %+v", z)
+	}
+	if r := resolve(z.ZoneDomain); r.Rcode != mdns.RcodeNameError || len(r.Answer) != 0 {
+		t.Errorf("the zone domain of an unserved ENI answers %s %v", mdns.RcodeToString[r.Rcode], r.Answer)
+	}
+
+	squatter.Close()
+	waitUntil(t, 30*time.Second, "the ENI to be served", func() bool { return zone().StatusInfo == "" })
+	if r := resolve(z.ZoneDomain); len(r.Answer) != 1 || r.Answer[0].(*mdns.A).A.String() != ip {
+		t.Errorf("served again: %v", r)
+	}
+}
+
+// waitUntil polls cond every 50ms until it holds, or fails the test.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
