@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -432,6 +431,7 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 	if err != nil {
 		return nil, fmt.Errorf("reading profiles: %w", err)
 	}
+	var from string // the profile whose server is called, if any
 	if profileName != "" {
 		if pf == nil {
 			return nil, usagef("--profile %s: no profile file (start 'eplink serve' or set $EPLINK_CONFIG)", profileName)
@@ -441,15 +441,35 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 			return nil, usagef("--profile %s: no such profile (have %s)", profileName, strings.Join(profileNames(pf), ", "))
 		}
 		keyID, secret = orDefault(keyID, p.AccessKeyID), orDefault(secret, p.AccessKeySecret)
+		from = profileName
 	}
 	keyID = orDefault(keyID, getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"))
 	secret = orDefault(secret, getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"))
 	if pf != nil {
 		if p, ok := pf.Profiles[pf.Current]; ok && keyID == "" && secret == "" {
 			keyID, secret = p.AccessKeyID, p.AccessKeySecret
+			from = pf.Current
 		}
-		endpoint = orDefault(endpoint, pf.Endpoint)
-		region = orDefault(region, pf.Region)
+		if from == "" {
+			from = pf.Current // its server is the file's top-level endpoint
+		}
+		p := pf.Profiles[from]
+		if endpoint == "" && p.gone() {
+			others := profileNames(pf)
+			for i, n := range others {
+				if pf.Profiles[n].gone() {
+					others[i] = ""
+				}
+			}
+			hint := "start 'eplink serve' again, or pass --endpoint"
+			if live := strings.Join(strings.Fields(strings.Join(others, " ")), ", "); live != "" {
+				hint += "; live profiles: " + live
+			}
+			return nil, fmt.Errorf("profile %s: the eplink that served it (pid %d, API %s) has stopped; %s",
+				from, p.PID, orDefault(p.Endpoint, pf.Endpoint), hint)
+		}
+		endpoint = orDefault(endpoint, orDefault(p.Endpoint, pf.Endpoint))
+		region = orDefault(region, orDefault(p.Region, pf.Region))
 	}
 	if keyID == "" || secret == "" {
 		return nil, usagef("no AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, " +
@@ -473,15 +493,6 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 		now:     time.Now,
 		nonce:   randomNonce,
 	}, nil
-}
-
-func profileNames(pf *profileFile) []string {
-	names := make([]string, 0, len(pf.Profiles))
-	for n := range pf.Profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func orDefault(v, def string) string {

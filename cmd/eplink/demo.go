@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"eplink/controlplane/lab"
@@ -16,8 +17,9 @@ import (
 
 // startInfo is what a user needs to talk to a running eplink.
 type startInfo struct {
-	API, DNS, DataDir, Profile string
-	Lab                        *lab.Lab
+	API, DNS, DataDir string
+	Profiles          writtenProfiles // none with --no-profile
+	Lab               *lab.Lab
 }
 
 // demoLab builds the guide's scenario. The two ECS backends are bound on
@@ -49,26 +51,6 @@ func demoLab() (*lab.Lab, []builtinBackend, error) {
 		}
 	}
 	return l, bs, nil
-}
-
-// writeProfile records the API address and the lab's first AccessKey of
-// each account, named after the account, for `eplink api` and `status`.
-func writeProfile(l *lab.Lab, info startInfo) (string, error) {
-	pf := &profileFile{Endpoint: info.API, DNS: info.DNS, Region: l.Region, Profiles: map[string]profile{}}
-	for _, a := range l.Accounts {
-		if len(a.AccessKeys) == 0 {
-			continue
-		}
-		name := a.Name
-		if name == "" {
-			name = a.UID
-		}
-		pf.Profiles[name] = profile{AccessKeyID: a.AccessKeys[0].ID, AccessKeySecret: a.AccessKeys[0].Secret, UID: a.UID}
-		if pf.Current == "" {
-			pf.Current = name
-		}
-	}
-	return saveProfile(pf)
 }
 
 // printDemo waits (bounded) until the demo endpoint carries traffic, then
@@ -133,7 +115,7 @@ eplink demo is up: the product guide's scenario, endpoint %[1]s connected to ser
   DNS        %[5]s (UDP and TCP)
   provider   AccessKey LTAIprovider000001 / provider-secret-1   (uid 1000000000000001)
   consumer   AccessKey LTAIconsumer000002 / consumer-secret-2   (uid 1000000000000002)
-  profiles   %[6]s  (eplink api --profile provider|consumer)
+  profiles   %[6]s
 
   endpoint domain  %[7]s
   zone domain      %[8]s
@@ -154,6 +136,18 @@ Smooth migration to CLB2 (ECS02), as in the guide:
   eplink status --profile consumer
 
 Ctrl-C stops eplink.
-`, epID, svcID, info.API, info.Lab.Region, info.DNS, info.Profile, ep.Domain, zone.Domain,
+`, epID, svcID, info.API, info.Lab.Region, info.DNS, profilesLine(info.Profiles), ep.Domain, zone.Domain,
 		zone.ENI.ID, ip, zone.ResourceID, host, dnsPort, port, url, zone.ZoneID)
+}
+
+// profilesLine is the banner's word on the CLI profiles.
+func profilesLine(w writtenProfiles) string {
+	if len(w.Names) == 0 {
+		return "none written (--no-profile): pass --endpoint and the keys above"
+	}
+	s := strings.Join(w.Names, ", ") + " in " + w.Path
+	if w.Others != "" {
+		s += "\n             (the names without a suffix are the eplink's at " + w.Others + ")"
+	}
+	return s
 }

@@ -245,13 +245,21 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 
 	info := startInfo{API: apiLn.Addr().String(), DNS: dnsAddr, DataDir: dataDir, Lab: l}
 	if !f.noProfile {
-		if path, err := writeProfile(l, info); err != nil {
+		if w, err := writeProfile(l, info, os.Getpid()); err != nil {
 			s.logger.Warn("could not write the CLI profile", "err", err)
 		} else {
-			info.Profile = path
+			info.Profiles = w
+			defer func() {
+				if err := removeProfiles(os.Getpid()); err != nil {
+					s.logger.Warn("could not remove the CLI profiles", "err", err)
+				}
+			}()
 		}
 	}
 	s.logger.Info("eplink serving", "api", info.API, "dns", info.DNS, "data_dir", dataDir, "version", version)
+	if d := info.Profiles.describe(); d != "" && !f.demo { // the demo's banner says it
+		fmt.Fprintln(s.stdout, d)
+	}
 	if f.demo {
 		printDemo(ctx, s.stdout, pub, proxy, info)
 	}
