@@ -12,10 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/jmespath/go-jmespath"
 
 	"eplink/controlplane/rpc"
 )
@@ -47,7 +50,8 @@ flags:
                             (Deleted: until it is gone); see ACTION --help
   --wait-timeout D          give up waiting after D (default 60s)
   --wait-interval D         poll every D while waiting (default 500ms)
-  --cli-query PATH          print only this part of the response: Zones[0].EniIp
+  --cli-query JMESPATH      print only this part of the response (JMESPath, as the aliyun CLI):
+                            Zones[0].EniIp, Zones[*].ZoneId, {n:EndpointName}
   --force                   send parameters the catalog does not know
   -h, --help                this help; 'eplink api ACTION --help' for an action's parameters
 
@@ -314,20 +318,19 @@ func printResponse(w io.Writer, body []byte, query string) error {
 		return err
 	}
 	var doc any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
+	if err := json.Unmarshal(body, &doc); err != nil {
 		return fmt.Errorf("--cli-query: response is not JSON: %w", err)
 	}
-	v, err := jsonPath(doc, query)
+	v, err := cliQuery(doc, query)
 	if err != nil {
 		return fmt.Errorf("--cli-query %s: %w", query, err)
 	}
 	switch v := v.(type) {
 	case string:
 		_, err = fmt.Fprintln(w, v)
-	case json.Number:
-		_, err = fmt.Fprintln(w, v.String())
+	case float64:
+		// JSON numbers decode as float64; ids and counts print whole.
+		_, err = fmt.Fprintln(w, strconv.FormatFloat(v, 'f', -1, 64))
 	default:
 		var out []byte
 		out, err = json.MarshalIndent(v, "", "  ")
@@ -338,45 +341,32 @@ func printResponse(w io.Writer, body []byte, query string) error {
 	return err
 }
 
-// jsonPath walks a decoded JSON document along a path of keys and
-// indexes: "Zones[0].EniIp" or "Zones.0.EniIp".
-func jsonPath(doc any, path string) (any, error) {
-	path = strings.NewReplacer("[", ".", "]", "").Replace(path)
-	cur := doc
-	walked := ""
-	for _, step := range strings.Split(path, ".") {
-		if step == "" {
-			continue
-		}
-		switch node := cur.(type) {
-		case map[string]any:
-			v, ok := node[step]
-			if !ok {
-				return nil, fmt.Errorf("no %q in %s", step, orTop(walked))
-			}
-			cur = v
-		case []any:
-			n, err := strconv.Atoi(step)
-			if err != nil || n < 0 || n >= len(node) {
-				return nil, fmt.Errorf("%s has %d elements, no [%s]", orTop(walked), len(node), step)
-			}
-			cur = node[n]
-		default:
-			return nil, fmt.Errorf("%s is not an object or array", orTop(walked))
-		}
-		if walked != "" {
-			walked += "."
-		}
-		walked += step
-	}
-	return cur, nil
-}
+// dotIndex is a list index written after a dot (Zones.0.EniIp), the form
+// --cli-query took before it was JMESPath.
+var dotIndex = regexp.MustCompile(`\.([0-9]+)`)
 
-func orTop(path string) string {
-	if path == "" {
-		return "the response"
+// cliQuery evaluates a JMESPath expression against the response, as the
+// aliyun CLI's --cli-query does: Zones[0].EniIp, Zones[*].ZoneId,
+// Endpoints[?EndpointStatus=='Active'].EndpointId, {n:EndpointName}. A
+// query that selects nothing is an error, so that scripts do not go on
+// with an empty value.
+func cliQuery(doc any, query string) (any, error) {
+	expr, err := jmespath.Compile(query)
+	if err != nil {
+		// Zones.0.EniIp is no JMESPath; read it as Zones[0].EniIp.
+		var err2 error
+		if expr, err2 = jmespath.Compile(dotIndex.ReplaceAllString(query, "[$1]")); err2 != nil {
+			return nil, fmt.Errorf("not a JMESPath expression: %w", err)
+		}
 	}
-	return path
+	v, err := expr.Search(doc)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, errors.New("selects nothing in the response")
+	}
+	return v, nil
 }
 
 func printActions(w io.Writer) {

@@ -306,7 +306,32 @@ func TestAPICommand(t *testing.T) {
 		{
 			name: "cli-query missing field",
 			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones[3].EniIp"},
-			code: 1, stderr: "Zones has 1 elements, no [3]",
+			code: 1, stderr: "--cli-query Zones[3].EniIp: selects nothing in the response",
+		},
+		{
+			name:   "cli-query is JMESPath: projection",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones[*].ZoneId"},
+			stdout: "[\n  \"cn-hangzhou-h\"\n]\n",
+		},
+		{
+			name:   "cli-query is JMESPath: multiselect hash",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "{id:EndpointId,bw:Bandwidth}"},
+			stdout: "{\n  \"bw\": 1024,\n  \"id\": \"ep-1\"\n}\n",
+		},
+		{
+			name:   "cli-query is JMESPath: filter and function",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "length(Zones[?ZoneId=='cn-hangzhou-h'])"},
+			stdout: "1\n",
+		},
+		{
+			name:   "cli-query number",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Bandwidth"},
+			stdout: "1024\n",
+		},
+		{
+			name: "cli-query syntax error",
+			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones[0"},
+			code: 1, stderr: "--cli-query Zones[0: not a JMESPath expression",
 		},
 		{
 			name: "API error: Code, Message, RequestId on stderr, exit 1",
@@ -660,16 +685,17 @@ func TestCatalogIsWellFormed(t *testing.T) {
 	}
 }
 
-func FuzzJSONPath(f *testing.F) {
+func FuzzCLIQuery(f *testing.F) {
 	f.Add(`{"Zones":[{"EniIp":"127.0.0.1"}]}`, "Zones[0].EniIp")
 	f.Add(`{"a":{"b":[1,2,3]}}`, "a.b.2")
+	f.Add(`{"a":[{"n":"x"}]}`, "a[?n=='x'].{m:n}")
 	f.Add(`[]`, "[")
-	f.Fuzz(func(t *testing.T, doc, path string) {
+	f.Fuzz(func(t *testing.T, doc, query string) {
 		var v any
 		if json.Unmarshal([]byte(doc), &v) != nil {
 			return
 		}
-		jsonPath(v, path) // must not panic
+		cliQuery(v, query) // must not panic
 	})
 }
 
