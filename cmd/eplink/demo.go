@@ -19,6 +19,7 @@ import (
 type startInfo struct {
 	API, DNS, DataDir string
 	Profiles          writtenProfiles // none with --no-profile
+	LabKey            string          // what /lab/ requires; "" = nothing
 	Lab               *lab.Lab
 }
 

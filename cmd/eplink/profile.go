@@ -38,6 +38,8 @@ type profile struct {
 	DNS      string `json:"dns,omitempty"`
 	Region   string `json:"region,omitempty"`
 	PID      int    `json:"pid,omitempty"` // of the eplink serving Endpoint
+	// LabKey is what the server's lab API (/lab/…) requires, if anything.
+	LabKey string `json:"lab_key,omitempty"`
 }
 
 // gone reports whether the eplink that wrote the profile has exited. The
@@ -153,7 +155,7 @@ func writeProfile(l *lab.Lab, info startInfo, pid int) (writtenProfiles, error) 
 		}
 		accounts = append(accounts, account{name, profile{
 			AccessKeyID: a.AccessKeys[0].ID, AccessKeySecret: a.AccessKeys[0].Secret, UID: a.UID,
-			Endpoint: info.API, DNS: info.DNS, Region: l.Region, PID: pid,
+			Endpoint: info.API, DNS: info.DNS, Region: l.Region, PID: pid, LabKey: info.LabKey,
 		}})
 	}
 	// One suffix for all accounts, so that provider-2 and consumer-2 go

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,6 +47,7 @@ type serveFlags struct {
 	dnsUpstream     string
 	logLevel        string
 	noProfile       bool
+	labKey          string
 }
 
 // loops is the data plane's event loop count: GOMAXPROCS as the process
@@ -73,6 +76,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSe
 	fs.StringVar(&f.dnsUpstream, "dns-upstream", "", "forward names outside the zone to this `HOST:PORT` (default: REFUSED)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.noProfile, "no-profile", false, "do not write the CLI profile (~/.config/eplink/config.json)")
+	fs.StringVar(&f.labKey, "lab-key", os.Getenv("EPLINK_LAB_KEY"), "`KEY` the lab API (/lab/…) requires in the "+api.LabKeyHeader+" header (default $EPLINK_LAB_KEY;\nrandom when --api-addr is not loopback, none on loopback)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, fs, err
@@ -225,7 +229,15 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle(api.AdminPath, api.Admin(cp))
+	labKey, generated, err := chooseLabKey(f.labKey, apiLn.Addr())
+	if err != nil {
+		return err
+	}
+	var admin http.Handler = api.Admin(cp)
+	if labKey != "" {
+		admin = api.RequireLabKey(labKey, admin)
+	}
+	mux.Handle(api.AdminPath, admin)
 	mux.Handle("/", api.New(cp, s.logger.With("component", "api")))
 	apiSrv := rpc.NewHTTPServer("", mux) // bounded: a slow or huge request cannot hold the API
 	apiDone := make(chan error, 1)
@@ -243,7 +255,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		go metricsSrv.Serve(mln)
 	}
 
-	info := startInfo{API: apiLn.Addr().String(), DNS: dnsAddr, DataDir: dataDir, Lab: l}
+	info := startInfo{API: apiLn.Addr().String(), DNS: dnsAddr, DataDir: dataDir, Lab: l, LabKey: labKey}
 	if !f.noProfile {
 		if w, err := writeProfile(l, info, os.Getpid()); err != nil {
 			s.logger.Warn("could not write the CLI profile", "err", err)
@@ -259,6 +271,14 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	s.logger.Info("eplink serving", "api", info.API, "dns", info.DNS, "data_dir", dataDir, "version", version)
 	if d := info.Profiles.describe(); d != "" && !f.demo { // the demo's banner says it
 		fmt.Fprintln(s.stdout, d)
+	}
+	if generated {
+		where := "eplink fault reads it from the profile"
+		if f.noProfile {
+			where = "pass it to eplink fault with --lab-key"
+		}
+		fmt.Fprintf(s.stdout, "The API address %s is not loopback: the lab API (/lab/…) needs the header %s: %s (%s).\n",
+			info.API, api.LabKeyHeader, labKey, where)
 	}
 	if f.demo {
 		printDemo(ctx, s.stdout, pub, proxy, info)
@@ -287,6 +307,23 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		metricsSrv.Shutdown(shutCtx)
 	}
 	return runErr
+}
+
+// chooseLabKey decides what the lab API requires: the key given, else a
+// random one when the API listens on anything but loopback (generated is
+// then true), else nothing — on loopback only this machine's users reach it.
+func chooseLabKey(given string, apiAddr net.Addr) (key string, generated bool, err error) {
+	if given != "" {
+		return given, false, nil
+	}
+	if ta, ok := apiAddr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return "", false, nil
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", false, err
+	}
+	return hex.EncodeToString(b[:]), true, nil
 }
 
 // eniStatus is what a zone's StatusInfo says about its ENI: nothing while
