@@ -416,11 +416,13 @@ func (h *heldRegisterer) Unregister(prometheus.Collector) bool    { return false
 func checkLoopback(l *lab.Lab) error {
 	loop := netip.MustParsePrefix("127.0.0.0/8")
 	var errs []error
-	for _, v := range l.VPCs {
-		for _, sw := range v.VSwitches {
+	for i, v := range l.VPCs {
+		for j, sw := range v.VSwitches {
 			p := sw.Prefix()
 			if !loop.Contains(p.Addr()) || p.Bits() < loop.Bits() {
-				errs = append(errs, fmt.Errorf("vpcs %s: vswitch %s: cidr %s is outside 127.0.0.0/8, which the loopback front end needs (ENI addresses are served by this host's loopback)", v.ID, sw.ID, sw.CIDR))
+				errs = append(errs, l.Errorf(fmt.Sprintf("vpcs[%d].vswitches[%d].cidr", i, j),
+					"%s (vswitch %s of %s) is outside 127.0.0.0/8, which the loopback front end needs (ENI addresses are served by this host's loopback)",
+					sw.CIDR, sw.ID, v.ID))
 			}
 		}
 	}

@@ -195,8 +195,10 @@ func TestServeRefusesNonLoopbackLab(t *testing.T) {
 	var stderr strings.Builder
 	code := run([]string{"serve", "--lab", path, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--no-profile"}, io.Discard, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "outside 127.0.0.0/8") {
-		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	// file:line: path, as the lab's own errors.
+	want := path + ":34: vpcs[0].vswitches[0].cidr: 10.11.0.0/24 (vswitch vsw-consumer1-h of vpc-consumer1) is outside 127.0.0.0/8"
+	if code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Fatalf("exit %d, stderr %q\nwant %q", code, stderr.String(), want)
 	}
 }
 
