@@ -68,6 +68,13 @@ func (ix *index) lookup(q query) answer {
 	if q.qclass != mdns.ClassINET && q.qclass != mdns.ClassANY {
 		return answer{kind: refused}
 	}
+	if q.qtype == mdns.TypeAXFR || q.qtype == mdns.TypeIXFR {
+		// No zone transfers: the names are generated per snapshot and the
+		// endpoint domains answer per client. REFUSED, as an authoritative
+		// server that does not allow transfers answers (RFC 5936 §4.2);
+		// NOERROR with the SOA read as an empty zone.
+		return answer{kind: refused}
+	}
 	n := ix.names[name]
 	if n == nil {
 		return ix.negative(nameError)

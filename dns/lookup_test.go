@@ -111,6 +111,9 @@ func TestLookup(t *testing.T) {
 		{desc: "other zone domain still answers", qname: zoneDomain("ep-one", zoneI, "epsrv-plain"),
 			qtype: mdns.TypeA, unserved: []string{"127.10.0.10"},
 			answer: []string{a(zoneDomain("ep-one", zoneI, "epsrv-plain"), "127.10.1.10")}},
+		{desc: "AXFR is refused", qname: apex, qtype: mdns.TypeAXFR, kind: refused},
+		{desc: "IXFR is refused", qname: apex, qtype: mdns.TypeIXFR, kind: refused},
+		{desc: "AXFR of a name below the apex is refused", qname: one, qtype: mdns.TypeAXFR, kind: refused},
 		{desc: "affinity: own zone unserved, the others remain", qname: aff, qtype: mdns.TypeA,
 			client: "127.10.1.7", unserved: []string{"127.10.1.20"}, answer: []string{a(aff, "127.10.0.20")}},
 

@@ -338,6 +338,20 @@ func TestServed(t *testing.T) {
 	}
 }
 
+// TestZoneTransferRefused: AXFR and IXFR over TCP get REFUSED, not an
+// empty zone (NOERROR with the SOA).
+func TestZoneTransferRefused(t *testing.T) {
+	pub := new(snapshot.Publisher)
+	pub.Publish(world())
+	_, addr := startServer(t, Config{}, pub)
+	for _, qt := range []uint16{mdns.TypeAXFR, mdns.TypeIXFR} {
+		r := ask(t, "tcp", addr, apex, qt)
+		if r.Rcode != mdns.RcodeRefused || len(r.Answer) != 0 {
+			t.Errorf("%s: %s %v", mdns.TypeToString[qt], mdns.RcodeToString[r.Rcode], r.Answer)
+		}
+	}
+}
+
 func TestTTLSettable(t *testing.T) {
 	pub := new(snapshot.Publisher)
 	pub.Publish(world())
