@@ -15,8 +15,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmespath/go-jmespath"
 
@@ -41,7 +41,8 @@ Every parameter takes a value, booleans too: --DryRun true
 
 flags:
   --access-key-id ID        AccessKey id (default $ALIBABA_CLOUD_ACCESS_KEY_ID or the profile)
-  --access-key-secret KEY   AccessKey secret (default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile)
+  --access-key-secret KEY   AccessKey secret (default $ALIBABA_CLOUD_ACCESS_KEY_SECRET
+                            or the profile)
   --profile NAME            use a profile from the file 'eplink serve' writes ($EPLINK_CONFIG)
   --endpoint HOST:PORT      API address (default: the profile's, else 127.0.0.1:8080)
   --region ID               RegionId (default: the profile's, else cn-hangzhou)
@@ -372,15 +373,77 @@ func cliQuery(doc any, query string) (any, error) {
 func printActions(w io.Writer) {
 	fmt.Fprint(w, apiUsage)
 	fmt.Fprintln(w, "actions:")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, a := range catalog {
-		fmt.Fprintf(tw, "  %s\t%s\n", a.Name, a.Doc)
+	rows := make([][2]string, len(catalog))
+	for i, a := range catalog {
+		rows[i] = [2]string{a.Name, a.Doc}
 	}
-	tw.Flush()
+	writeTable(w, rows)
+}
+
+// helpWidth is the widest line help output may have.
+const helpWidth = 100
+
+// writeTable writes two-column rows indented by two spaces, the second
+// column word-wrapped so that no line is wider than helpWidth; its
+// continuation lines start under it.
+func writeTable(w io.Writer, rows [][2]string) {
+	first := 0
+	for _, r := range rows {
+		first = max(first, utf8.RuneCountInString(r[0]))
+	}
+	indent := 2 + first + 2
+	room := max(helpWidth-indent, 30)
+	for _, r := range rows {
+		lines := wrapWords(r[1], room)
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
+		pad := strings.Repeat(" ", first-utf8.RuneCountInString(r[0])+2)
+		fmt.Fprintln(w, strings.TrimRight("  "+r[0]+pad+lines[0], " "))
+		for _, l := range lines[1:] {
+			fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
+		}
+	}
+}
+
+// wrapWords breaks s at spaces, and long words after a '|' (the lists of
+// values), into lines of at most width runes where it can.
+func wrapWords(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		for i, piece := range splitAfterBars(word, width) {
+			sep := " "
+			if i > 0 {
+				sep = "" // the rest of the same word
+			}
+			switch {
+			case line == "":
+				line = piece
+			case utf8.RuneCountInString(line)+len(sep)+utf8.RuneCountInString(piece) <= width:
+				line += sep + piece
+			default:
+				lines = append(lines, line)
+				line = piece
+			}
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// splitAfterBars cuts a word longer than width/2 after each '|'.
+func splitAfterBars(word string, width int) []string {
+	if utf8.RuneCountInString(word) <= width/2 || !strings.Contains(word, "|") {
+		return []string{word}
+	}
+	return strings.SplitAfter(word, "|")
 }
 
 func printActionHelp(w io.Writer, a *action) {
-	fmt.Fprintf(w, "usage: eplink api %s [--Param value ...]\n\n%s\n", a.Name, a.Doc)
+	fmt.Fprintf(w, "usage: eplink api %s [--Param value ...]\n\n%s\n", a.Name, strings.Join(wrapWords(a.Doc, helpWidth), "\n"))
 	if a.Body {
 		fmt.Fprintln(w, "The parameters travel in the form body, as the SDK sends them.")
 	}
@@ -388,14 +451,20 @@ func printActionHelp(w io.Writer, a *action) {
 		fmt.Fprintln(w, "\nNo parameters besides the common ones (RegionId comes from --region).")
 	} else {
 		fmt.Fprintln(w, "\nparameters:")
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, p := range a.Params {
-			fmt.Fprintf(tw, "  --%s\t%s\t%s\n", p.Name, p.rule(), p.Note)
+		rows := make([][2]string, len(a.Params))
+		for i, p := range a.Params {
+			text := p.rule()
+			if p.Note != "" {
+				text += "; " + p.Note
+			}
+			rows[i] = [2]string{"--" + p.Name, text}
 		}
-		tw.Flush()
+		writeTable(w, rows)
 	}
 	if vs := a.waitStatuses(); vs != nil {
-		fmt.Fprintf(w, "\n--wait accepts: %s\n", strings.Join(vs, ", "))
+		const lead = "--wait accepts: "
+		lines := wrapWords(strings.Join(vs, ", "), helpWidth-len(lead))
+		fmt.Fprintf(w, "\n%s%s\n", lead, strings.Join(lines, "\n"+strings.Repeat(" ", len(lead))))
 	}
 }
 

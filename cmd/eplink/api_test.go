@@ -377,7 +377,7 @@ func TestAPICommand(t *testing.T) {
 		{
 			name:   "action help lists rules",
 			args:   []string{"UpdateVpcEndpointZoneConnectionResourceAttribute", "--help"},
-			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force    only while the zone is Connected", contains: true, noRequests: true,
+			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force; only while the zone is Connected;", contains: true, noRequests: true,
 		},
 	}
 	for _, tt := range tests {

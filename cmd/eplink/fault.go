@@ -26,7 +26,7 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ep := fs.String("endpoint-id", "", "endpoint `ID` (ep-…)")
 	zone := fs.String("zone-id", "", "zone `ID` (e.g. cn-hangzhou-h)")
 	recover := fs.Bool("recover", false, "recover the zone instead of failing it")
-	labKey := fs.String("lab-key", os.Getenv("EPLINK_LAB_KEY"), "lab admin `KEY`, needed when eplink's API is not on loopback (default $EPLINK_LAB_KEY, else the profile's)")
+	labKey := fs.String("lab-key", os.Getenv("EPLINK_LAB_KEY"), "lab admin `KEY`, needed when eplink's API is not on loopback\n(default $EPLINK_LAB_KEY, else the profile's)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -39,7 +39,8 @@ commands:
   api       call the PrivateLink OpenAPI: eplink api ACTION [--Param value ...]
   status    live view of endpoints, zones, flows and bandwidth
   backend   run a demo HTTP backend: --listen ADDR --name NAME
-  fault     fail or recover an endpoint zone (fault injection): --endpoint-id EP --zone-id Z [--recover]
+  fault     fail or recover an endpoint zone (fault injection):
+            --endpoint-id EP --zone-id Z [--recover]
   bench     measure eplink side by side with direct connections and HAProxy
   version   print the version
 

@@ -35,3 +35,34 @@ func matches(got, want string) bool {
 	}
 	return strings.Contains(got, want)
 }
+
+// TestHelpWidth: every help text fits 100 columns (tabs at 8).
+func TestHelpWidth(t *testing.T) {
+	helps := [][]string{{"--help"}, {"api", "--help"}, {"serve", "--help"}, {"status", "--help"},
+		{"fault", "--help"}, {"bench", "--help"}, {"backend", "--help"}}
+	for _, a := range catalog {
+		helps = append(helps, []string{"api", a.Name, "--help"})
+	}
+	for _, args := range helps {
+		var out bytes.Buffer
+		run(args, &out, &out)
+		for _, line := range strings.Split(out.String(), "\n") {
+			if w := columns(line); w > helpWidth {
+				t.Errorf("eplink %s: a line of %d columns:\n%s", strings.Join(args, " "), w, line)
+			}
+		}
+	}
+}
+
+// columns is the width of line on a terminal with tab stops every 8.
+func columns(line string) int {
+	n := 0
+	for _, r := range line {
+		if r == '\t' {
+			n += 8 - n%8
+		} else {
+			n++
+		}
+	}
+	return n
+}

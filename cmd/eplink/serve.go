@@ -70,7 +70,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSe
 	fs.StringVar(&f.apiAddr, "api-addr", defaultAPIAddr, "`HOST:PORT` of the OpenAPI and /metrics")
 	fs.StringVar(&f.dnsAddr, "dns-addr", defaultDNSAddr, "`HOST:PORT` of the authoritative DNS server (UDP and TCP)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "extra `HOST:PORT` serving only /metrics")
-	fs.DurationVar(&f.transitionDelay, "transition-delay", time.Second, "how long transitional states (Creating, Connecting, Migrating…) stay visible; 0 allowed")
+	fs.DurationVar(&f.transitionDelay, "transition-delay", time.Second, "how long transitional states (Creating, Connecting, Migrating…) stay visible;\n0 allowed")
 	fs.StringVar(&f.dnsZone, "dns-zone", "privatelink.aliyuncs.com", "DNS `ZONE` eplink is authoritative for")
 	fs.UintVar(&f.dnsTTL, "dns-ttl", 5, "TTL of DNS answers, in seconds")
 	fs.StringVar(&f.dnsUpstream, "dns-upstream", "", "forward names outside the zone to this `HOST:PORT` (default: REFUSED)")
