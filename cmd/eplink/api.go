@@ -530,6 +530,10 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 		endpoint = orDefault(endpoint, orDefault(p.Endpoint, pf.Endpoint))
 		region = orDefault(region, orDefault(p.Region, pf.Region))
 	}
+	if (keyID == "" || secret == "") && pf != nil && len(pf.Profiles) == 0 {
+		return nil, usagef("no AccessKey, and no profile: no 'eplink serve' is running (a server removes its " +
+			"profiles when it stops); start one, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	}
 	if keyID == "" || secret == "" {
 		return nil, usagef("no AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, " +
 			"or pass --access-key-id/--access-key-secret or --profile NAME")

@@ -93,6 +93,14 @@ func TestProfilesOfTwoServers(t *testing.T) {
 	if strings.Join(w3.Names, ",") != "provider,consumer" || !w3.Current || w3.Others != "" {
 		t.Fatalf("after the first died: %+v", w3)
 	}
+
+	// The last server stops: eplink api says that none is running.
+	if err := removeProfiles(second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newAPIClient("", "", "", "", "", env); err == nil || !strings.Contains(err.Error(), "no 'eplink serve' is running") {
+		t.Errorf("no profiles left: %v", err)
+	}
 }
 
 // TestProfilesFromOlderEplink: a file written by an older eplink (no server
