@@ -111,6 +111,28 @@ func saveProfile(pf *profileFile) (string, error) {
 	return path, os.Rename(tmp, path)
 }
 
+// lockProfile takes an exclusive lock beside the profile file, so that two
+// servers starting or stopping at once do not lose each other's profiles
+// (each reads, changes and rewrites the file).
+func lockProfile() (unlock func(), err error) {
+	path, err := profilePath()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil // closing releases the lock
+}
+
 // writtenProfiles says what writeProfile did, for the user.
 type writtenProfiles struct {
 	Path    string
@@ -126,6 +148,11 @@ type writtenProfiles struct {
 // moves to this server only if the old default's server is gone.
 func writeProfile(l *lab.Lab, info startInfo, pid int) (writtenProfiles, error) {
 	var w writtenProfiles
+	unlock, err := lockProfile()
+	if err != nil {
+		return w, err
+	}
+	defer unlock()
 	pf, err := loadProfile()
 	if err != nil {
 		return w, err
@@ -207,6 +234,11 @@ func (pf *profileFile) setTop() {
 // profile points at a port nobody serves; the default passes to another
 // live server's profile, if there is one.
 func removeProfiles(pid int) error {
+	unlock, err := lockProfile()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	pf, err := loadProfile()
 	if err != nil || pf == nil {
 		return err

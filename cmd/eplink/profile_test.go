@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"eplink/controlplane/lab"
@@ -122,5 +124,40 @@ func TestProfilesFromOlderEplink(t *testing.T) {
 	if strings.Join(w.Names, ",") != "provider,consumer" || pf.Profiles["mine"].Endpoint != "127.0.0.1:9999" ||
 		pf.Profiles["consumer"].Endpoint != "127.0.0.1:8090" || pf.Endpoint != "127.0.0.1:8090" {
 		t.Fatalf("wrote %+v, file %+v", w, pf)
+	}
+}
+
+// TestProfilesWrittenAtOnce: servers starting at the same moment each keep
+// their profiles (the file is read, changed and rewritten under a lock).
+func TestProfilesWrittenAtOnce(t *testing.T) {
+	t.Setenv("EPLINK_CONFIG", filepath.Join(t.TempDir(), "config.json"))
+	l := lab.Demo(1, 2)
+	// Live process ids that are not ours: a few sleeping children.
+	var pids []int
+	for range 4 {
+		cmd := exec.Command("sleep", "30")
+		if err := cmd.Start(); err != nil {
+			t.Skip("no sleep command:", err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		pids = append(pids, cmd.Process.Pid)
+	}
+	var wg sync.WaitGroup
+	for i, pid := range pids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := writeProfile(l, startInfo{API: fmt.Sprintf("127.0.0.1:%d", 9000+i)}, pid); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	pf, err := loadProfile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pf.Profiles) != 2*len(pids) {
+		t.Fatalf("%d profiles after %d servers wrote theirs at once: %v", len(pf.Profiles), len(pids), profileNames(pf))
 	}
 }
