@@ -109,6 +109,12 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy 
 	if port != 80 {
 		url = "http://" + zone.Domain + ":" + strconv.Itoa(port) + "/"
 	}
+	if sfx := info.Profiles.Suffix; sfx != "" {
+		// Another eplink holds the plain profile names: the commands below
+		// must name this server's.
+		w = replacingWriter{w, strings.NewReplacer("--profile provider", "--profile provider"+sfx,
+			"--profile consumer", "--profile consumer"+sfx)}
+	}
 	fmt.Fprintf(w, `
 eplink demo is up: the product guide's scenario, endpoint %[1]s connected to service %[2]s.
 
@@ -151,4 +157,17 @@ func profilesLine(w writtenProfiles) string {
 		s += "\n             (the names without a suffix are the eplink's at " + w.Others + ")"
 	}
 	return s
+}
+
+// replacingWriter rewrites what is written through it.
+type replacingWriter struct {
+	w io.Writer
+	r *strings.Replacer
+}
+
+func (rw replacingWriter) Write(p []byte) (int, error) {
+	if _, err := rw.r.WriteString(rw.w, string(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

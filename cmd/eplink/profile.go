@@ -139,6 +139,7 @@ type writtenProfiles struct {
 	Names   []string // this server's profiles, in the lab's account order
 	Current bool     // whether one of them is now the default
 	Others  string   // the live server whose names were left alone, if any
+	Suffix  string   // added to the account names ("-2"), "" if none
 }
 
 // writeProfile adds this server's profiles (the first AccessKey of each
@@ -204,6 +205,7 @@ func writeProfile(l *lab.Lab, info startInfo, pid int) (writtenProfiles, error) 
 		}
 		suffix = "-" + strconv.Itoa(n)
 	}
+	w.Suffix = suffix
 	for _, a := range accounts {
 		pf.Profiles[a.name+suffix] = a.p
 		w.Names = append(w.Names, a.name+suffix)

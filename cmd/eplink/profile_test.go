@@ -46,7 +46,7 @@ func TestProfilesOfTwoServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(w2.Names, ",") != "provider-2,consumer-2" || w2.Current || w2.Others != "127.0.0.1:8080" {
+	if strings.Join(w2.Names, ",") != "provider-2,consumer-2" || w2.Current || w2.Others != "127.0.0.1:8080" || w2.Suffix != "-2" {
 		t.Fatalf("second server: %+v", w2)
 	}
 	if d := w2.describe(); !strings.Contains(d, "provider-2, consumer-2 written to "+path) ||

@@ -96,6 +96,10 @@ func waitBanner(t *testing.T, lines <-chan string) map[string]string {
 				got["zone"] = f[2]
 			case len(f) >= 3 && f[0] == "ENI":
 				got["eni"] = f[2]
+			case strings.Contains(l, "eplink api ") && strings.Contains(l, "--profile ") && got["api-cmd"] == "":
+				got["api-cmd"] = strings.TrimSpace(l)
+			case len(f) >= 2 && f[0] == "profiles":
+				got["profiles"] = strings.Join(f[1:], " ")
 			case strings.HasPrefix(l, "Ctrl-C"):
 				return got
 			case strings.HasPrefix(l, "eplink: "):
@@ -182,6 +186,49 @@ func TestDemoServesZoneDomain(t *testing.T) {
 	// The CLI profile was written where EPLINK_CONFIG points.
 	if _, err := os.Stat(cfg); err != nil {
 		t.Fatalf("profile: %v", err)
+	}
+}
+
+// TestDemoBesideAnotherServer: when another live eplink holds the plain
+// profile names, the demo writes provider-2 and consumer-2, and the
+// commands it prints use them, so that they reach the demo.
+func TestDemoBesideAnotherServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server")
+	}
+	for _, a := range []string{"127.10.0.2:80", "127.10.0.2:10080"} {
+		if ln, err := net.Listen("tcp", a); err != nil && !errors.Is(err, syscall.EACCES) {
+			t.Skipf("%s is taken (an eplink demo running here?): %v", a, err)
+		} else if err == nil {
+			ln.Close()
+		}
+	}
+	other := exec.Command("sleep", "60") // stands for the other eplink
+	if err := other.Start(); err != nil {
+		t.Skip("no sleep command:", err)
+	}
+	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	cfg := filepath.Join(t.TempDir(), "config.json")
+	t.Setenv("EPLINK_CONFIG", cfg)
+	pf := &profileFile{Current: "provider", Profiles: map[string]profile{
+		"provider": {AccessKeyID: "LTAIprovider000001", AccessKeySecret: "provider-secret-1", Endpoint: "127.0.0.1:1", PID: other.Process.Pid},
+		"consumer": {AccessKeyID: "LTAIconsumer000002", AccessKeySecret: "consumer-secret-2", Endpoint: "127.0.0.1:1", PID: other.Process.Pid},
+	}}
+	if _, err := saveProfile(pf); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := startEplink(t, []string{"EPLINK_CONFIG=" + cfg},
+		"serve", "--demo", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--transition-delay", "50ms")
+	b := waitBanner(t, lines)
+	if !strings.HasPrefix(b["profiles"], "provider-2, consumer-2 in "+cfg) || !strings.Contains(b["api-cmd"], "--profile provider-2 ") {
+		t.Errorf("banner: profiles %q, first command %q", b["profiles"], b["api-cmd"])
+	}
+	c, err := newAPIClient("", "", "provider-2", "", "", func(string) string { return "" })
+	if err != nil || c.baseURL != "http://"+b["api"] {
+		t.Errorf("--profile provider-2: %v %v, want the demo at %s", c, err, b["api"])
+	}
+	if c, err := newAPIClient("", "", "provider", "", "", func(string) string { return "" }); err != nil || c.baseURL != "http://127.0.0.1:1" {
+		t.Errorf("--profile provider must stay with the other server: %v %v", c, err)
 	}
 }
 
