@@ -186,8 +186,8 @@ func (p *Proxy) setErrs(errs []error) {
 			if unserved == nil {
 				unserved = map[netip.Addr]*BindError{}
 			}
-			if unserved[be.Addr.Addr()] == nil {
-				unserved[be.Addr.Addr()] = be
+			if ip := be.Addr.Addr().Unmap(); unserved[ip] == nil {
+				unserved[ip] = be
 			}
 		}
 	}
