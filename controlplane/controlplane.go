@@ -49,6 +49,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ENIStatus is the data plane's word on an ENI address: "" when it
+	// serves it, else why not (another process holds it). A zone shows it
+	// as its StatusInfo. nil = every ENI is served. It is called with the
+	// control plane's lock held, so it must not call back into it.
+	ENIStatus func(ip netip.Addr) string
 }
 
 // Buckets of the store.

@@ -639,6 +639,47 @@ func TestZoneFaultAndTags(t *testing.T) {
 	}
 }
 
+// TestENIStatusInfo: a zone whose ENI the data plane cannot serve says so
+// in its StatusInfo, to the consumer and the provider alike, next to a
+// fault; a served ENI leaves StatusInfo empty.
+func TestENIStatusInfo(t *testing.T) {
+	var unserved sync.Map // netip.Addr → reason
+	pub := &snapshot.Publisher{}
+	cp, err := Open(Config{DataDir: t.TempDir(), Lab: testLab(), Publisher: pub,
+		ENIStatus: func(ip netip.Addr) string {
+			if v, ok := unserved.Load(ip); ok {
+				return v.(string)
+			}
+			return ""
+		}})
+	ok(t, err)
+	t.Cleanup(func() { cp.Close() })
+	svc, ep := setupWorld(t, cp)
+	info := func() (consumerView, providerView string) {
+		t.Helper()
+		zs := must(cp.ListVpcEndpointZones(as(consumer), ep, Page{}))
+		cs := must(cp.ListVpcEndpointConnections(as(provider), ConnectionsInput{ServiceID: svc}))
+		return zs.Zones[0].StatusInfo, cs.Connections[0].Zones[0].StatusInfo
+	}
+	if c, p := info(); c != "" || p != "" {
+		t.Fatalf("served ENI: StatusInfo %q / %q, want empty", c, p)
+	}
+	ip := pub.Load().Endpoints[ep].Zones[0].ENI.IP
+	const why = "EniNotServed: listen on ENI: address already in use"
+	unserved.Store(ip, why)
+	if c, p := info(); c != why || p != why {
+		t.Fatalf("unserved ENI: StatusInfo %q / %q, want %q", c, p, why)
+	}
+	ok(t, cp.SetZoneFault(ep, "cn-hangzhou-h", true))
+	if c, _ := info(); c != "FaultInjected; "+why {
+		t.Fatalf("fault and unserved: StatusInfo %q", c)
+	}
+	unserved.Delete(ip)
+	if c, _ := info(); c != "FaultInjected" {
+		t.Fatalf("fault only: StatusInfo %q", c)
+	}
+}
+
 // TestTransitionBurst: many transitions falling due around the same time
 // all complete, promptly, and the snapshot shows them.
 func TestTransitionBurst(t *testing.T) {

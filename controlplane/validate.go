@@ -11,8 +11,10 @@ import (
 // validName checks a name (EndpointName): 2–128 characters, starting with a
 // letter or a Chinese character, then letters, digits, '-', '_' (guide).
 func validName(param, s string) error {
-	n := utf8.RuneCountInString(s)
-	if !utf8.ValidString(s) || n < 2 || n > 128 {
+	if !utf8.ValidString(s) {
+		return invalid(param, "must be valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n < 2 || n > 128 {
 		return invalid(param, "must be 2 to 128 characters long")
 	}
 	for i, r := range s {
@@ -35,8 +37,10 @@ func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <
 // validDescription checks a description: 2–256 characters, not starting with
 // http:// or https://.
 func validDescription(param, s string) error {
-	n := utf8.RuneCountInString(s)
-	if !utf8.ValidString(s) || n < 2 || n > 256 {
+	if !utf8.ValidString(s) {
+		return invalid(param, "must be valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n < 2 || n > 256 {
 		return invalid(param, "must be 2 to 256 characters long")
 	}
 	l := strings.ToLower(s)

@@ -33,6 +33,16 @@ func TestValidName(t *testing.T) {
 	}
 }
 
+// TestValidUTF8: a name or description that is not UTF-8 says so, as tags
+// do, instead of blaming its length.
+func TestValidUTF8(t *testing.T) {
+	for _, err := range []error{validName("EndpointName", "ab\xff\xfe"), validDescription("D", "abc\xffdef")} {
+		if err == nil || !strings.Contains(err.Error(), "must be valid UTF-8") {
+			t.Errorf("err = %v, want 'must be valid UTF-8'", err)
+		}
+	}
+}
+
 func TestValidDescription(t *testing.T) {
 	for _, tc := range []struct {
 		in string

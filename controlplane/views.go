@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -130,9 +131,18 @@ func (cp *ControlPlane) zoneInfo(e *Endpoint, z *Zone) ZoneInfo {
 			zi.ServiceStatus = zoneServiceInactive
 		}
 	}
+	var info []string
 	if z.Failed {
-		zi.StatusInfo = "FaultInjected"
+		info = append(info, "FaultInjected")
 	}
+	if st := cp.cfg.ENIStatus; st != nil && z.ENI.IP.IsValid() {
+		// The zone may read Connected while its ENI is not served: say so
+		// where users look (the console and `eplink status` show it).
+		if s := st(z.ENI.IP); s != "" {
+			info = append(info, s)
+		}
+	}
+	zi.StatusInfo = strings.Join(info, "; ")
 	return zi
 }
 

@@ -39,12 +39,21 @@ type Proxy struct {
 	checkers map[checkKey]*checker
 	resolved map[string]netip.AddrPort // backend address → what flows dial
 
+	// unserved maps the ENI addresses with a listener that could not be
+	// opened to that failure; nil when every ENI is served. DNS asks it on
+	// every query, so it is read without a lock.
+	unserved atomic.Pointer[map[netip.Addr]*BindError]
+
 	// mu guards what the metrics collector and Errors read.
 	mu        sync.Mutex
 	listeners map[netip.AddrPort]*listener
 	enis      map[netip.Addr]*eniFlows
 	errs      []error
 }
+
+// bindRetry is how often listeners that failed to open are tried again
+// while no new snapshot comes: the process holding the address may go.
+const bindRetry = 2 * time.Second
 
 // New returns a Proxy configured by opts; Run starts it.
 func New(opts Options) *Proxy {
@@ -85,9 +94,33 @@ func (p *Proxy) Run(ctx context.Context, pub *snapshot.Publisher) error {
 	if err := p.startLoops(p.opts.Loops); err != nil {
 		return fmt.Errorf("data plane: %w", err)
 	}
-	pub.Watch(ctx, p.apply)
-	p.shutdown()
-	return nil
+	for {
+		ch := pub.Changed()
+		p.apply(pub.Load())
+		if !p.waitChange(ctx, ch) {
+			p.shutdown()
+			return nil
+		}
+	}
+}
+
+// waitChange waits for the next snapshot (ch), retrying failed listeners
+// meanwhile; it returns false when ctx ends.
+func (p *Proxy) waitChange(ctx context.Context, ch <-chan struct{}) bool {
+	retry := time.NewTimer(bindRetry)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ch:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-retry.C:
+			if p.retryBinds() {
+				retry.Reset(bindRetry)
+			}
+		}
+	}
 }
 
 // Healthy reports whether a CLB has at least one healthy backend with a
@@ -119,11 +152,87 @@ func (e *BindError) Unwrap() error { return e.Err }
 
 // Errors returns the listener failures (*BindError) left after the last
 // snapshot was applied, for the binary to report. Failed listeners are
-// retried on every new snapshot.
+// retried on every new snapshot, and every few seconds until they open.
 func (p *Proxy) Errors() []error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]error(nil), p.errs...)
+}
+
+// Serves reports whether the data plane serves an ENI address: false when
+// one of its listeners could not be opened (another process holds the
+// address), so DNS must not hand it out. Addresses the data plane has no
+// route for are not its to judge and report true.
+func (p *Proxy) Serves(ip netip.Addr) bool {
+	m := p.unserved.Load()
+	return m == nil || (*m)[ip.Unmap()] == nil
+}
+
+// ENIError returns why an ENI address is not served, nil when it is.
+func (p *Proxy) ENIError(ip netip.Addr) error {
+	if m := p.unserved.Load(); m != nil {
+		if e := (*m)[ip.Unmap()]; e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// setErrs records the listener failures of the current route table.
+func (p *Proxy) setErrs(errs []error) {
+	var unserved map[netip.Addr]*BindError
+	for _, err := range errs {
+		if be, ok := err.(*BindError); ok {
+			if unserved == nil {
+				unserved = map[netip.Addr]*BindError{}
+			}
+			if ip := be.Addr.Addr().Unmap(); unserved[ip] == nil {
+				unserved[ip] = be
+			}
+		}
+	}
+	p.mu.Lock()
+	p.errs = errs
+	p.mu.Unlock()
+	if unserved == nil {
+		p.unserved.Store(nil)
+	} else {
+		p.unserved.Store(&unserved)
+	}
+}
+
+// retryBinds tries again to open the listeners that failed, without a new
+// snapshot; it reports whether some still fail. A retry is not counted as
+// a new bind error.
+func (p *Proxy) retryBinds() bool {
+	p.mu.Lock()
+	old := p.errs
+	p.mu.Unlock()
+	if len(old) == 0 {
+		return false
+	}
+	t := p.routes.Load()
+	var errs []error
+	for _, err := range old {
+		be, ok := err.(*BindError)
+		if !ok {
+			continue
+		}
+		r := t.routes[be.Addr]
+		if r == nil {
+			continue
+		}
+		if _, open := p.listeners[be.Addr]; open {
+			continue
+		}
+		if err := p.open(r); err != nil {
+			errs = append(errs, &BindError{Addr: be.Addr, EndpointID: r.ep.id, ZoneID: r.zoneID, Err: err})
+			continue
+		}
+		p.log.Info("listening on ENI after all", "addr", be.Addr, "endpoint_id", r.ep.id, "zone_id", r.zoneID)
+	}
+	p.setErrs(errs)
+	return len(errs) > 0
 }
 
 // apply reconciles to one snapshot: swap the routes, open and close
@@ -176,8 +285,8 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 			}
 		}
 	}
+	p.setErrs(errs)
 	p.mu.Lock()
-	p.errs = errs
 	enis := make([]*eniFlows, 0, len(p.enis))
 	for _, e := range p.enis {
 		enis = append(enis, e)

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"syscall"
 	"testing"
+	"time"
 
 	"eplink/controlplane/snapshot"
 	"eplink/metrics"
@@ -47,13 +48,54 @@ func TestBindErrorSurfacedAndRetried(t *testing.T) {
 	if v := value(l.m.BindErrors.WithLabelValues("ep-1", "cn-hangzhou-h")); v != 1 {
 		t.Errorf("bind errors counted %v, want 1", v)
 	}
+	if l.p.Serves(w.eni) || !errors.Is(l.p.ENIError(w.eni), syscall.EADDRINUSE) {
+		t.Errorf("Serves(%s) = %v, ENIError = %v; want not served, EADDRINUSE", w.eni, l.p.Serves(w.eni), l.p.ENIError(w.eni))
+	}
+	if other := freshIP(); !l.p.Serves(other) || l.p.ENIError(other) != nil {
+		t.Errorf("an address without a route is reported unserved")
+	}
 	squatter.Close()
 	l.publish(w.snap())
 	if errs := l.p.Errors(); len(errs) != 0 {
 		t.Fatalf("Errors() after retry = %v", errs)
 	}
+	if !l.p.Serves(w.eni) || l.p.ENIError(w.eni) != nil {
+		t.Errorf("after retry: Serves = false, ENIError = %v", l.p.ENIError(w.eni))
+	}
 	if got, err := roundTrip(dial(t, w.addr()), "ok"); err != nil || got != "ok" {
 		t.Fatalf("after retry: %q, %v", got, err)
+	}
+}
+
+// TestBindRetriedWithoutSnapshot: when the process holding an ENI address
+// goes, the listener opens by itself, with no change published, and the
+// retries are not counted as new bind errors.
+func TestBindRetriedWithoutSnapshot(t *testing.T) {
+	l := newLab(t, Options{})
+	w := newWorld(echoServer(t))
+	squatter, err := net.Listen("tcp", w.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+	l.publish(w.snap())
+	if l.p.Serves(w.eni) {
+		t.Fatal("served while another socket holds the address")
+	}
+	time.Sleep(bindRetry + bindRetry/2) // one retry fails
+	if l.p.Serves(w.eni) {
+		t.Fatal("served while another socket holds the address")
+	}
+	squatter.Close()
+	waitFor(t, 10*bindRetry, "the listener to open", func() bool { return l.p.Serves(w.eni) })
+	if errs := l.p.Errors(); len(errs) != 0 {
+		t.Fatalf("Errors() = %v", errs)
+	}
+	if got, err := roundTrip(dial(t, w.addr()), "ok"); err != nil || got != "ok" {
+		t.Fatalf("after the retry: %q, %v", got, err)
+	}
+	if v := value(l.m.BindErrors.WithLabelValues("ep-1", "cn-hangzhou-h")); v != 1 {
+		t.Errorf("bind errors counted %v, want 1 (retries are not new errors)", v)
 	}
 }
 

@@ -117,9 +117,13 @@ func (s *Server) fastReply(sc *scratch, req []byte, client netip.Addr) (reply []
 		rcode = mdns.RcodeNameError
 	case n.kind == kindEmpty:
 	case n.kind == kindZone:
+		if s.cfg.Served != nil && !s.cfg.Served(n.targets[0].ip) {
+			rcode = mdns.RcodeNameError // as lookup: the record is gone
+			break
+		}
 		ips = append(ips, n.targets[0].ip)
 	case n.kind == kindEndpoint && len(n.targets) <= fastMaxAddrs:
-		ips = n.appendPick(ips, query{client: client, health: s.cfg.Healthy, rotate: s.rotate.Add(1)})
+		ips = n.appendPick(ips, query{client: client, health: s.cfg.Healthy, served: s.cfg.Served, rotate: s.rotate.Add(1)})
 		if len(ips) == 0 {
 			rcode = mdns.RcodeNameError
 		}

@@ -66,8 +66,10 @@ func TestFastPathSameAsServeDNS(t *testing.T) {
 	pub := new(snapshot.Publisher)
 	pub.Publish(fastWorld())
 	down := map[string]bool{}
+	gone := map[netip.Addr]bool{} // ENI addresses the data plane cannot serve
 	for _, upstream := range []bool{false, true} {
-		cfg := Config{Healthy: func(id string) bool { return !down[id] }}
+		cfg := Config{Healthy: func(id string) bool { return !down[id] },
+			Served: func(ip netip.Addr) bool { return !gone[ip] }}
 		if upstream {
 			cfg.Upstream = "127.0.0.1:9" // never reached: only sets RA
 		}
@@ -108,8 +110,12 @@ func TestFastPathSameAsServeDNS(t *testing.T) {
 				cd     bool
 			}{{desc: "plain"}, {desc: "rd", rd: true}, {desc: "edns", edns: 1232}, {desc: "edns-do-cd", edns: 4096, do: true, cd: true}, {desc: "edns-small", edns: 100}} {
 				for _, client := range []string{"127.0.0.1", "127.10.1.9", "127.10.0.9"} {
-					for _, health := range []map[string]bool{{}, {"lb-clb1": true}, {"lb-clb1": true, "lb-clb2": true}} {
+					for i, health := range []map[string]bool{{}, {"lb-clb1": true}, {"lb-clb1": true, "lb-clb2": true}, {}} {
 						down = health
+						gone = map[netip.Addr]bool{}
+						if i == 3 {
+							gone = map[netip.Addr]bool{netip.MustParseAddr("127.10.0.10"): true, netip.MustParseAddr("127.10.0.31"): true}
+						}
 						m := new(mdns.Msg).SetQuestion(tc.name, tc.qtype)
 						m.Id = 0xbeef
 						m.RecursionDesired = variant.rd

@@ -14,9 +14,15 @@ type query struct {
 	name   string // as asked; answers echo its case (0x20 clients compare it)
 	qtype  uint16
 	qclass uint16
-	client netip.Addr        // invalid when unknown
-	health func(string) bool // resource id → has a healthy backend; nil = all healthy
+	client netip.Addr            // invalid when unknown
+	health func(string) bool     // resource id → has a healthy backend; nil = all healthy
+	served func(netip.Addr) bool // ENI address → the data plane serves it; nil = all served
 	rotate uint32
+}
+
+// serves reports whether an ENI address may be handed out.
+func (q *query) serves(ip netip.Addr) bool {
+	return q.served == nil || q.served(ip)
 }
 
 // result kinds, as CoreDNS's file plugin names them.
@@ -62,6 +68,13 @@ func (ix *index) lookup(q query) answer {
 	if q.qclass != mdns.ClassINET && q.qclass != mdns.ClassANY {
 		return answer{kind: refused}
 	}
+	if q.qtype == mdns.TypeAXFR || q.qtype == mdns.TypeIXFR {
+		// No zone transfers: the names are generated per snapshot and the
+		// endpoint domains answer per client. REFUSED, as an authoritative
+		// server that does not allow transfers answers (RFC 5936 §4.2);
+		// NOERROR with the SOA read as an empty zone.
+		return answer{kind: refused}
+	}
 	n := ix.names[name]
 	if n == nil {
 		return ix.negative(nameError)
@@ -77,7 +90,12 @@ func (ix *index) lookup(q query) answer {
 	case kindZone:
 		// A user who asks for one zone by name gets it whatever its CLB's
 		// health: the cloud only takes unhealthy zones out of the endpoint
-		// domain, and the data plane will refuse the flows visibly.
+		// domain, and the data plane will refuse the flows visibly. An
+		// address the data plane cannot serve is another story: whoever
+		// holds it would answer, so the record is gone.
+		if !q.serves(n.targets[0].ip) {
+			return ix.negative(nameError)
+		}
 		a.answer = addrRRs(q, []netip.Addr{n.targets[0].ip}, ix.ttl)
 	case kindEndpoint:
 		ips := n.pick(q)
@@ -129,7 +147,7 @@ func (n *node) appendPick(dst []netip.Addr, q query) []netip.Addr {
 	home := -1
 	clientZone := n.clientZone(q.client)
 	for _, t := range n.targets {
-		if q.health != nil && !q.health(t.resourceID) {
+		if q.health != nil && !q.health(t.resourceID) || !q.serves(t.ip) {
 			continue
 		}
 		if clientZone != "" && t.zoneID == clientZone && home < 0 {

@@ -21,6 +21,7 @@ type lookupCase struct {
 	qclass    uint16 // 0 = IN
 	client    string // source address; "" = 127.0.0.1
 	unhealthy []string
+	unserved  []string // ENI addresses the data plane cannot serve
 	rotate    uint32
 
 	kind   resultKind
@@ -101,6 +102,20 @@ func TestLookup(t *testing.T) {
 		{desc: "zone domain answers whatever the health", qname: zoneDomain("ep-one", zoneH, "epsrv-plain"),
 			qtype: mdns.TypeA, unhealthy: []string{"lb-clb1"},
 			answer: []string{a(zoneDomain("ep-one", zoneH, "epsrv-plain"), "127.10.0.10")}},
+		{desc: "unserved ENI leaves the endpoint domain", qname: one, qtype: mdns.TypeA,
+			unserved: []string{"127.10.0.10"}, answer: []string{a(one, "127.10.1.10")}},
+		{desc: "every ENI unserved: endpoint domain gone", qname: one, qtype: mdns.TypeA,
+			unserved: []string{"127.10.0.10", "127.10.1.10"}, kind: nameError, ns: []string{soaRR}},
+		{desc: "unserved ENI: zone domain gone", qname: zoneDomain("ep-one", zoneH, "epsrv-plain"),
+			qtype: mdns.TypeA, unserved: []string{"127.10.0.10"}, kind: nameError, ns: []string{soaRR}},
+		{desc: "other zone domain still answers", qname: zoneDomain("ep-one", zoneI, "epsrv-plain"),
+			qtype: mdns.TypeA, unserved: []string{"127.10.0.10"},
+			answer: []string{a(zoneDomain("ep-one", zoneI, "epsrv-plain"), "127.10.1.10")}},
+		{desc: "AXFR is refused", qname: apex, qtype: mdns.TypeAXFR, kind: refused},
+		{desc: "IXFR is refused", qname: apex, qtype: mdns.TypeIXFR, kind: refused},
+		{desc: "AXFR of a name below the apex is refused", qname: one, qtype: mdns.TypeAXFR, kind: refused},
+		{desc: "affinity: own zone unserved, the others remain", qname: aff, qtype: mdns.TypeA,
+			client: "127.10.1.7", unserved: []string{"127.10.1.20"}, answer: []string{a(aff, "127.10.0.20")}},
 
 		{desc: "affinity: client in zone i gets zone i first", qname: aff, qtype: mdns.TypeA, client: "127.10.1.7",
 			answer: []string{a(aff, "127.10.1.20"), a(aff, "127.10.0.20")}},
@@ -139,6 +154,7 @@ func checkLookup(t *testing.T, ix *index, tc lookupCase) {
 		name: tc.qname, qtype: tc.qtype, qclass: qclass,
 		client: netip.MustParseAddr(client),
 		health: func(id string) bool { return !slices.Contains(tc.unhealthy, id) },
+		served: func(ip netip.Addr) bool { return !slices.Contains(tc.unserved, ip.String()) },
 		rotate: tc.rotate,
 	})
 	if got.kind != tc.kind {

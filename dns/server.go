@@ -56,6 +56,11 @@ type Config struct {
 	// Healthy reports whether a CLB has a healthy backend (the data plane's
 	// health checks). nil = every CLB is healthy.
 	Healthy func(resourceID string) bool
+	// Served reports whether the data plane serves an ENI address (its
+	// listener is open). An address it cannot serve — another process
+	// holds it — is never handed out: clients would reach that process.
+	// nil = every address is served.
+	Served func(ip netip.Addr) bool
 	// Registerer receives the metrics; nil = no metrics.
 	Registerer prometheus.Registerer
 	// Logger; nil = discard.
@@ -357,6 +362,7 @@ func (s *Server) respond(w mdns.ResponseWriter, r *mdns.Msg) *mdns.Msg {
 		qclass: q.Qclass,
 		client: remoteAddr(w),
 		health: s.cfg.Healthy,
+		served: s.cfg.Served,
 		rotate: s.rotate.Add(1),
 	})
 	if a.kind == outside && s.fwd != nil {

@@ -312,6 +312,46 @@ func TestHealth(t *testing.T) {
 	}
 }
 
+// TestServed: an ENI address the data plane cannot serve (another process
+// holds it) is not handed out, over UDP (the fast path) and TCP, and comes
+// back once it is served; no snapshot is published in between.
+func TestServed(t *testing.T) {
+	pub := new(snapshot.Publisher)
+	pub.Publish(world())
+	var gone sync.Map
+	served := func(ip netip.Addr) bool { _, bad := gone.Load(ip); return !bad }
+	_, addr := startServer(t, Config{Served: served}, pub)
+	one := epDomain("ep-one", "epsrv-plain")
+	hName := zoneDomain("ep-one", zoneH, "epsrv-plain")
+	gone.Store(netip.MustParseAddr("127.10.0.10"), true)
+	for _, network := range []string{"udp", "tcp"} {
+		if got := ips(ask(t, network, addr, one, mdns.TypeA)); len(got) != 1 || got[0] != "127.10.1.10" {
+			t.Errorf("%s: endpoint domain with zone h unserved: %v", network, got)
+		}
+		if r := ask(t, network, addr, hName, mdns.TypeA); r.Rcode != mdns.RcodeNameError || len(r.Answer) != 0 {
+			t.Errorf("%s: unserved zone domain: %s %v", network, mdns.RcodeToString[r.Rcode], ips(r))
+		}
+	}
+	gone.Delete(netip.MustParseAddr("127.10.0.10"))
+	if got := ips(ask(t, "udp", addr, hName, mdns.TypeA)); len(got) != 1 || got[0] != "127.10.0.10" {
+		t.Errorf("served again: %v", got)
+	}
+}
+
+// TestZoneTransferRefused: AXFR and IXFR over TCP get REFUSED, not an
+// empty zone (NOERROR with the SOA).
+func TestZoneTransferRefused(t *testing.T) {
+	pub := new(snapshot.Publisher)
+	pub.Publish(world())
+	_, addr := startServer(t, Config{}, pub)
+	for _, qt := range []uint16{mdns.TypeAXFR, mdns.TypeIXFR} {
+		r := ask(t, "tcp", addr, apex, qt)
+		if r.Rcode != mdns.RcodeRefused || len(r.Answer) != 0 {
+			t.Errorf("%s: %s %v", mdns.TypeToString[qt], mdns.RcodeToString[r.Rcode], r.Answer)
+		}
+	}
+}
+
 func TestTTLSettable(t *testing.T) {
 	pub := new(snapshot.Publisher)
 	pub.Publish(world())

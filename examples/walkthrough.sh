@@ -229,7 +229,7 @@ else
 	LAB=$TMP/lab.yaml
 	free_port && backend1=$PORT
 	free_port && backend2=$PORT
-	sed -e "s/127\.10\./127.$net./g" -e "s/127\.0\.0\.1:18081/127.0.0.1:$backend1/" \
+	sed -e "s/127\.11\./127.$net./g" -e "s/127\.0\.0\.1:18081/127.0.0.1:$backend1/" \
 		-e "s/127\.0\.0\.1:18082/127.0.0.1:$backend2/" "$ROOT/examples/lab.yaml" >"$LAB"
 	serve_args=(serve --lab "$LAB" --data-dir "$TMP/data" --api-addr "$API" --dns-addr "$DNS")
 	# Short transitional states keep the run quick, where the flag exists.

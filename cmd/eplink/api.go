@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
+	"regexp"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
+
+	"github.com/jmespath/go-jmespath"
 
 	"eplink/controlplane/rpc"
 )
@@ -35,10 +37,12 @@ const apiUsage = `usage: eplink api ACTION [--Param value | --Param=value ...] [
 
 Call the PrivateLink OpenAPI (2020-04-15), signed like the official SDK.
 Repeated parameters are numbered from 1: --Zone.1.ZoneId cn-hangzhou-h --SecurityGroupId.1 sg-x
+Every parameter takes a value, booleans too: --DryRun true
 
 flags:
   --access-key-id ID        AccessKey id (default $ALIBABA_CLOUD_ACCESS_KEY_ID or the profile)
-  --access-key-secret KEY   AccessKey secret (default $ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile)
+  --access-key-secret KEY   AccessKey secret (default $ALIBABA_CLOUD_ACCESS_KEY_SECRET
+                            or the profile)
   --profile NAME            use a profile from the file 'eplink serve' writes ($EPLINK_CONFIG)
   --endpoint HOST:PORT      API address (default: the profile's, else 127.0.0.1:8080)
   --region ID               RegionId (default: the profile's, else cn-hangzhou)
@@ -49,7 +53,8 @@ flags:
                             (Deleted: until it is gone); see ACTION --help
   --wait-timeout D          give up waiting after D (default 60s)
   --wait-interval D         poll every D while waiting (default 500ms)
-  --cli-query PATH          print only this part of the response: Zones[0].EniIp
+  --cli-query JMESPATH      print only this part of the response (JMESPath, as the aliyun CLI):
+                            Zones[0].EniIp, Zones[*].ZoneId, {n:EndpointName}
   --force                   send parameters the catalog does not know
   -h, --help                this help; 'eplink api ACTION --help' for an action's parameters
 
@@ -117,15 +122,15 @@ func parseAPIArgs(args []string) (*apiRequest, error) {
 			continue
 		}
 		if !hasValue {
-			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
-				i++
-				value = args[i]
-			} else if !isFlag {
-				// A bare API parameter is a boolean switch: --DryRun.
-				value = "true"
-			} else {
+			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "--") {
+				// Only the CLI's own switches stand alone. A bare API
+				// parameter is most often an empty shell variable
+				// (--EndpointName $NAME): sending "true" for it would
+				// rename the endpoint to "true".
 				return nil, usagef("--%s needs a value", name)
 			}
+			i++
+			value = args[i]
 		}
 		if !isFlag {
 			apiParams = append(apiParams, given{name, value})
@@ -321,20 +326,19 @@ func printResponse(w io.Writer, body []byte, query string) error {
 		return err
 	}
 	var doc any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
+	if err := json.Unmarshal(body, &doc); err != nil {
 		return fmt.Errorf("--cli-query: response is not JSON: %w", err)
 	}
-	v, err := jsonPath(doc, query)
+	v, err := cliQuery(doc, query)
 	if err != nil {
 		return fmt.Errorf("--cli-query %s: %w", query, err)
 	}
 	switch v := v.(type) {
 	case string:
 		_, err = fmt.Fprintln(w, v)
-	case json.Number:
-		_, err = fmt.Fprintln(w, v.String())
+	case float64:
+		// JSON numbers decode as float64; ids and counts print whole.
+		_, err = fmt.Fprintln(w, strconv.FormatFloat(v, 'f', -1, 64))
 	default:
 		var out []byte
 		out, err = json.MarshalIndent(v, "", "  ")
@@ -345,59 +349,108 @@ func printResponse(w io.Writer, body []byte, query string) error {
 	return err
 }
 
-// jsonPath walks a decoded JSON document along a path of keys and
-// indexes: "Zones[0].EniIp" or "Zones.0.EniIp".
-func jsonPath(doc any, path string) (any, error) {
-	path = strings.NewReplacer("[", ".", "]", "").Replace(path)
-	cur := doc
-	walked := ""
-	for _, step := range strings.Split(path, ".") {
-		if step == "" {
-			continue
-		}
-		switch node := cur.(type) {
-		case map[string]any:
-			v, ok := node[step]
-			if !ok {
-				return nil, fmt.Errorf("no %q in %s", step, orTop(walked))
-			}
-			cur = v
-		case []any:
-			n, err := strconv.Atoi(step)
-			if err != nil || n < 0 || n >= len(node) {
-				return nil, fmt.Errorf("%s has %d elements, no [%s]", orTop(walked), len(node), step)
-			}
-			cur = node[n]
-		default:
-			return nil, fmt.Errorf("%s is not an object or array", orTop(walked))
-		}
-		if walked != "" {
-			walked += "."
-		}
-		walked += step
-	}
-	return cur, nil
-}
+// dotIndex is a list index written after a dot (Zones.0.EniIp), the form
+// --cli-query took before it was JMESPath.
+var dotIndex = regexp.MustCompile(`\.([0-9]+)`)
 
-func orTop(path string) string {
-	if path == "" {
-		return "the response"
+// cliQuery evaluates a JMESPath expression against the response, as the
+// aliyun CLI's --cli-query does: Zones[0].EniIp, Zones[*].ZoneId,
+// Endpoints[?EndpointStatus=='Active'].EndpointId, {n:EndpointName}. A
+// query that selects nothing is an error, so that scripts do not go on
+// with an empty value.
+func cliQuery(doc any, query string) (any, error) {
+	expr, err := jmespath.Compile(query)
+	if err != nil {
+		// Zones.0.EniIp is no JMESPath; read it as Zones[0].EniIp.
+		var err2 error
+		if expr, err2 = jmespath.Compile(dotIndex.ReplaceAllString(query, "[$1]")); err2 != nil {
+			return nil, fmt.Errorf("not a JMESPath expression: %w", err)
+		}
 	}
-	return path
+	v, err := expr.Search(doc)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, errors.New("selects nothing in the response")
+	}
+	return v, nil
 }
 
 func printActions(w io.Writer) {
 	fmt.Fprint(w, apiUsage)
 	fmt.Fprintln(w, "actions:")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, a := range catalog {
-		fmt.Fprintf(tw, "  %s\t%s\n", a.Name, a.Doc)
+	rows := make([][2]string, len(catalog))
+	for i, a := range catalog {
+		rows[i] = [2]string{a.Name, a.Doc}
 	}
-	tw.Flush()
+	writeTable(w, rows)
+}
+
+// helpWidth is the widest line help output may have.
+const helpWidth = 100
+
+// writeTable writes two-column rows indented by two spaces, the second
+// column word-wrapped so that no line is wider than helpWidth; its
+// continuation lines start under it.
+func writeTable(w io.Writer, rows [][2]string) {
+	first := 0
+	for _, r := range rows {
+		first = max(first, utf8.RuneCountInString(r[0]))
+	}
+	indent := 2 + first + 2
+	room := max(helpWidth-indent, 30)
+	for _, r := range rows {
+		lines := wrapWords(r[1], room)
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
+		pad := strings.Repeat(" ", first-utf8.RuneCountInString(r[0])+2)
+		fmt.Fprintln(w, strings.TrimRight("  "+r[0]+pad+lines[0], " "))
+		for _, l := range lines[1:] {
+			fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
+		}
+	}
+}
+
+// wrapWords breaks s at spaces, and long words after a '|' (the lists of
+// values), into lines of at most width runes where it can.
+func wrapWords(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		for i, piece := range splitAfterBars(word, width) {
+			sep := " "
+			if i > 0 {
+				sep = "" // the rest of the same word
+			}
+			switch {
+			case line == "":
+				line = piece
+			case utf8.RuneCountInString(line)+len(sep)+utf8.RuneCountInString(piece) <= width:
+				line += sep + piece
+			default:
+				lines = append(lines, line)
+				line = piece
+			}
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// splitAfterBars cuts a word longer than width/2 after each '|'.
+func splitAfterBars(word string, width int) []string {
+	if utf8.RuneCountInString(word) <= width/2 || !strings.Contains(word, "|") {
+		return []string{word}
+	}
+	return strings.SplitAfter(word, "|")
 }
 
 func printActionHelp(w io.Writer, a *action) {
-	fmt.Fprintf(w, "usage: eplink api %s [--Param value ...]\n\n%s\n", a.Name, a.Doc)
+	fmt.Fprintf(w, "usage: eplink api %s [--Param value ...]\n\n%s\n", a.Name, strings.Join(wrapWords(a.Doc, helpWidth), "\n"))
 	if a.Body {
 		fmt.Fprintln(w, "The parameters travel in the form body, as the SDK sends them.")
 	}
@@ -405,14 +458,20 @@ func printActionHelp(w io.Writer, a *action) {
 		fmt.Fprintln(w, "\nNo parameters besides the common ones (RegionId comes from --region).")
 	} else {
 		fmt.Fprintln(w, "\nparameters:")
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, p := range a.Params {
-			fmt.Fprintf(tw, "  --%s\t%s\t%s\n", p.Name, p.rule(), p.Note)
+		rows := make([][2]string, len(a.Params))
+		for i, p := range a.Params {
+			text := p.rule()
+			if p.Note != "" {
+				text += "; " + p.Note
+			}
+			rows[i] = [2]string{"--" + p.Name, text}
 		}
-		tw.Flush()
+		writeTable(w, rows)
 	}
 	if vs := a.waitStatuses(); vs != nil {
-		fmt.Fprintf(w, "\n--wait accepts: %s\n", strings.Join(vs, ", "))
+		const lead = "--wait accepts: "
+		lines := wrapWords(strings.Join(vs, ", "), helpWidth-len(lead))
+		fmt.Fprintf(w, "\n%s%s\n", lead, strings.Join(lines, "\n"+strings.Repeat(" ", len(lead))))
 	}
 }
 
@@ -441,6 +500,7 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 	if err != nil {
 		return nil, fmt.Errorf("reading profiles: %w", err)
 	}
+	var from string // the profile whose server is called, if any
 	if profileName != "" {
 		if pf == nil {
 			return nil, usagef("--profile %s: no profile file (start 'eplink serve' or set $EPLINK_CONFIG)", profileName)
@@ -450,15 +510,39 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 			return nil, usagef("--profile %s: no such profile (have %s)", profileName, strings.Join(profileNames(pf), ", "))
 		}
 		keyID, secret = orDefault(keyID, p.AccessKeyID), orDefault(secret, p.AccessKeySecret)
+		from = profileName
 	}
 	keyID = orDefault(keyID, getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"))
 	secret = orDefault(secret, getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"))
 	if pf != nil {
 		if p, ok := pf.Profiles[pf.Current]; ok && keyID == "" && secret == "" {
 			keyID, secret = p.AccessKeyID, p.AccessKeySecret
+			from = pf.Current
 		}
-		endpoint = orDefault(endpoint, pf.Endpoint)
-		region = orDefault(region, pf.Region)
+		if from == "" {
+			from = pf.Current // its server is the file's top-level endpoint
+		}
+		p := pf.Profiles[from]
+		if endpoint == "" && p.gone() {
+			others := profileNames(pf)
+			for i, n := range others {
+				if pf.Profiles[n].gone() {
+					others[i] = ""
+				}
+			}
+			hint := "start 'eplink serve' again, or pass --endpoint"
+			if live := strings.Join(strings.Fields(strings.Join(others, " ")), ", "); live != "" {
+				hint += "; live profiles: " + live
+			}
+			return nil, fmt.Errorf("profile %s: the eplink that served it (pid %d, API %s) has stopped; %s",
+				from, p.PID, orDefault(p.Endpoint, pf.Endpoint), hint)
+		}
+		endpoint = orDefault(endpoint, orDefault(p.Endpoint, pf.Endpoint))
+		region = orDefault(region, orDefault(p.Region, pf.Region))
+	}
+	if (keyID == "" || secret == "") && pf != nil && len(pf.Profiles) == 0 {
+		return nil, usagef("no AccessKey, and no profile: no 'eplink serve' is running (a server removes its " +
+			"profiles when it stops); start one, or set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 	}
 	if keyID == "" || secret == "" {
 		return nil, usagef("no AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, " +
@@ -482,15 +566,6 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 		now:     time.Now,
 		nonce:   randomNonce,
 	}, nil
-}
-
-func profileNames(pf *profileFile) []string {
-	names := make([]string, 0, len(pf.Profiles))
-	for n := range pf.Profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func orDefault(v, def string) string {

@@ -49,8 +49,8 @@ func TestParseAPIArgs(t *testing.T) {
 				"Zone.1.VSwitchId": "vsw-consumer1-h", "Zone.1.ip": "127.10.0.5"},
 		},
 		{
-			name:   "bare boolean parameter",
-			args:   []string{"DeleteVpcEndpoint", "--EndpointId", "ep-1", "--DryRun"},
+			name:   "boolean parameter with its value",
+			args:   []string{"DeleteVpcEndpoint", "--EndpointId", "ep-1", "--DryRun", "true"},
 			params: map[string]string{"EndpointId": "ep-1", "DryRun": "true"},
 		},
 		{
@@ -104,6 +104,11 @@ func TestParseAPIArgs(t *testing.T) {
 		{name: "given twice", args: []string{"GetVpcEndpointAttribute", "--EndpointId", "a", "--EndpointId", "b"}, wantErr: "given twice"},
 		{name: "empty value", args: []string{"GetVpcEndpointAttribute", "--EndpointId="}, wantErr: "empty value"},
 		{name: "cli flag without value", args: []string{"ListVpcEndpoints", "--endpoint"}, wantErr: "--endpoint needs a value"},
+		// An empty shell variable: --EndpointName $NAME must not rename the endpoint to "true".
+		{name: "parameter without value before another", args: []string{"UpdateVpcEndpointAttribute", "--EndpointId", "ep-1", "--EndpointName", "--EndpointDescription", "d"}, wantErr: "--EndpointName needs a value"},
+		{name: "parameter without value at the end", args: []string{"GetVpcEndpointAttribute", "--EndpointId"}, wantErr: "--EndpointId needs a value"},
+		{name: "bare boolean parameter", args: []string{"DeleteVpcEndpoint", "--EndpointId", "ep-1", "--DryRun"}, wantErr: "--DryRun needs a value"},
+		{name: "forced parameter without value", args: []string{"ListVpcEndpoints", "--force", "--Bogus"}, wantErr: "--Bogus needs a value"},
 		{name: "stray argument", args: []string{"ListVpcEndpoints", "extra"}, wantErr: `unexpected argument "extra"`},
 		{name: "bad method", args: []string{"ListVpcEndpoints", "--method", "PUT"}, wantErr: "POST or GET"},
 		{name: "bad wait timeout", args: []string{"ListVpcEndpoints", "--wait-timeout", "soon"}, wantErr: "positive duration"},
@@ -302,7 +307,32 @@ func TestAPICommand(t *testing.T) {
 		{
 			name: "cli-query missing field",
 			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones[3].EniIp"},
-			code: 1, stderr: "Zones has 1 elements, no [3]",
+			code: 1, stderr: "--cli-query Zones[3].EniIp: selects nothing in the response",
+		},
+		{
+			name:   "cli-query is JMESPath: projection",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones[*].ZoneId"},
+			stdout: "[\n  \"cn-hangzhou-h\"\n]\n",
+		},
+		{
+			name:   "cli-query is JMESPath: multiselect hash",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "{id:EndpointId,bw:Bandwidth}"},
+			stdout: "{\n  \"bw\": 1024,\n  \"id\": \"ep-1\"\n}\n",
+		},
+		{
+			name:   "cli-query is JMESPath: filter and function",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "length(Zones[?ZoneId=='cn-hangzhou-h'])"},
+			stdout: "1\n",
+		},
+		{
+			name:   "cli-query number",
+			args:   []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Bandwidth"},
+			stdout: "1024\n",
+		},
+		{
+			name: "cli-query syntax error",
+			args: []string{"GetVpcEndpointAttribute", "--EndpointId", "ep-1", "--cli-query", "Zones[0"},
+			code: 1, stderr: "--cli-query Zones[0: not a JMESPath expression",
 		},
 		{
 			name: "API error: Code, Message, RequestId on stderr, exit 1",
@@ -392,7 +422,7 @@ func TestAPICommand(t *testing.T) {
 		{
 			name:   "action help lists rules",
 			args:   []string{"UpdateVpcEndpointZoneConnectionResourceAttribute", "--help"},
-			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force    zone Connected or Disconnected, its resource's AutoAllocatedEnabled off", contains: true, noRequests: true,
+			stdout: "--ResourceReplaceMode   optional, string, one of Graceful|Force; zone Connected or Disconnected,", contains: true, noRequests: true,
 		},
 	}
 	for _, tt := range tests {
@@ -700,21 +730,22 @@ func TestCatalogIsWellFormed(t *testing.T) {
 	}
 }
 
-func FuzzJSONPath(f *testing.F) {
+func FuzzCLIQuery(f *testing.F) {
 	f.Add(`{"Zones":[{"EniIp":"127.0.0.1"}]}`, "Zones[0].EniIp")
 	f.Add(`{"a":{"b":[1,2,3]}}`, "a.b.2")
+	f.Add(`{"a":[{"n":"x"}]}`, "a[?n=='x'].{m:n}")
 	f.Add(`[]`, "[")
-	f.Fuzz(func(t *testing.T, doc, path string) {
+	f.Fuzz(func(t *testing.T, doc, query string) {
 		var v any
 		if json.Unmarshal([]byte(doc), &v) != nil {
 			return
 		}
-		jsonPath(v, path) // must not panic
+		cliQuery(v, query) // must not panic
 	})
 }
 
 func FuzzParseAPIArgs(f *testing.F) {
-	f.Add("CreateVpcEndpoint --Zone.1.ZoneId x --DryRun")
+	f.Add("CreateVpcEndpoint --Zone.1.ZoneId x --DryRun true")
 	f.Add("--wait Active GetVpcEndpointAttribute --EndpointId=e")
 	f.Add("TagResources --ResourceId.100 x --Tag.99.Key=k")
 	f.Fuzz(func(t *testing.T, line string) {
@@ -773,7 +804,7 @@ func TestAgainstControlPlane(t *testing.T) {
 
 	// DryRun success is an API error, exit 1, and changes nothing.
 	_, stderr := cli(t, 1, apitest.ConsumerAK, apitest.ConsumerSK, "RemoveZoneFromVpcEndpoint", "--EndpointId", ep,
-		"--ZoneId", apitest.ZoneI, "--DryRun")
+		"--ZoneId", apitest.ZoneI, "--DryRun", "true")
 	if !strings.Contains(stderr, "DryRunOperation") || !strings.Contains(stderr, "RequestId: ") {
 		t.Errorf("DryRun stderr: %s", stderr)
 	}

@@ -29,7 +29,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	)
 	fs.BoolVar(&opts.Quick, "quick", false, "run each scenario briefly: checks the harness, measures nothing")
 	fs.StringVar(&opts.Only, "only", "", "run only the scenarios `NAMES`, comma-separated (see --list)")
-	fs.StringVar(&opts.OutDir, "out", "", "`DIR` for results.json, results.md, README-perf.md and charts/ (default bench/results, bench/results/quick with --quick)")
+	fs.StringVar(&opts.OutDir, "out", "", "`DIR` for results.json, results.md, README-perf.md and charts/\n(default bench/results, bench/results/quick with --quick)")
 	fs.StringVar(&opts.Eplink, "eplink", "", "eplink `BINARY` to measure (default: this one)")
 	fs.IntVar(&opts.Repeats, "repeats", 0, "repeats per target (default 3, 1 with --quick)")
 	fs.DurationVar(&opts.Duration, "duration", 0, "length of one measurement (default 5s, 1s with --quick)")

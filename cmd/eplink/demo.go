@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"eplink/controlplane/lab"
@@ -16,8 +17,10 @@ import (
 
 // startInfo is what a user needs to talk to a running eplink.
 type startInfo struct {
-	API, DNS, DataDir, Profile string
-	Lab                        *lab.Lab
+	API, DNS, DataDir string
+	Profiles          writtenProfiles // none with --no-profile
+	LabKey            string          // what /lab/ requires; "" = nothing
+	Lab               *lab.Lab
 }
 
 // demoLab builds the guide's scenario. The two ECS backends are bound on
@@ -49,26 +52,6 @@ func demoLab() (*lab.Lab, []builtinBackend, error) {
 		}
 	}
 	return l, bs, nil
-}
-
-// writeProfile records the API address and the lab's first AccessKey of
-// each account, named after the account, for `eplink api` and `status`.
-func writeProfile(l *lab.Lab, info startInfo) (string, error) {
-	pf := &profileFile{Endpoint: info.API, DNS: info.DNS, Region: l.Region, Profiles: map[string]profile{}}
-	for _, a := range l.Accounts {
-		if len(a.AccessKeys) == 0 {
-			continue
-		}
-		name := a.Name
-		if name == "" {
-			name = a.UID
-		}
-		pf.Profiles[name] = profile{AccessKeyID: a.AccessKeys[0].ID, AccessKeySecret: a.AccessKeys[0].Secret, UID: a.UID}
-		if pf.Current == "" {
-			pf.Current = name
-		}
-	}
-	return saveProfile(pf)
 }
 
 // printDemo waits (bounded) until the demo endpoint carries traffic, then
@@ -109,7 +92,11 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy 
 		time.Sleep(20 * time.Millisecond)
 	}
 	if errs := proxy.Errors(); len(errs) > 0 {
-		fmt.Fprintf(w, "eplink: the demo is up but its data plane cannot serve: %v\n(is another eplink demo running? stop it and start again)\n", errors.Join(errs...))
+		fmt.Fprintf(w, "eplink: the demo is up but its data plane cannot serve: %v\n"+
+			"Another process holds the demo's ENI addresses (127.10.0.0/16): most likely another eplink demo, "+
+			"or a lab of yours on that range. 'ss -ltnp src 127.10.0.0/16' shows which; stop it, and eplink "+
+			"serves the addresses within seconds. Until then the zones say EniNotServed in StatusInfo and DNS leaves them out.\n",
+			errors.Join(errs...))
 		return
 	}
 	port := 80
@@ -122,6 +109,12 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy 
 	if port != 80 {
 		url = "http://" + zone.Domain + ":" + strconv.Itoa(port) + "/"
 	}
+	if sfx := info.Profiles.Suffix; sfx != "" {
+		// Another eplink holds the plain profile names: the commands below
+		// must name this server's.
+		w = replacingWriter{w, strings.NewReplacer("--profile provider", "--profile provider"+sfx,
+			"--profile consumer", "--profile consumer"+sfx)}
+	}
 	fmt.Fprintf(w, `
 eplink demo is up: the product guide's scenario, endpoint %[1]s connected to service %[2]s.
 
@@ -129,7 +122,7 @@ eplink demo is up: the product guide's scenario, endpoint %[1]s connected to ser
   DNS        %[5]s (UDP and TCP)
   provider   AccessKey LTAIprovider000001 / provider-secret-1   (uid 1000000000000001)
   consumer   AccessKey LTAIconsumer000002 / consumer-secret-2   (uid 1000000000000002)
-  profiles   %[6]s  (eplink api --profile provider|consumer)
+  profiles   %[6]s
 
   endpoint domain  %[7]s
   zone domain      %[8]s
@@ -151,6 +144,31 @@ Smooth migration to CLB2 (ECS02), as in the guide:
   eplink status --profile consumer
 
 Ctrl-C stops eplink.
-`, epID, svcID, info.API, info.Lab.Region, info.DNS, info.Profile, ep.Domain, zone.Domain,
+`, epID, svcID, info.API, info.Lab.Region, info.DNS, profilesLine(info.Profiles), ep.Domain, zone.Domain,
 		zone.ENI.ID, ip, zone.ResourceID, host, dnsPort, port, url, zone.ZoneID)
+}
+
+// profilesLine is the banner's word on the CLI profiles.
+func profilesLine(w writtenProfiles) string {
+	if len(w.Names) == 0 {
+		return "none written (--no-profile): pass --endpoint and the keys above"
+	}
+	s := strings.Join(w.Names, ", ") + " in " + w.Path
+	if w.Others != "" {
+		s += "\n             (the names without a suffix are the eplink's at " + w.Others + ")"
+	}
+	return s
+}
+
+// replacingWriter rewrites what is written through it.
+type replacingWriter struct {
+	w io.Writer
+	r *strings.Replacer
+}
+
+func (rw replacingWriter) Write(p []byte) (int, error) {
+	if _, err := rw.r.WriteString(rw.w, string(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

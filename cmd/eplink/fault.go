@@ -8,9 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"eplink/controlplane/api"
 )
 
 // faultCmd fails (or recovers) an endpoint zone through the lab's admin
@@ -26,6 +29,7 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	zone := fs.String("zone-id", "", "zone `ID` (e.g. cn-hangzhou-h)")
 	clbZone := fs.String("clb-zone-id", "", "fail this zone for CLBs: they switch to their backup zone")
 	recover := fs.Bool("recover", false, "recover the zone instead of failing it")
+	labKey := fs.String("lab-key", os.Getenv("EPLINK_LAB_KEY"), "lab admin `KEY`, needed when eplink's API is not on loopback\n(default $EPLINK_LAB_KEY, else the profile's)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -41,11 +45,20 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *ep == "" || *zone == "":
 		return &usageError{"--endpoint-id and --zone-id (or --clb-zone-id) are required"}
 	}
-	addr := *endpoint
+	addr, key := *endpoint, *labKey
+	pf, _ := loadProfile()
 	if addr == "" {
 		addr = defaultAPIAddr
-		if pf, err := loadProfile(); err == nil && pf != nil && pf.Endpoint != "" {
+		if pf != nil && pf.Endpoint != "" {
 			addr = pf.Endpoint
+		}
+	}
+	if key == "" && pf != nil {
+		// The key of the server at addr, from any of its profiles.
+		for _, p := range pf.Profiles {
+			if p.Endpoint == addr && p.LabKey != "" {
+				key = p.LabKey
+			}
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -55,6 +68,9 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if key != "" {
+		req.Header.Set(api.LabKeyHeader, key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -2,11 +2,79 @@ package main
 
 import (
 	"bytes"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"eplink/controlplane/api"
 	"eplink/controlplane/apitest"
 )
+
+func TestChooseLabKey(t *testing.T) {
+	for _, tc := range []struct {
+		given, addr   string
+		want          string // "random" = a generated key
+		wantGenerated bool
+	}{
+		{addr: "127.0.0.1:8080", want: ""},
+		{addr: "[::1]:8080", want: ""},
+		{addr: "127.9.9.9:8080", want: ""},
+		{addr: "0.0.0.0:8080", want: "random", wantGenerated: true},
+		{addr: "[::]:8080", want: "random", wantGenerated: true},
+		{addr: "192.168.1.5:8080", want: "random", wantGenerated: true},
+		{given: "mine", addr: "0.0.0.0:8080", want: "mine"},
+		{given: "mine", addr: "127.0.0.1:8080", want: "mine"},
+	} {
+		ta, err := net.ResolveTCPAddr("tcp", tc.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, generated, err := chooseLabKey(tc.given, ta)
+		if err != nil || generated != tc.wantGenerated ||
+			(tc.want == "random" && len(key) != 32) || (tc.want != "random" && key != tc.want) {
+			t.Errorf("%q on %s: key %q generated %v err %v, want %q", tc.given, tc.addr, key, generated, err, tc.want)
+		}
+	}
+}
+
+// TestFaultSendsLabKey: eplink fault sends the lab key of the server it
+// calls, from the profile, from --lab-key or $EPLINK_LAB_KEY; without it
+// the server's 403 is the error.
+func TestFaultSendsLabKey(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(api.RequireLabKey("k1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get(api.LabKeyHeader)
+		w.Write([]byte(`{"EndpointId":"ep-1","ZoneId":"z","Failed":true}` + "\n"))
+	})))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	t.Setenv("EPLINK_CONFIG", filepath.Join(t.TempDir(), "config.json"))
+	t.Setenv("EPLINK_LAB_KEY", "")
+	args := []string{"fault", "--endpoint", addr, "--endpoint-id", "ep-1", "--zone-id", "z"}
+
+	var stdout, stderr bytes.Buffer
+	if code := run(args, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "Forbidden.LabKey") {
+		t.Errorf("no key: exit %d, stderr %s", code, stderr.String())
+	}
+	pf := &profileFile{Profiles: map[string]profile{"consumer": {Endpoint: addr, LabKey: "k1"}, "other": {Endpoint: "127.0.0.1:1", LabKey: "k2"}}}
+	if _, err := saveProfile(pf); err != nil {
+		t.Fatal(err)
+	}
+	if code := run(args, &stdout, &stderr); code != 0 || got != "k1" {
+		t.Errorf("key from the profile: exit %d, sent %q, stderr %s", code, got, stderr.String())
+	}
+	t.Setenv("EPLINK_LAB_KEY", "wrong")
+	stderr.Reset()
+	if code := run(args, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "not this server's") {
+		t.Errorf("$EPLINK_LAB_KEY beats the profile: exit %d, stderr %s", code, stderr.String())
+	}
+	if code := run(append(args, "--lab-key", "k1"), &stdout, &stderr); code != 0 || got != "k1" {
+		t.Errorf("--lab-key: exit %d, sent %q", code, got)
+	}
+}
 
 // TestFaultCLBZone: `eplink fault --clb-zone-id` switches the CLBs of a
 // zone to their backup zone through the lab API, and --recover brings them

@@ -40,7 +40,8 @@ commands:
   api       call the PrivateLink OpenAPI: eplink api ACTION [--Param value ...]
   status    live view of endpoints, zones, flows and bandwidth
   backend   run a demo HTTP backend: --listen ADDR --name NAME
-  fault     fail or recover an endpoint zone (fault injection): --endpoint-id EP --zone-id Z [--recover],
+  fault     fail or recover an endpoint zone (fault injection):
+            --endpoint-id EP --zone-id Z [--recover],
             or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover]
   bench     measure eplink side by side with direct connections and HAProxy
   version   print the version
@@ -58,7 +59,13 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		// No command is a usage error, as for any other bad command line:
+		// a script that forgot its arguments must not read success.
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +47,7 @@ type serveFlags struct {
 	dnsUpstream     string
 	logLevel        string
 	noProfile       bool
+	labKey          string
 }
 
 // loops is the data plane's event loop count: GOMAXPROCS as the process
@@ -66,12 +70,13 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSe
 	fs.StringVar(&f.apiAddr, "api-addr", defaultAPIAddr, "`HOST:PORT` of the OpenAPI and /metrics")
 	fs.StringVar(&f.dnsAddr, "dns-addr", defaultDNSAddr, "`HOST:PORT` of the authoritative DNS server (UDP and TCP)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "extra `HOST:PORT` serving only /metrics")
-	fs.DurationVar(&f.transitionDelay, "transition-delay", time.Second, "how long transitional states (Creating, Connecting, Migrating…) stay visible; 0 allowed")
+	fs.DurationVar(&f.transitionDelay, "transition-delay", time.Second, "how long transitional states (Creating, Connecting, Migrating…) stay visible;\n0 allowed")
 	fs.StringVar(&f.dnsZone, "dns-zone", "privatelink.aliyuncs.com", "DNS `ZONE` eplink is authoritative for")
 	fs.UintVar(&f.dnsTTL, "dns-ttl", 5, "TTL of DNS answers, in seconds")
 	fs.StringVar(&f.dnsUpstream, "dns-upstream", "", "forward names outside the zone to this `HOST:PORT` (default: REFUSED)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.noProfile, "no-profile", false, "do not write the CLI profile (~/.config/eplink/config.json)")
+	fs.StringVar(&f.labKey, "lab-key", os.Getenv("EPLINK_LAB_KEY"), "`KEY` the lab API (/lab/…) requires in the "+api.LabKeyHeader+" header (default $EPLINK_LAB_KEY;\nrandom when --api-addr is not loopback, none on loopback)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, fs, err
@@ -181,20 +186,6 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
-	pub := &snapshot.Publisher{}
-	cp, err := controlplane.Open(controlplane.Config{
-		DataDir:         dataDir,
-		Lab:             l,
-		TransitionDelay: f.transitionDelay,
-		DNSZone:         f.dnsZone,
-		Publisher:       pub,
-		Logger:          s.logger.With("component", "controlplane"),
-	})
-	if err != nil {
-		return err
-	}
-	defer cp.Close()
-
 	// One data plane loop per core (loops), and one P more than there are loops.
 	// A loop waits for events in epoll_wait; if every P is held by a loop
 	// waiting, the scheduler's monitor takes the P away from any wait over
@@ -203,6 +194,22 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	// cores, half the context switches and ~10% more connections/s.
 	runtime.GOMAXPROCS(loops + 1)
 	proxy := dataplane.New(dataplane.Options{Loops: loops, Metrics: m, Logger: s.logger.With("component", "dataplane")})
+
+	pub := &snapshot.Publisher{}
+	cp, err := controlplane.Open(controlplane.Config{
+		DataDir:         dataDir,
+		Lab:             l,
+		TransitionDelay: f.transitionDelay,
+		DNSZone:         f.dnsZone,
+		Publisher:       pub,
+		Logger:          s.logger.With("component", "controlplane"),
+		ENIStatus:       eniStatus(proxy),
+	})
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+
 	dpDone := make(chan error, 1)
 	go func() { dpDone <- proxy.Run(ctx, pub) }()
 
@@ -211,6 +218,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		TTL:        uint32(f.dnsTTL),
 		Upstream:   f.dnsUpstream,
 		Healthy:    proxy.Healthy,
+		Served:     proxy.Serves,
 		Registerer: reg,
 		Logger:     s.logger.With("component", "dns"),
 	}
@@ -221,7 +229,15 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle(api.AdminPath, api.Admin(cp))
+	labKey, generated, err := chooseLabKey(f.labKey, apiLn.Addr())
+	if err != nil {
+		return err
+	}
+	var admin http.Handler = api.Admin(cp)
+	if labKey != "" {
+		admin = api.RequireLabKey(labKey, admin)
+	}
+	mux.Handle(api.AdminPath, admin)
 	mux.Handle("/", api.New(cp, s.logger.With("component", "api")))
 	apiSrv := rpc.NewHTTPServer("", mux) // bounded: a slow or huge request cannot hold the API
 	apiDone := make(chan error, 1)
@@ -239,15 +255,31 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		go metricsSrv.Serve(mln)
 	}
 
-	info := startInfo{API: apiLn.Addr().String(), DNS: dnsAddr, DataDir: dataDir, Lab: l}
+	info := startInfo{API: apiLn.Addr().String(), DNS: dnsAddr, DataDir: dataDir, Lab: l, LabKey: labKey}
 	if !f.noProfile {
-		if path, err := writeProfile(l, info); err != nil {
+		if w, err := writeProfile(l, info, os.Getpid()); err != nil {
 			s.logger.Warn("could not write the CLI profile", "err", err)
 		} else {
-			info.Profile = path
+			info.Profiles = w
+			defer func() {
+				if err := removeProfiles(os.Getpid()); err != nil {
+					s.logger.Warn("could not remove the CLI profiles", "err", err)
+				}
+			}()
 		}
 	}
 	s.logger.Info("eplink serving", "api", info.API, "dns", info.DNS, "data_dir", dataDir, "version", version)
+	if d := info.Profiles.describe(); d != "" && !f.demo { // the demo's banner says it
+		fmt.Fprintln(s.stdout, d)
+	}
+	if generated {
+		where := "eplink fault reads it from the profile"
+		if f.noProfile {
+			where = "pass it to eplink fault with --lab-key"
+		}
+		fmt.Fprintf(s.stdout, "The API address %s is not loopback: the lab API (/lab/…) needs the header %s: %s (%s).\n",
+			info.API, api.LabKeyHeader, labKey, where)
+	}
 	if f.demo {
 		printDemo(ctx, s.stdout, pub, proxy, info)
 	}
@@ -275,6 +307,43 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		metricsSrv.Shutdown(shutCtx)
 	}
 	return runErr
+}
+
+// chooseLabKey decides what the lab API requires: the key given, else a
+// random one when the API listens on anything but loopback (generated is
+// then true), else nothing — on loopback only this machine's users reach it.
+func chooseLabKey(given string, apiAddr net.Addr) (key string, generated bool, err error) {
+	if given != "" {
+		return given, false, nil
+	}
+	if ta, ok := apiAddr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return "", false, nil
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", false, err
+	}
+	return hex.EncodeToString(b[:]), true, nil
+}
+
+// eniStatus is what a zone's StatusInfo says about its ENI: nothing while
+// the data plane serves it, else that it cannot and why.
+func eniStatus(proxy *dataplane.Proxy) func(netip.Addr) string {
+	return func(ip netip.Addr) string {
+		err := proxy.ENIError(ip)
+		if err == nil {
+			return ""
+		}
+		var be *dataplane.BindError
+		if errors.As(err, &be) {
+			err = be.Err
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Sprintf("EniNotServed: %s is held by another process (another eplink?); DNS leaves it out until it is free", be.Addr)
+			}
+			return fmt.Sprintf("EniNotServed: cannot listen on %s: %v", be.Addr, err)
+		}
+		return "EniNotServed: " + err.Error()
+	}
 }
 
 // listenFallback listens on addr; when fallback is allowed and the port is
@@ -347,11 +416,13 @@ func (h *heldRegisterer) Unregister(prometheus.Collector) bool    { return false
 func checkLoopback(l *lab.Lab) error {
 	loop := netip.MustParsePrefix("127.0.0.0/8")
 	var errs []error
-	for _, v := range l.VPCs {
-		for _, sw := range v.VSwitches {
+	for i, v := range l.VPCs {
+		for j, sw := range v.VSwitches {
 			p := sw.Prefix()
 			if !loop.Contains(p.Addr()) || p.Bits() < loop.Bits() {
-				errs = append(errs, fmt.Errorf("vpcs %s: vswitch %s: cidr %s is outside 127.0.0.0/8, which the loopback front end needs (ENI addresses are served by this host's loopback)", v.ID, sw.ID, sw.CIDR))
+				errs = append(errs, l.Errorf(fmt.Sprintf("vpcs[%d].vswitches[%d].cidr", i, j),
+					"%s (vswitch %s of %s) is outside 127.0.0.0/8, which the loopback front end needs (ENI addresses are served by this host's loopback)",
+					sw.CIDR, sw.ID, v.ID))
 			}
 		}
 	}

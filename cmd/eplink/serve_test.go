@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,6 +96,10 @@ func waitBanner(t *testing.T, lines <-chan string) map[string]string {
 				got["zone"] = f[2]
 			case len(f) >= 3 && f[0] == "ENI":
 				got["eni"] = f[2]
+			case strings.Contains(l, "eplink api ") && strings.Contains(l, "--profile ") && got["api-cmd"] == "":
+				got["api-cmd"] = strings.TrimSpace(l)
+			case len(f) >= 2 && f[0] == "profiles":
+				got["profiles"] = strings.Join(f[1:], " ")
 			case strings.HasPrefix(l, "Ctrl-C"):
 				return got
 			case strings.HasPrefix(l, "eplink: "):
@@ -183,18 +189,63 @@ func TestDemoServesZoneDomain(t *testing.T) {
 	}
 }
 
+// TestDemoBesideAnotherServer: when another live eplink holds the plain
+// profile names, the demo writes provider-2 and consumer-2, and the
+// commands it prints use them, so that they reach the demo.
+func TestDemoBesideAnotherServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server")
+	}
+	for _, a := range []string{"127.10.0.2:80", "127.10.0.2:10080"} {
+		if ln, err := net.Listen("tcp", a); err != nil && !errors.Is(err, syscall.EACCES) {
+			t.Skipf("%s is taken (an eplink demo running here?): %v", a, err)
+		} else if err == nil {
+			ln.Close()
+		}
+	}
+	other := exec.Command("sleep", "60") // stands for the other eplink
+	if err := other.Start(); err != nil {
+		t.Skip("no sleep command:", err)
+	}
+	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	cfg := filepath.Join(t.TempDir(), "config.json")
+	t.Setenv("EPLINK_CONFIG", cfg)
+	pf := &profileFile{Current: "provider", Profiles: map[string]profile{
+		"provider": {AccessKeyID: "LTAIprovider000001", AccessKeySecret: "provider-secret-1", Endpoint: "127.0.0.1:1", PID: other.Process.Pid},
+		"consumer": {AccessKeyID: "LTAIconsumer000002", AccessKeySecret: "consumer-secret-2", Endpoint: "127.0.0.1:1", PID: other.Process.Pid},
+	}}
+	if _, err := saveProfile(pf); err != nil {
+		t.Fatal(err)
+	}
+	lines, _ := startEplink(t, []string{"EPLINK_CONFIG=" + cfg},
+		"serve", "--demo", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--transition-delay", "50ms")
+	b := waitBanner(t, lines)
+	if !strings.HasPrefix(b["profiles"], "provider-2, consumer-2 in "+cfg) || !strings.Contains(b["api-cmd"], "--profile provider-2 ") {
+		t.Errorf("banner: profiles %q, first command %q", b["profiles"], b["api-cmd"])
+	}
+	c, err := newAPIClient("", "", "provider-2", "", "", func(string) string { return "" })
+	if err != nil || c.baseURL != "http://"+b["api"] {
+		t.Errorf("--profile provider-2: %v %v, want the demo at %s", c, err, b["api"])
+	}
+	if c, err := newAPIClient("", "", "provider", "", "", func(string) string { return "" }); err != nil || c.baseURL != "http://127.0.0.1:1" {
+		t.Errorf("--profile provider must stay with the other server: %v %v", c, err)
+	}
+}
+
 func TestServeRefusesNonLoopbackLab(t *testing.T) {
 	data, err := os.ReadFile("../../examples/lab.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "lab.yaml")
-	os.WriteFile(path, []byte(strings.ReplaceAll(string(data), "127.10.", "10.10.")), 0o644)
+	os.WriteFile(path, []byte(strings.ReplaceAll(string(data), "127.11.", "10.11.")), 0o644)
 	var stderr strings.Builder
 	code := run([]string{"serve", "--lab", path, "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--no-profile"}, io.Discard, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "outside 127.0.0.0/8") {
-		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	// file:line: path, as the lab's own errors.
+	want := path + ":34: vpcs[0].vswitches[0].cidr: 10.11.0.0/24 (vswitch vsw-consumer1-h of vpc-consumer1) is outside 127.0.0.0/8"
+	if code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Fatalf("exit %d, stderr %q\nwant %q", code, stderr.String(), want)
 	}
 }
 
@@ -236,5 +287,120 @@ func TestServeRefusesBadLab(t *testing.T) {
 		"--data-dir", t.TempDir(), "--no-profile"}, io.Discard, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "lab.yaml:3") || !strings.Contains(stderr.String(), "bogus") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestServeUnservedENI: when another process holds an endpoint's ENI
+// address, the zone says so in its StatusInfo and DNS does not hand the
+// address out; once the address is free, eplink serves it by itself.
+func TestServeUnservedENI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole server")
+	}
+	// An address range of this test's own, and a port free on it.
+	ip := fmt.Sprintf("127.77.%d.10", os.Getpid()%250)
+	squatter, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+	port := squatter.Addr().(*net.TCPAddr).Port
+	lab := fmt.Sprintf(`region: cn-hangzhou
+zones: [cn-hangzhou-h]
+accounts:
+  - {uid: "1000000000000001", name: provider, access_keys: [{id: LTAIprovider000001, secret: provider-secret-1}]}
+  - {uid: "1000000000000002", name: consumer, access_keys: [{id: LTAIconsumer000002, secret: consumer-secret-2}]}
+vpcs:
+  - id: vpc-consumer1
+    owner: "1000000000000002"
+    cidr: %[1]s/24
+    vswitches: [{id: vsw-consumer1-h, zone: cn-hangzhou-h, cidr: %[1]s/24}]
+    security_groups:
+      - {id: sg-consumer1, rules: [{protocol: tcp, port_range: 1/65535, source_cidr: 0.0.0.0/0, policy: accept, priority: 1}]}
+  - id: vpc-provider2
+    owner: "1000000000000001"
+    cidr: 127.192.0.0/16
+    vswitches: [{id: vsw-provider2-h, zone: cn-hangzhou-h, cidr: 127.192.24.0/24}]
+load_balancers:
+  - id: lb-clb1
+    owner: "1000000000000001"
+    vswitch: vsw-provider2-h
+    zone: cn-hangzhou-h
+    privatelink: true
+    listeners: [{port: %[2]d, backends: [{name: ECS01, address: "127.0.0.1:9", weight: 100}]}]
+services:
+  - {id: epsrv-t1, owner: "1000000000000001", resources: [lb-clb1], auto_accept: true, whitelist: ["1000000000000002"]}
+endpoints:
+  - id: ep-t1
+    owner: "1000000000000002"
+    service: epsrv-t1
+    vpc: vpc-consumer1
+    security_groups: [sg-consumer1]
+    zones: [{vswitch: vsw-consumer1-h, ip: %[3]s}]
+    accept: true
+`, netip.MustParsePrefix(ip+"/24").Masked().Addr(), port, ip)
+	dir := t.TempDir()
+	labPath := filepath.Join(dir, "lab.yaml")
+	if err := os.WriteFile(labPath, []byte(lab), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.json")
+	startEplink(t, []string{"EPLINK_CONFIG=" + cfg}, "serve", "--lab", labPath, "--data-dir", filepath.Join(dir, "data"),
+		"--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--transition-delay", "0")
+
+	// The profile file says where the server listens.
+	t.Setenv("EPLINK_CONFIG", cfg)
+	var pf *profileFile
+	waitUntil(t, 30*time.Second, "the profile file", func() bool {
+		pf, _ = loadProfile()
+		return pf != nil
+	})
+	c, err := newAPIClient("LTAIconsumer000002", "consumer-secret-2", "", pf.Endpoint, "", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := func() zoneInfo {
+		var out struct{ Zones []zoneInfo }
+		if err := c.callJSON(context.Background(), "ListVpcEndpointZones", map[string]string{"EndpointId": "ep-t1"}, &out); err != nil || len(out.Zones) != 1 {
+			t.Fatalf("ListVpcEndpointZones: %v %+v", err, out)
+		}
+		return out.Zones[0]
+	}
+	resolve := func(name string) *mdns.Msg {
+		r, err := mdns.Exchange(new(mdns.Msg).SetQuestion(mdns.Fqdn(name), mdns.TypeA), pf.DNS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	var z zoneInfo
+	waitUntil(t, 30*time.Second, "StatusInfo to say the ENI is not served", func() bool {
+		z = zone()
+		return strings.Contains(z.StatusInfo, "EniNotServed")
+	})
+	if z.ZoneStatus != "Connected" || !strings.Contains(z.StatusInfo, net.JoinHostPort(ip, fmt.Sprint(port))) {
+		t.Errorf("zone %+v", z)
+	}
+	if r := resolve(z.ZoneDomain); r.Rcode != mdns.RcodeNameError || len(r.Answer) != 0 {
+		t.Errorf("the zone domain of an unserved ENI answers %s %v", mdns.RcodeToString[r.Rcode], r.Answer)
+	}
+
+	squatter.Close()
+	waitUntil(t, 30*time.Second, "the ENI to be served", func() bool { return zone().StatusInfo == "" })
+	if r := resolve(z.ZoneDomain); len(r.Answer) != 1 || r.Answer[0].(*mdns.A).A.String() != ip {
+		t.Errorf("served again: %v", r)
+	}
+}
+
+// waitUntil polls cond every 50ms until it holds, or fails the test.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -191,6 +191,7 @@ type statusRow struct {
 	EniIP      string
 	Resource   string
 	Replaced   string
+	StatusInfo string  // the zone's StatusInfo: why it does not carry traffic as it reads
 	Flows      float64 // on Resource; -1 unknown
 	OldFlows   float64 // on Replaced, still running after a Graceful migration; -1 unknown
 	Mbps       float64 // busiest direction; -1 unknown
@@ -335,7 +336,7 @@ func (s *statusWatcher) row(ep, owner, svc, conn string, capMbps int64, z zoneIn
 	r := statusRow{
 		EndpointID: ep, Owner: owner, ServiceID: svc, Connection: conn,
 		ZoneID: z.ZoneId, ZoneStatus: z.ZoneStatus, EniIP: z.EniIp,
-		Resource: z.ResourceId, Replaced: z.ReplacedResourceId,
+		Resource: z.ResourceId, Replaced: z.ReplacedResourceId, StatusInfo: z.StatusInfo,
 		Flows: -1, OldFlows: -1, Mbps: -1, CapMbps: capMbps,
 	}
 	if s.samples == nil || z.ZoneId == "" {
@@ -393,16 +394,27 @@ func renderRows(w io.Writer, rows []statusRow, provider bool) {
 		head = "ENDPOINT\tOWNER\tSERVICE\tCONNECTION\tZONE\tZONE STATE\tENI IP\tCLB\tREPLACED CLB\tFLOWS\tMBPS/CAP"
 	}
 	fmt.Fprintln(tw, head)
+	var notes []string
 	for _, r := range rows {
 		cols := []string{r.EndpointID}
 		if provider {
 			cols = append(cols, dash(r.Owner))
 		}
-		cols = append(cols, r.ServiceID, dash(r.Connection), dash(r.ZoneID), dash(r.ZoneStatus),
+		state := dash(r.ZoneStatus)
+		if r.StatusInfo != "" {
+			// A zone can read Connected while its ENI is not served (another
+			// process holds the address): flag it, and say why below.
+			state += "!"
+			notes = append(notes, fmt.Sprintf("! %s %s: %s", r.EndpointID, r.ZoneID, r.StatusInfo))
+		}
+		cols = append(cols, r.ServiceID, dash(r.Connection), dash(r.ZoneID), state,
 			dash(r.EniIP), dash(r.Resource), dash(r.Replaced), flowsCell(r), rateCell(r))
 		fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	}
 	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
 }
 
 func dash(s string) string {
@@ -561,6 +573,7 @@ type zoneInfo struct {
 	ResourceId         string
 	ReplacedEniId      string
 	ReplacedResourceId string
+	StatusInfo         string
 }
 
 type endpointInfo struct {

@@ -20,7 +20,8 @@ import (
 // still connecting; its service epsrv-1 sees the same endpoint.
 func cannedStatusAPI() map[string]rpc.Handler {
 	zones := []any{
-		map[string]any{"ZoneId": "cn-hangzhou-i", "ZoneStatus": "Connecting", "EniIp": "127.10.1.5", "ResourceId": ""},
+		map[string]any{"ZoneId": "cn-hangzhou-i", "ZoneStatus": "Connecting", "EniIp": "127.10.1.5", "ResourceId": "",
+			"StatusInfo": "EniNotServed: address already in use"},
 		map[string]any{"ZoneId": "cn-hangzhou-h", "ZoneStatus": "Migrated", "EniIp": "127.10.0.6",
 			"ResourceId": "lb-clb2", "ReplacedResourceId": "lb-clb1", "ReplacedEniId": "eni-old"},
 	}
@@ -120,15 +121,17 @@ func TestStatusView(t *testing.T) {
 CLB lb-clb2 runs in its backup zone cn-hangzhou-i (primary zone failed)
 
 MY ENDPOINTS
-ENDPOINT  SERVICE  CONNECTION    ZONE           ZONE STATE  ENI IP      CLB      REPLACED CLB  FLOWS       MBPS/CAP
-ep-0      epsrv-9  Disconnected  -              -           -           -        -             -           -/100
-ep-1      epsrv-1  Connected     cn-hangzhou-h  Migrated    127.10.0.6  lb-clb2  lb-clb1       3 (+2 old)  30.0/1024
-ep-1      epsrv-1  Connected     cn-hangzhou-i  Connecting  127.10.1.5  -        -             0           0.0/1024
+ENDPOINT  SERVICE  CONNECTION    ZONE           ZONE STATE   ENI IP      CLB      REPLACED CLB  FLOWS       MBPS/CAP
+ep-0      epsrv-9  Disconnected  -              -            -           -        -             -           -/100
+ep-1      epsrv-1  Connected     cn-hangzhou-h  Migrated     127.10.0.6  lb-clb2  lb-clb1       3 (+2 old)  30.0/1024
+ep-1      epsrv-1  Connected     cn-hangzhou-i  Connecting!  127.10.1.5  -        -             0           0.0/1024
+! ep-1 cn-hangzhou-i: EniNotServed: address already in use
 
 CONNECTIONS TO MY SERVICES
-ENDPOINT  OWNER             SERVICE  CONNECTION  ZONE           ZONE STATE  ENI IP      CLB      REPLACED CLB  FLOWS       MBPS/CAP
-ep-1      1000000000000002  epsrv-1  Connected   cn-hangzhou-h  Migrated    127.10.0.6  lb-clb2  lb-clb1       3 (+2 old)  30.0/1024
-ep-1      1000000000000002  epsrv-1  Connected   cn-hangzhou-i  Connecting  127.10.1.5  -        -             0           0.0/1024
+ENDPOINT  OWNER             SERVICE  CONNECTION  ZONE           ZONE STATE   ENI IP      CLB      REPLACED CLB  FLOWS       MBPS/CAP
+ep-1      1000000000000002  epsrv-1  Connected   cn-hangzhou-h  Migrated     127.10.0.6  lb-clb2  lb-clb1       3 (+2 old)  30.0/1024
+ep-1      1000000000000002  epsrv-1  Connected   cn-hangzhou-i  Connecting!  127.10.1.5  -        -             0           0.0/1024
+! ep-1 cn-hangzhou-i: EniNotServed: address already in use
 `, "URL", api.URL)
 	if got := out.String(); got != want {
 		t.Errorf("view:\n%s\nwant:\n%s", got, want)
@@ -146,7 +149,7 @@ ep-1      1000000000000002  epsrv-1  Connected   cn-hangzhou-i  Connecting  127.
 	renderStatus(&out, v)
 	for _, line := range []string{
 		"metrics unavailable: GET /metrics: 404 Not Found\n",
-		"ep-1      epsrv-1  Connected     cn-hangzhou-h  Migrated    127.10.0.6  lb-clb2  lb-clb1       -      -/1024\n",
+		"ep-1      epsrv-1  Connected     cn-hangzhou-h  Migrated     127.10.0.6  lb-clb2  lb-clb1       -      -/1024\n",
 	} {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("view without metrics:\n%s\nwant a line:\n%s", out.String(), line)

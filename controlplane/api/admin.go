@@ -1,10 +1,12 @@
 package api
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"eplink/controlplane"
 	"eplink/controlplane/rpc"
@@ -94,6 +96,31 @@ func Admin(cp *controlplane.ControlPlane) http.Handler {
 		json.NewEncoder(w).Encode(map[string]any{"EndpointId": ep, "ZoneId": zone, "Failed": failed})
 	})
 	return mux
+}
+
+// LabKeyHeader carries the lab admin key on /lab/ requests.
+const LabKeyHeader = "X-Eplink-Lab-Key"
+
+// RequireLabKey lets through only the requests that carry key, in
+// LabKeyHeader or as "Authorization: Bearer KEY"; the others get 403
+// Forbidden.LabKey and change nothing. eplink requires it when the API
+// address is not loopback: the lab's controls are not for the network.
+func RequireLabKey(key string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := r.Header.Get(LabKeyHeader)
+		if auth := r.Header.Get("Authorization"); got == "" && strings.HasPrefix(auth, "Bearer ") {
+			got = strings.TrimPrefix(auth, "Bearer ")
+		}
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(key)) != 1 {
+			msg := "The lab API needs the lab admin key in the " + LabKeyHeader + " header (eplink serve --lab-key; eplink fault sends the profile's)."
+			if got != "" {
+				msg = "The lab admin key in the request is not this server's."
+			}
+			writeAdminError(w, rpc.Errorf(http.StatusForbidden, "Forbidden.LabKey", "%s", msg))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func writeAdminError(w http.ResponseWriter, err error) {

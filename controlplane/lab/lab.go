@@ -21,6 +21,7 @@
 package lab
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -35,6 +36,27 @@ type Lab struct {
 	LoadBalancers []LoadBalancer `yaml:"load_balancers"`
 	Services      []Service      `yaml:"services"`
 	Endpoints     []Endpoint     `yaml:"endpoints"`
+
+	// src locates fields in the file the lab was parsed from; nil for a
+	// lab built in Go.
+	src *source
+}
+
+// source is where a parsed lab came from: the file and each field's line.
+type source struct {
+	file string
+	line func(path string) int
+}
+
+// Errorf returns an *Error about the field at path (vpcs[0].vswitches[1].cidr),
+// located in the lab's file when it was parsed from one, so that checks
+// made outside this package read like the lab's own: file:line: path: msg.
+func (l *Lab) Errorf(path, format string, args ...any) error {
+	e := &Error{File: "lab", Path: path, Msg: fmt.Sprintf(format, args...)}
+	if l.src != nil {
+		e.File, e.Line = l.src.file, l.src.line(path)
+	}
+	return e
 }
 
 // Limits change the bandwidth rules; zero fields take the guide's values.

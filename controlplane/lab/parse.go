@@ -115,6 +115,7 @@ func Parse(data []byte, name string) (*Lab, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
+	l.src = &source{file: name, line: d.line}
 	return &l, nil
 }
 

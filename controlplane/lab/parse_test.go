@@ -249,6 +249,8 @@ func TestParseBadLabs(t *testing.T) {
 		{"endpoint accept type", "    accept: true", "    accept: [true]", 69, "endpoints[0].accept", "expected true or false, got a list"},
 		{"mapping expected", "    health_check: {interval: 2s, timeout: 1s, rise: 2, fall: 3}", "    health_check: 2s", 42, "load_balancers[0].health_check", "expected a mapping of interval, timeout, rise, fall"},
 		{"merge key", "  - id: lb-clb2\n", "  - <<: {id: lb-clb2}\n", 43, "load_balancers[1]", "merge keys (<<) are not supported"},
+		{"two builtin names on one address", "{name: ECS02, address: 127.0.0.1:18082, weight: 0, builtin: http}", "{name: ECS02, address: 127.0.0.1:18081, weight: 0, builtin: http}", 50, "load_balancers[1].listeners[0].backends[0].name", "the builtin backend at 127.0.0.1:18081 is already ECS01 (load_balancers[0].listeners[0].backends[0].name, line 40)"},
+		{"one builtin shared by two CLBs", "{name: ECS02, address: 127.0.0.1:18082, weight: 0, builtin: http}", "{name: ECS01, address: 127.0.0.1:18081, weight: 0, builtin: http}", 0, "", ""},
 		{"yaml syntax", "zones: [cn-hangzhou-h, cn-hangzhou-i]", "zones: [cn-hangzhou-h, cn-hangzhou-i", 0, "", "YAML syntax"},
 		{"second document", "    accept: true\n", "    accept: true\n---\nregion: cn-hangzhou\n", 0, "", "one YAML document"},
 	}

@@ -109,7 +109,12 @@ type checker struct {
 	accounts map[string]bool
 	ids      map[string]string // id → path where it was declared
 	ips      map[netip.Addr]string
+	builtins map[string]builtinAt // builtin backend address → its first declaration
 }
+
+// builtinAt is where a builtin backend was first declared, and its name:
+// one server on an address answers with one name.
+type builtinAt struct{ name, path string }
 
 func (c *checker) errorf(path, format string, args ...any) {
 	if c.skip != nil && c.skip(path) {
@@ -484,6 +489,15 @@ func (c *checker) backends(bs []Backend, path string) {
 		case "http":
 			if b.Name == "" {
 				c.errorf(bp+".name", "required for a builtin backend: it answers \"This is <name>.\"")
+			}
+			if c.builtins == nil {
+				c.builtins = map[string]builtinAt{}
+			}
+			if first, ok := c.builtins[b.Address]; ok && first.name != b.Name {
+				c.errorf(bp+".name", "the builtin backend at %s is already %s (%s): one server answers with one name; give %s its own address",
+					b.Address, first.name, c.where(first.path), b.Name)
+			} else if !ok && b.Address != "" {
+				c.builtins[b.Address] = builtinAt{name: b.Name, path: bp + ".name"}
 			}
 		default:
 			c.errorf(bp+".builtin", "%q is not a builtin backend (known: http)", b.Builtin)

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -105,6 +106,25 @@ func TestHugeHeaderRefused(t *testing.T) {
 	go fmt.Fprintf(c, "GET /?A=%s HTTP/1.1\r\nHost: x\r\n\r\n", strings.Repeat("x", 2*MaxHeaderBytes))
 	got, _ := io.ReadAll(c)
 	if !strings.HasPrefix(string(got), "HTTP/1.1 431") {
+		t.Errorf("answer %.80q, want 431", got)
+	}
+	// Like every other error of the API, as JSON with a Code.
+	_, body, _ := strings.Cut(string(got), "\r\n\r\n")
+	var e struct{ RequestId, Code, Message string }
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Code != "RequestHeaderFieldsTooLarge" || e.RequestId == "" ||
+		!strings.Contains(string(got), "Content-Type: application/json") {
+		t.Errorf("431 body %.200q: %v", got, err)
+	}
+
+	// Past what net/http reads at all, it still refuses (in its own words).
+	c2, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.SetDeadline(time.Now().Add(5 * time.Second))
+	go fmt.Fprintf(c2, "GET /?A=%s HTTP/1.1\r\nHost: x\r\n\r\n", strings.Repeat("x", 2*hardHeaderBytes))
+	if got, _ := io.ReadAll(c2); !strings.HasPrefix(string(got), "HTTP/1.1 431") {
 		t.Errorf("answer %.80q, want 431", got)
 	}
 }

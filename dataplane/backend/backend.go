@@ -22,7 +22,9 @@ const MaxBytes = 64 << 30
 // Handler answers "Hello World ! This is NAME." on / and N bytes on
 // /bytes?n=N.
 func Handler(name string) http.Handler {
-	hello := []byte("Hello World ! This is " + name + ".")
+	// The newline keeps a shell prompt off the answer's line after curl, as
+	// nginx's `return 200 "…\n"` does in the bench.
+	hello := []byte("Hello World ! This is " + name + ".\n")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -18,7 +18,7 @@ func TestHandler(t *testing.T) {
 		body     string
 		bodySize int64
 	}{
-		{"/", 200, "Hello World ! This is ECS01.", -1},
+		{"/", 200, "Hello World ! This is ECS01.\n", -1},
 		{"/bytes?n=0", 200, "", 0},
 		{"/bytes?n=100000", 200, "", 100000},
 		{"/bytes?n=-1", 400, "", -1},
@@ -65,7 +65,7 @@ func TestServeWithRealClient(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if string(body) != "Hello World ! This is ECS02." {
+	if string(body) != "Hello World ! This is ECS02.\n" {
 		t.Errorf("body %q", body)
 	}
 	resp, err = http.Get("http://" + ln.Addr().String() + "/bytes?n=5000000")
