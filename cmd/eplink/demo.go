@@ -136,7 +136,7 @@ Try it:
 Smooth migration to CLB2 (ECS02), as in the guide:
   eplink api AttachResourceToVpcEndpointService --profile provider --ServiceId %[2]s --ResourceId lb-clb2 --ResourceType slb --ZoneId %[16]s
   eplink api UpdateVpcEndpointServiceResourceAttribute --profile provider --ServiceId %[2]s --ResourceId lb-clb1 --ZoneId %[16]s --AutoAllocatedEnabled false
-  eplink api UpdateVpcEndpointZoneConnectionResourceAttribute --profile provider --ServiceId %[2]s --EndpointId %[1]s --ZoneId %[16]s --ResourceId lb-clb2 --ResourceType slb --ResourceReplaceMode Graceful
+  eplink api UpdateVpcEndpointZoneConnectionResourceAttribute --profile provider --ServiceId %[2]s --EndpointId %[1]s --ZoneId %[16]s --ResourceId lb-clb2 --ResourceType slb --ResourceReplaceMode Graceful --wait Migrated
   eplink api ListVpcEndpointZones --profile consumer --EndpointId %[1]s
   dig @%[12]s -p %[13]s +short %[8]s        # the new ENI
   curl --resolve %[8]s:%[14]d:$(dig @%[12]s -p %[13]s +short %[8]s) %[15]s
