@@ -268,6 +268,9 @@ func actionNames() []string {
 }
 
 func apiCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "cms" {
+		return cmsCmd(ctx, args[1:], stdout)
+	}
 	req, err := parseAPIArgs(args)
 	if err != nil {
 		return err
@@ -416,6 +419,9 @@ type apiClient struct {
 	keyID   string
 	secret  string
 	method  string // POST unless set
+	// version is the API version called: PrivateLink's unless set
+	// (CloudMonitor's for 'eplink api cms').
+	version string
 	http    *http.Client
 	// now and nonce are the request's Timestamp and SignatureNonce; tests
 	// fix them to check signatures against known vectors.
@@ -503,7 +509,7 @@ func randomNonce() string {
 func (c *apiClient) signedRequest(action string, params map[string]string, inBody bool) (query, body url.Values) {
 	query = url.Values{
 		"Action":           {action},
-		"Version":          {apiVersion},
+		"Version":          {c.apiVersion()},
 		"Format":           {"JSON"},
 		"AccessKeyId":      {c.keyID},
 		"SignatureMethod":  {rpc.SignatureMethod},
@@ -568,7 +574,7 @@ func (c *apiClient) call(ctx context.Context, action string, params map[string]s
 	if c.method == http.MethodPost {
 		hreq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	hreq.Header.Set("x-acs-version", apiVersion)
+	hreq.Header.Set("x-acs-version", c.apiVersion())
 	hreq.Header.Set("x-acs-action", action)
 	hreq.Header.Set("User-Agent", "eplink/"+version)
 	resp, err := c.http.Do(hreq)
