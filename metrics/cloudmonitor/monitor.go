@@ -115,12 +115,9 @@ func (m *Monitor) now() time.Time {
 // Run samples and evaluates once a second, and delivers notifications,
 // until ctx ends.
 func (m *Monitor) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for i := 0; i < notifyWorkers; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); m.deliverLoop(ctx) }()
-	}
-	defer wg.Wait()
+	done := make(chan struct{})
+	go func() { defer close(done); m.RunDelivery(ctx) }()
+	defer func() { <-done }()
 	// Tick just after each second boundary, so that a second's point holds
 	// that whole second.
 	t := time.NewTimer(time.Until(m.now().Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
@@ -135,6 +132,17 @@ func (m *Monitor) Run(ctx context.Context) error {
 		m.Tick(now)
 		t.Reset(time.Until(now.Truncate(time.Second).Add(time.Second + 10*time.Millisecond)))
 	}
+}
+
+// RunDelivery runs the notification workers until ctx ends. Run starts it;
+// a test that drives Tick with its own clock starts it alone.
+func (m *Monitor) RunDelivery(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := 0; i < notifyWorkers; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.deliverLoop(ctx) }()
+	}
+	wg.Wait()
 }
 
 // Tick takes one reading of the counters at now, stores it as the point of
