@@ -37,7 +37,7 @@ func benchMonitor(b *testing.B, n, secs, rules int, t0 int64) *Monitor {
 				"MetricName": "VpcEndpointInBps", "Resources": fmt.Sprintf(`[{"instanceId":"ep-%04d"}]`, i%n),
 				"Period": "1", "Escalations.Critical.Statistics": "Average",
 				"Escalations.Critical.ComparisonOperator": "GreaterThanOrEqualToThreshold",
-				"Escalations.Critical.Threshold": "100000", "Escalations.Critical.Times": "3",
+				"Escalations.Critical.Threshold":          "100000", "Escalations.Critical.Times": "3",
 			}[k]
 		})
 		if err != nil {
