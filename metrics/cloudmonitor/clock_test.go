@@ -2,6 +2,7 @@ package cloudmonitor_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,6 +28,7 @@ type fake struct {
 	now      time.Time
 	bytes    atomic.Int64 // cumulative client→backend bytes
 	gone     atomic.Bool  // the service and endpoint are deleted
+	more     atomic.Int32 // endpoints ep-more-N (N < more) of the consumer too
 	provider *cms.Client
 	consumer *cms.Client
 }
@@ -59,7 +61,12 @@ func newFake(t *testing.T, cfg cloudmonitor.Config) *fake {
 		if f.gone.Load() {
 			return snapshot.Empty()
 		}
-		return fakeSnapshot()
+		s := fakeSnapshot()
+		for i := range f.more.Load() {
+			id := fmt.Sprintf("ep-more-%d", i)
+			s.Endpoints[id] = &snapshot.Endpoint{ID: id, OwnerUID: apitest.ConsumerUID, ServiceID: "epsrv-1"}
+		}
+		return s
 	}
 	cfg.Region = apitest.Region
 	cfg.Retention = 3600
@@ -339,5 +346,33 @@ func TestCallbackFields(t *testing.T) {
 		if _, ok := want[k]; !ok {
 			t.Errorf("unexpected field %s=%q", k, v.Get(k))
 		}
+	}
+}
+
+// Status (the /metrics collector, eplink status) reads rule states while
+// the sampler adds series: run with -race.
+func TestStatusWhileSeriesAppear(t *testing.T) {
+	f := newFake(t, cloudmonitor.Config{})
+	putRule(t, f.consumer, func(r *cms.PutResourceMetricRuleRequest) {
+		fakeRule(r)
+		r.MetricName, r.Resources = "VpcEndpointInBps", `[{"resource":"_ALL"}]`
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			for _, r := range f.mon.Status() {
+				_ = len(r.Resources)
+			}
+		}
+	}()
+	for i := 0; i < 30; i++ {
+		f.more.Add(1)
+		f.second(0)
+	}
+	<-done
+	st := f.mon.Status()
+	if len(st) != 1 || len(st[0].Resources) < 20 {
+		t.Errorf("status %+v", st)
 	}
 }

@@ -223,6 +223,8 @@ type ResourceStatus struct {
 func (m *Monitor) Status() []RuleStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.db.mu.RLock() // the series' dimensions; the sampler adds and removes series
+	defer m.db.mu.RUnlock()
 	var out []RuleStatus
 	for _, r := range m.rules {
 		rs := RuleStatus{Owner: r.Owner, RuleID: r.RuleID, RuleName: r.RuleName, MetricName: r.MetricName, Enabled: r.Enabled}
