@@ -34,6 +34,7 @@ const (
 const apiUsage = `usage: eplink api ACTION [--Param value | --Param=value ...] [flags]
 
 Call the PrivateLink OpenAPI (2020-04-15), signed like the official SDK.
+'eplink api cms ACTION …' calls CloudMonitor (2019-01-01): 'eplink api cms --help'.
 Repeated parameters are numbered from 1: --Zone.1.ZoneId cn-hangzhou-h --SecurityGroupId.1 sg-x
 
 flags:

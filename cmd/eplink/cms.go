@@ -73,7 +73,7 @@ func cmsCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if action == "" {
-		return usagef("eplink api cms: which ACTION? (eplink api cms --help lists them)")
+		return usagef("cms: which ACTION? (eplink api cms --help lists them)")
 	}
 	c, err := newAPIClient(flags["access-key-id"], flags["access-key-secret"], flags["profile"], flags["endpoint"], flags["region"], os.Getenv)
 	if err != nil {

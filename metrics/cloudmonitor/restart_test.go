@@ -1,10 +1,14 @@
 package cloudmonitor_test
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/cms"
 
+	"eplink/controlplane/apitest"
+	"eplink/controlplane/store"
 	"eplink/metrics/cloudmonitor"
 )
 
@@ -48,4 +52,44 @@ func TestRestartKeepsRulesContactsAndLog(t *testing.T) {
 	if err != nil || gl.Total != 1 {
 		t.Errorf("groups after restart: %v %+v", err, gl)
 	}
+}
+
+// The alert log, with its deliveries, survives a restart too.
+func TestAlertLogSurvivesRestart(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "eplink.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f := newFake(t, cloudmonitor.Config{Store: st})
+	putRule(t, f.provider, func(r *cms.PutResourceMetricRuleRequest) {
+		fakeRule(r)
+		r.ContactGroups = "missing-group"
+	})
+	f.second(0)
+	f.second(5000)
+	f.second(0)
+	// A monitor opened on the same store, as after a restart, has them
+	// (the log is written behind evaluation: poll until it is on disk).
+	var g *fake
+	var h []cms.AlarmHistory
+	apitest.Eventually(t, "alert log reloaded", func() (bool, string) {
+		g = newFakeQuiet(t, st)
+		h = history(t, g.provider)
+		return len(h) == 2, ""
+	})
+	if h[0].State != "ALARM" || h[1].State != "OK" {
+		t.Errorf("history after restart %+v", h)
+	}
+	req := cms.CreateDescribeAlertLogListRequest()
+	req.RuleId = "r1"
+	l, err := g.provider.DescribeAlertLogList(req)
+	if err != nil || len(l.AlertLogList) != 2 || !strings.Contains(string(l.GetHttpContentBytes()), "missing-group") {
+		t.Errorf("alert log after restart: %v %s", err, l.GetHttpContentBytes())
+	}
+}
+
+// newFakeQuiet opens another monitor on st, as a restart would.
+func newFakeQuiet(t *testing.T, st *store.Store) *fake {
+	return newFake(t, cloudmonitor.Config{Store: st})
 }
