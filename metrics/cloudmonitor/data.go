@@ -1,7 +1,9 @@
 package cloudmonitor
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -108,20 +110,23 @@ func (m *Monitor) parseDataQuery(p rpc.Params) (*dataQuery, error) {
 	return q, nil
 }
 
-// appendPoint appends one datapoint object as the cloud writes it.
+// appendPoint appends one datapoint object as the cloud writes it, already
+// escaped as the content of the Datapoints JSON string (its quotes as \"):
+// the answer is written once, not built and then escaped.
 func appendPoint(b []byte, s *series, ts int64, a aggregate) []byte {
-	b = append(b, `{"timestamp":`...)
+	b = append(b, `{\"timestamp\":`...)
 	b = strconv.AppendInt(b, ts*1000, 10)
 	for _, d := range s.dims {
-		b = append(b, ',', '"')
+		b = append(b, `,\"`...)
 		b = append(b, d.k...)
-		b = append(b, `":`...)
-		b = strconv.AppendQuote(b, d.v)
+		b = append(b, `\":\"`...)
+		b = appendEscaped(b, d.v)
+		b = append(b, `\"`...)
 	}
 	for _, st := range s.meta.Statistics {
-		b = append(b, ',', '"')
+		b = append(b, `,\"`...)
 		b = append(b, st...)
-		b = append(b, `":`...)
+		b = append(b, `\":`...)
 		v := a.stat(st)
 		if math.IsInf(v, 0) || v != v {
 			v = 0
@@ -131,11 +136,82 @@ func appendPoint(b []byte, s *series, ts int64, a aggregate) []byte {
 	return append(b, '}')
 }
 
+// appendEscaped appends s as it reads inside a JSON string inside a JSON
+// string: a dimension value (an id: printable ASCII) escaped twice.
+func appendEscaped(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	if plain {
+		return append(b, s...)
+	}
+	inner, _ := json.Marshal(s)     // "v" with v escaped once
+	inner = inner[1 : len(inner)-1] // v escaped once
+	outer := appendJSONString(nil, string(inner))
+	return append(b, outer[1:len(outer)-1]...)
+}
+
 type dataOut struct {
 	ok
 	Period     string `json:"Period"`
 	Datapoints string `json:"Datapoints"`
 	NextToken  string `json:"NextToken,omitempty"`
+	// escaped, when set, is Datapoints already escaped for a JSON string.
+	escaped []byte
+}
+
+// AppendJSON implements rpc.JSONAppender: an hour at 1 s is a 300 KB
+// Datapoints string, which encoding/json would escape through reflection
+// and a growing buffer; this writes what encoding/json writes, directly.
+func (d dataOut) AppendJSON(b []byte) []byte {
+	b = append(b, `{"Code":`...)
+	b = appendJSONString(b, d.Code)
+	b = append(b, `,"Message":`...)
+	b = appendJSONString(b, d.Message)
+	b = append(b, `,"Success":`...)
+	b = strconv.AppendBool(b, d.Success)
+	b = append(b, `,"Period":`...)
+	b = appendJSONString(b, d.Period)
+	b = append(b, `,"Datapoints":`...)
+	if d.escaped != nil {
+		b = append(b, '"')
+		b = append(b, d.escaped...)
+		b = append(b, '"')
+	} else {
+		b = appendJSONString(b, d.Datapoints)
+	}
+	if d.NextToken != "" {
+		b = append(b, `,"NextToken":`...)
+		b = appendJSONString(b, d.NextToken)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json (no
+// HTML escaping) does; anything beyond printable ASCII goes through it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 {
+			var q bytes.Buffer
+			enc := json.NewEncoder(&q)
+			enc.SetEscapeHTML(false)
+			enc.Encode(s)
+			return append(b, bytes.TrimSuffix(q.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', c)
+			start = i + 1
+		}
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func (m *Monitor) describeMetricList(_ context.Context, c *rpc.Call) (any, error) {
@@ -143,12 +219,15 @@ func (m *Monitor) describeMetricList(_ context.Context, c *rpc.Call) (any, error
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 4096)
-	b = append(b, '[')
 	n, skipped, more := 0, 0, false
 	first := q.start - q.start%q.period
 	m.db.mu.RLock()
-	for _, s := range m.db.find(c.CallerUID, q.meta.Name, q.filters) {
+	found := m.db.find(c.CallerUID, q.meta.Name, q.filters)
+	// About 200 bytes a point: size the answer once.
+	est := min(q.length, len(found)*int((q.end-first)/q.period+1))
+	b := make([]byte, 0, 64+est*200)
+	b = append(b, '[')
+	for _, s := range found {
 		for t := first; t < q.end; t += q.period {
 			a := s.aggregate(max(t, q.start), min(t+q.period, q.end))
 			if a.n == 0 {
@@ -174,7 +253,7 @@ func (m *Monitor) describeMetricList(_ context.Context, c *rpc.Call) (any, error
 	}
 	m.db.mu.RUnlock()
 	b = append(b, ']')
-	out := dataOut{ok: okBody, Period: strconv.FormatInt(q.period, 10), Datapoints: string(b)}
+	out := dataOut{ok: okBody, Period: strconv.FormatInt(q.period, 10), escaped: b}
 	if more {
 		out.NextToken = strconv.Itoa(q.offset + n)
 	}
@@ -215,7 +294,7 @@ func (m *Monitor) describeMetricLast(_ context.Context, c *rpc.Call) (any, error
 	}
 	m.db.mu.RUnlock()
 	b = append(b, ']')
-	out := dataOut{ok: okBody, Period: strconv.FormatInt(q.period, 10), Datapoints: string(b)}
+	out := dataOut{ok: okBody, Period: strconv.FormatInt(q.period, 10), escaped: b}
 	if more {
 		out.NextToken = strconv.Itoa(q.offset + n)
 	}

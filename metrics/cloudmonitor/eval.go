@@ -88,7 +88,10 @@ func (m *Monitor) evaluate(now int64) {
 }
 
 func (m *Monitor) state(r *Rule) *ruleState {
-	k := r.Owner + "/" + r.RuleID
+	if r.key == "" {
+		r.key = r.Owner + "/" + r.RuleID
+	}
+	k := r.key
 	st := m.states[k]
 	if st == nil {
 		st = &ruleState{inst: map[string]*instState{}}

@@ -47,6 +47,7 @@ type Rule struct {
 	Modified            int64                  `json:"Modified"`
 
 	filters []map[string]string // nil = _ALL
+	key     string              // Owner/RuleId, set on first evaluation
 	eff     *interval
 	noEff   *interval
 }

@@ -8,17 +8,62 @@ import (
 )
 
 // DefaultRetention is how many seconds of 1-second points a series keeps:
-// 24 h. A point is a float32, so a series costs 4 B × 86400 ≈ 338 KiB.
+// 24 h. A point is a float32, so a series costs 4 B × 86400 ≈ 338 KiB once
+// it has a day of points; the ring is allocated an hour (14 KiB) at a time
+// as points arrive, so a series a minute old costs 14 KiB.
 const DefaultRetention = 24 * 3600
 
+// blockPoints is the allocation unit of a ring: an hour of points.
+const blockPoints = 3600
+
+// ring is a fixed number of points, allocated block by block on first
+// write. An unallocated block reads as NaN (no data).
+type ring struct {
+	n      int64
+	blocks [][]float32
+}
+
+func newRing(n int) ring {
+	return ring{n: int64(n), blocks: make([][]float32, (n+blockPoints-1)/blockPoints)}
+}
+
+func (r *ring) get(i int64) float32 {
+	b := r.blocks[i/blockPoints]
+	if b == nil {
+		return float32(math.NaN())
+	}
+	return b[i%blockPoints]
+}
+
+func (r *ring) set(i int64, v float32) {
+	bi := i / blockPoints
+	b := r.blocks[bi]
+	if b == nil {
+		size := min(int64(blockPoints), r.n-bi*blockPoints)
+		b = make([]float32, size)
+		for j := range b {
+			b[j] = float32(math.NaN())
+		}
+		r.blocks[bi] = b
+	}
+	b[i%blockPoints] = v
+}
+
+// clear marks point i as no data; an unallocated block already is.
+func (r *ring) clear(i int64) {
+	if b := r.blocks[i/blockPoints]; b != nil {
+		b[i%blockPoints] = float32(math.NaN())
+	}
+}
+
 // series is one metric of one object, at 1-second resolution, in a ring:
-// the point of second t is ring[t % len(ring)]. NaN is "no data".
+// the point of second t is at t % n. NaN is "no data".
 type series struct {
 	meta  *MetricMeta
 	owner string
 	dims  []kv // in meta.Dimensions order, userId first
 	key   string
-	ring  []float32
+	ring  ring
 	first int64 // first second written
 	last  int64 // last second written; 0 = never
 }
@@ -36,20 +81,20 @@ func (s *series) dim(k string) string {
 
 // at returns the point of second t, NaN when there is none.
 func (s *series) at(t int64) float32 {
-	n := int64(len(s.ring))
+	n := s.ring.n
 	if s.last == 0 || t > s.last || t < s.first || t <= s.last-n {
 		return float32(math.NaN())
 	}
-	return s.ring[t%n]
+	return s.ring.get(t % n)
 }
 
 // put stores v at second t (t ≥ s.last), clearing the seconds skipped.
 func (s *series) put(t int64, v float32) {
-	n := int64(len(s.ring))
+	n := s.ring.n
 	if s.last == 0 {
 		s.first = t
 	} else if t <= s.last {
-		s.ring[t%n] = v
+		s.ring.set(t%n, v)
 		return
 	} else {
 		gap := t - s.last - 1
@@ -57,10 +102,10 @@ func (s *series) put(t int64, v float32) {
 			gap = n
 		}
 		for i := int64(1); i <= gap; i++ {
-			s.ring[(s.last+i)%n] = float32(math.NaN())
+			s.ring.clear((s.last + i) % n)
 		}
 	}
-	s.ring[t%n] = v
+	s.ring.set(t%n, v)
 	s.last = t
 }
 
@@ -76,7 +121,7 @@ func (s *series) aggregate(from, to int64) aggregate {
 	if s.last == 0 {
 		return a
 	}
-	if lo := s.last - int64(len(s.ring)) + 1; from < lo {
+	if lo := s.last - s.ring.n + 1; from < lo {
 		from = lo
 	}
 	if from < s.first {
@@ -85,9 +130,9 @@ func (s *series) aggregate(from, to int64) aggregate {
 	if to > s.last+1 {
 		to = s.last + 1
 	}
-	n := int64(len(s.ring))
+	n := s.ring.n
 	for t := from; t < to; t++ {
-		v := s.ring[t%n]
+		v := s.ring.get(t % n)
 		if v != v { // NaN
 			continue
 		}
@@ -161,7 +206,7 @@ func (db *seriesDB) write(t int64, pts []point) {
 		k := seriesKey(p.meta.Name, p.dims)
 		s := db.byKey[k]
 		if s == nil {
-			s = &series{meta: p.meta, owner: p.dims[0].v, dims: p.dims, key: k, ring: make([]float32, db.retention)}
+			s = &series{meta: p.meta, owner: p.dims[0].v, dims: p.dims, key: k, ring: newRing(db.retention)}
 			db.byKey[k] = s
 			l := append(db.byMetric[p.meta.Name], s)
 			sort.Slice(l, func(i, j int) bool { return l[i].key < l[j].key })
