@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/cms"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"eplink/controlplane/apitest"
 	"eplink/controlplane/snapshot"
@@ -27,6 +28,7 @@ type fake struct {
 	mu       sync.Mutex // guards now: delivery workers read the clock
 	now      time.Time
 	bytes    atomic.Int64 // cumulative client→backend bytes
+	refused  atomic.Int64 // cumulative refused connections
 	gone     atomic.Bool  // the service and endpoint are deleted
 	more     atomic.Int32 // endpoints ep-more-N (N < more) of the consumer too
 	provider *cms.Client
@@ -72,7 +74,9 @@ func newFake(t *testing.T, cfg cloudmonitor.Config) *fake {
 	cfg.Retention = 3600
 	cfg.Counters = func() cloudmonitor.Counters {
 		return cloudmonitor.Counters{Bytes: []cloudmonitor.ByteCount{{EndpointID: "ep-1", ServiceID: "epsrv-1",
-			ResourceID: "lb-clb1", ZoneID: apitest.ZoneH, In: true, Bytes: float64(f.bytes.Load())}}}
+			ResourceID: "lb-clb1", ZoneID: apitest.ZoneH, In: true, Bytes: float64(f.bytes.Load())}},
+			Refused: []cloudmonitor.RefusedCount{{EndpointID: "ep-1", ServiceID: "epsrv-1", ZoneID: apitest.ZoneH,
+				Count: float64(f.refused.Load())}}}
 	}
 	mon, err := cloudmonitor.New(cfg)
 	if err != nil {
@@ -375,4 +379,57 @@ func TestStatusWhileSeriesAppear(t *testing.T) {
 	if len(st) != 1 || len(st[0].Resources) < 20 {
 		t.Errorf("status %+v", st)
 	}
+}
+
+// eplink_alarm_state follows a rule through ALARM and back, and the drop
+// metric counts refused connections per second.
+func TestAlarmStateMetricAndDrops(t *testing.T) {
+	f := newFake(t, cloudmonitor.Config{})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(f.mon.Collector())
+	putRule(t, f.provider, fakeRule)
+	f.second(0)
+	f.second(5000)
+	if got := alarmSeries(t, reg); got != `level=CRITICAL metric_name=VpcEndpointServiceInBps namespace=acs_privatelink rule_id=r1 rule_name=inbound state=ALARM user_id=1000000000000001 = 1` {
+		t.Errorf("in alarm: %s", got)
+	}
+	f.second(0)
+	if got := alarmSeries(t, reg); got != `level=OK metric_name=VpcEndpointServiceInBps namespace=acs_privatelink rule_id=r1 rule_name=inbound state=OK user_id=1000000000000001 = 0` {
+		t.Errorf("recovered: %s", got)
+	}
+
+	f.refused.Add(7)
+	f.second(0)
+	req := cms.CreateDescribeMetricLastRequest()
+	req.Namespace, req.MetricName, req.Period = "acs_privatelink", "VpcEndpointDropConnections", "1"
+	resp, err := f.consumer.DescribeMetricLast(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(resp.Datapoints, `"Sum":7`) {
+		t.Errorf("VpcEndpointDropConnections %s, want Sum 7", resp.Datapoints)
+	}
+}
+
+// alarmSeries renders the eplink_alarm_state series of reg, one per line.
+func alarmSeries(t *testing.T, reg *prometheus.Registry) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, mf := range mfs {
+		if mf.GetName() != "eplink_alarm_state" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var l []string
+			for _, p := range m.GetLabel() {
+				l = append(l, p.GetName()+"="+p.GetValue())
+			}
+			lines = append(lines, strings.Join(l, " ")+fmt.Sprintf(" = %g", m.GetGauge().GetValue()))
+		}
+	}
+	return strings.Join(lines, "\n")
 }
