@@ -77,6 +77,8 @@ func (m *Monitor) putResourceMetricRule(_ context.Context, c *rpc.Call) (any, er
 // putRules creates or replaces rules, durably, keeping the state of a
 // replaced rule only if what it watches is unchanged.
 func (m *Monitor) putRules(rs []*Rule) error {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	now := m.now().UnixMilli()
 	m.mu.Lock()
 	ops := make([]store.Op, 0, len(rs))
@@ -281,6 +283,8 @@ func (m *Monitor) ruleIDs(c *rpc.Call, name string) ([]string, error) {
 }
 
 func (m *Monitor) setEnabled(c *rpc.Call, on bool) (any, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	m.mu.Lock()
 	ids, err := m.ruleIDs(c, "RuleId")
 	var ops []store.Op
@@ -325,6 +329,8 @@ func (m *Monitor) disableMetricRules(_ context.Context, c *rpc.Call) (any, error
 }
 
 func (m *Monitor) deleteMetricRules(_ context.Context, c *rpc.Call) (any, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	m.mu.Lock()
 	ids, err := m.ruleIDs(c, "Id")
 	m.mu.Unlock()
@@ -350,6 +356,8 @@ func (m *Monitor) deleteMetricRules(_ context.Context, c *rpc.Call) (any, error)
 // ---- contacts ----
 
 func (m *Monitor) putContact(_ context.Context, c *rpc.Call) (any, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	p := c.Params
 	name, err := p.Required("ContactName")
 	if err != nil {
@@ -384,6 +392,8 @@ func (m *Monitor) putContact(_ context.Context, c *rpc.Call) (any, error) {
 }
 
 func (m *Monitor) putContactGroup(_ context.Context, c *rpc.Call) (any, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	p := c.Params
 	name, err := p.Required("ContactGroupName")
 	if err != nil {
@@ -561,6 +571,8 @@ func (m *Monitor) describeContactGroupList(_ context.Context, c *rpc.Call) (any,
 }
 
 func (m *Monitor) deleteContact(_ context.Context, c *rpc.Call) (any, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	name, err := c.Params.Required("ContactName")
 	if err != nil {
 		return nil, err
@@ -582,6 +594,8 @@ func (m *Monitor) deleteContact(_ context.Context, c *rpc.Call) (any, error) {
 }
 
 func (m *Monitor) deleteContactGroup(_ context.Context, c *rpc.Call) (any, error) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	name, err := c.Params.Required("ContactGroupName")
 	if err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ type fake struct {
 	more     atomic.Int32 // endpoints ep-more-N (N < more) of the consumer too
 	provider *cms.Client
 	consumer *cms.Client
+	addr     string
 }
 
 func fakeSnapshot() *snapshot.Snapshot {
@@ -90,6 +91,7 @@ func newFake(t *testing.T, cfg cloudmonitor.Config) *fake {
 	hs := httptest.NewServer(mon.API(credentials, nil))
 	t.Cleanup(hs.Close)
 	addr := strings.TrimPrefix(hs.URL, "http://")
+	f.addr = addr
 	f.provider = cmsClient(t, addr, apitest.ProviderAK, apitest.ProviderSK)
 	f.consumer = cmsClient(t, addr, apitest.ConsumerAK, apitest.ConsumerSK)
 	return f

@@ -64,6 +64,11 @@ type Monitor struct {
 	sampler sampler
 	lastT   time.Time
 
+	// wmu serializes the API's changes: each is checked, written to the
+	// store and applied in memory before the next, so memory and disk see
+	// the same order (mu alone is released during the fsync).
+	wmu sync.Mutex
+
 	mu       sync.Mutex
 	rules    map[string]*Rule // owner/ruleId
 	states   map[string]*ruleState

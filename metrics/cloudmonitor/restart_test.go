@@ -2,7 +2,9 @@ package cloudmonitor_test
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/cms"
@@ -92,4 +94,37 @@ func TestAlertLogSurvivesRestart(t *testing.T) {
 // newFakeQuiet opens another monitor on st, as a restart would.
 func newFakeQuiet(t *testing.T, st *store.Store) *fake {
 	return newFake(t, cloudmonitor.Config{Store: st})
+}
+
+// Concurrent updates of one rule leave memory and disk agreeing on the
+// last one.
+func TestConcurrentPutsAgreeWithDisk(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "eplink.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f := newFake(t, cloudmonitor.Config{Store: st})
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		// One SDK client per goroutine: a client is not safe for
+		// concurrent use.
+		c := cmsClient(t, f.addr, apitest.ProviderAK, apitest.ProviderSK)
+		go func() {
+			defer wg.Done()
+			req := cms.CreatePutResourceMetricRuleRequest()
+			fakeRule(req)
+			req.EscalationsCriticalThreshold = strconv.Itoa(1000 + i)
+			if _, err := c.PutResourceMetricRule(req); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	inMemory := listRules(t, f.provider, nil).Alarms.Alarm[0].Escalations.Critical.Threshold
+	onDisk := listRules(t, newFakeQuiet(t, st).provider, nil).Alarms.Alarm[0].Escalations.Critical.Threshold
+	if inMemory != onDisk {
+		t.Errorf("threshold in memory %s, on disk %s", inMemory, onDisk)
+	}
 }
