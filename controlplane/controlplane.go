@@ -212,6 +212,11 @@ func (cp *ControlPlane) Close() error {
 	return err
 }
 
+// Store is the control plane's bbolt store. Other products served beside
+// PrivateLink (CloudMonitor) keep their records in it, in buckets of their
+// own, so that one file holds a lab's state.
+func (cp *ControlPlane) Store() *store.Store { return cp.st }
+
 // Credentials returns the secret and account UID of an AccessKey id.
 func (cp *ControlPlane) Credentials(accessKeyID string) (secret, uid string, ok bool) {
 	k, ok := cp.w.keys[accessKeyID]

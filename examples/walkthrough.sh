@@ -7,12 +7,17 @@
 #      signature v3: eplink api --signature v3, and the current Node SDK
 #      core where node is installed); the provider accepts it
 #   2. curl through the zone domain answers from ECS01 (behind CLB1)
-#   3. a short wrk load runs through the zone's ENI in the background
+#   3. CloudMonitor: the provider creates an alarm rule on CLB1's inbound
+#      bandwidth (Period 1 s, 2 periods in a row, Warn) with a webhook to a
+#      local receiver
+#   4. a short wrk load runs through the zone's ENI in the background; the
+#      rule goes to ALARM and the webhook is called
 #   4. the provider adds CLB2 and migrates the zone to it smoothly
 #      (Graceful): the zone domain now answers ECS02, the old ENI still
 #      carries its flows to ECS01 and the load sees no error
 #   5. the provider cleans up the replaced resource, then migrates back to
 #      CLB1 forcibly (Force): ECS01 again
+#      once the load is over, the rule is back to OK (recovery notified)
 #   6. everything is removed again, in the order the API requires
 #
 # Usage:
@@ -44,11 +49,12 @@ CONSUMER_UID=1000000000000002
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/eplink-walkthrough.XXXXXX")
 # The CLI must not read or write the user's profile file.
 export EPLINK_CONFIG="$TMP/config.json"
-SERVE_PID='' WRK_PID=''
+SERVE_PID='' WRK_PID='' HOOK_PID=''
 
 cleanup() {
 	local status=$?
 	if [[ -n $WRK_PID ]] && kill -0 "$WRK_PID" 2>/dev/null; then kill "$WRK_PID" 2>/dev/null || true; fi
+	if [[ -n $HOOK_PID ]] && kill -0 "$HOOK_PID" 2>/dev/null; then kill "$HOOK_PID" 2>/dev/null || true; fi
 	if [[ -n $SERVE_PID ]] && kill -0 "$SERVE_PID" 2>/dev/null; then
 		kill "$SERVE_PID" 2>/dev/null || true
 		for _ in $(seq 1 50); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
@@ -109,6 +115,37 @@ api() {
 	fi
 	[[ -n ${QUIET:-} ]] || sed 's/^/   . /' "$TMP/api.err" >&2
 	printf '%s' "$out"
+}
+
+# cms ACTION [ARGS…]: `eplink api cms` (CloudMonitor) as the provider,
+# echoing the command; prints its stdout; on failure shows it and stops.
+cms() {
+	local out
+	[[ -n ${QUIET:-} ]] || printf '   provider$ eplink api cms %s\n' "$*" >&2
+	if ! out=$("$EPLINK" api cms "$@" --endpoint "$API" --region "$REGION" --access-key-id "$PROVIDER_KEY" \
+		--access-key-secret "$PROVIDER_SECRET" 2>"$TMP/api.err"); then
+		sed 's/^/   | /' "$TMP/api.err" >&2
+		fail "eplink api cms $1 failed"
+	fi
+	printf '%s' "$out"
+}
+
+# wait_cms WHAT WANT ACTION [ARGS…]: poll a CloudMonitor query until it
+# prints WANT (bounded).
+wait_cms() {
+	local what=$1 want=$2 got deadline=$((SECONDS + WAIT_SECONDS))
+	shift 2
+	while :; do
+		# An empty list makes --cli-query fail: not there yet.
+		got=$("$EPLINK" api cms "$@" --endpoint "$API" --region "$REGION" --access-key-id "$PROVIDER_KEY" \
+			--access-key-secret "$PROVIDER_SECRET" 2>"$TMP/api.err") || got="($(head -c 200 "$TMP/api.err"))"
+		if [[ $got == "$want" ]]; then
+			printf '   ok: %s is %s\n' "$what" "$got"
+			return
+		fi
+		((SECONDS < deadline)) || fail "$what is '$got' after ${WAIT_SECONDS}s, want '$want'"
+		sleep 0.2
+	done
 }
 
 expect() { # expect WHAT GOT WANT
@@ -302,13 +339,39 @@ expect "$DOMAIN" "$IP1" "$ENI1"
 fetch "$DOMAIN" "$IP1" "This is ECS01"
 check_binds
 
+step "provider: CloudMonitor alarm rule on CLB1's inbound bandwidth, webhook to a local receiver"
+# The guide's rule (Average >= 100 Mbit/s over 1 period of 1 min, Warn,
+# silence 30 min, 00:00-23:59), scaled to a lab: eplink takes a Period of
+# 1 s, and a short wrk run stays far below 100 Mbit/s, so the threshold is
+# 100 kbit/s and the condition must hold 2 periods in a row.
+free_port && HOOK=127.0.0.1:$PORT
+"$EPLINK" backend --listen "$HOOK" --name webhook >"$TMP/hook.log" 2>&1 </dev/null &
+HOOK_PID=$!
+cms PutContact --ContactName ops --Describe "on call" --Channels.Mail ops@example.com >/dev/null
+cms PutContactGroup --ContactGroupName ops-group --ContactNames.1 ops >/dev/null
+cms PutResourceMetricRule --RuleId clb1-inbound --RuleName "CLB1 inbound bandwidth" \
+	--Namespace acs_privatelink --MetricName VpcEndpointServiceResourceInBps \
+	--Resources "[{\"instanceId\":\"$SVC\",\"resourceId\":\"lb-clb1\"}]" --Period 1 \
+	--Escalations.Warn.Statistics Average --Escalations.Warn.ComparisonOperator GreaterThanOrEqualToThreshold \
+	--Escalations.Warn.Threshold 100000 --Escalations.Warn.Times 2 --SilenceTime 1800 \
+	--EffectiveInterval 00:00-23:59 --ContactGroups ops-group --Webhook "http://$HOOK/" >/dev/null
+sleep 2
+expect "rule state before the load" "$(QUIET=1 cms DescribeMetricRuleList --RuleIds clb1-inbound \
+	--cli-query 'Alarms.Alarm[0].AlertState')" OK
+
 if command -v wrk >/dev/null; then
 	step "consumer: 5s of wrk load on the zone's ENI, in the background"
 	wrk -t 1 -c 4 -d 5s --timeout 2s -H "Host: $DOMAIN" "http://$IP1/" >"$TMP/wrk.log" 2>&1 </dev/null &
 	WRK_PID=$!
 	echo "   wrk pid $WRK_PID"
+
+	step "provider: the rule goes to ALARM (Warn) and the webhook is called"
+	wait_cms "latest alert" WARN DescribeAlertLogList --RuleId clb1-inbound --cli-query 'AlertLogList[0].Level'
+	wait_cms "webhook answer" 200 DescribeAlertLogList --RuleId clb1-inbound --cli-query 'AlertLogList[0].WebhookList[0].code'
+	expect "alarm history" "$(QUIET=1 cms DescribeAlertHistoryList --RuleId clb1-inbound --Ascending true \
+		--cli-query 'AlarmHistoryList.AlarmHistory[0].State')" ALARM
 else
-	step "consumer: wrk is not installed; no background load"
+	step "consumer: wrk is not installed; no background load, no alarm"
 fi
 
 step "provider: add CLB2 (lb-clb2) to the service"
@@ -339,6 +402,11 @@ if [[ -n $WRK_PID ]]; then
 	sed 's/^/   | /' "$TMP/wrk.log"
 	grep -q 'requests in' "$TMP/wrk.log" || fail "wrk printed no result"
 	! grep -qE 'Socket errors|Non-2xx' "$TMP/wrk.log" || fail "wrk saw errors during the Graceful migration"
+
+	step "provider: the load is over, the rule is back to OK and the recovery notified"
+	wait_cms "rule state" OK DescribeMetricRuleList --RuleIds clb1-inbound --cli-query 'Alarms.Alarm[0].AlertState'
+	wait_cms "latest alert" OK DescribeAlertLogList --RuleId clb1-inbound --cli-query 'AlertLogList[0].Level'
+	wait_cms "webhook answer" 200 DescribeAlertLogList --RuleId clb1-inbound --cli-query 'AlertLogList[0].WebhookList[0].code'
 fi
 
 step "provider: clean up the replaced resource (old ENI and CLB1)"
@@ -359,6 +427,11 @@ wait_zone Connected lb-clb1
 IP3=$(resolve "$DOMAIN")
 expect "$DOMAIN" "$IP3" "$(zone_field EniIp)"
 fetch "$DOMAIN" "$IP3" "This is ECS01"
+
+step "clean up: delete the alarm rule, the contact group and the contact"
+cms DeleteMetricRules --Id.1 clb1-inbound >/dev/null
+cms DeleteContactGroup --ContactGroupName ops-group >/dev/null
+cms DeleteContact --ContactName ops >/dev/null
 
 step "clean up: reject the connection, remove the zone, delete the endpoint"
 api provider DisableVpcEndpointConnection --ServiceId "$SVC" --EndpointId "$EP" --wait Disconnected >/dev/null

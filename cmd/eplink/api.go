@@ -36,6 +36,7 @@ const (
 const apiUsage = `usage: eplink api ACTION [--Param value | --Param=value ...] [flags]
 
 Call the PrivateLink OpenAPI (2020-04-15), signed like the official SDK.
+'eplink api cms ACTION …' calls CloudMonitor (2019-01-01): 'eplink api cms --help'.
 Repeated parameters are numbered from 1: --Zone.1.ZoneId cn-hangzhou-h --SecurityGroupId.1 sg-x
 Every parameter takes a value, booleans too: --DryRun true
 
@@ -280,6 +281,9 @@ func actionNames() []string {
 }
 
 func apiCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "cms" {
+		return cmsCmd(ctx, args[1:], stdout)
+	}
 	req, err := parseAPIArgs(args)
 	if err != nil {
 		return err
@@ -485,7 +489,10 @@ type apiClient struct {
 	// signature is "v1" (or "": what the aliyun CLI sends) or "v3" (what
 	// the current SDK cores send).
 	signature string
-	http      *http.Client
+	// version is the API version called: PrivateLink's unless set
+	// (CloudMonitor's for 'eplink api cms').
+	version string
+	http    *http.Client
 	// now and nonce are the request's Timestamp and SignatureNonce; tests
 	// fix them to check signatures against known vectors.
 	now   func() time.Time
@@ -588,7 +595,7 @@ func randomNonce() string {
 func (c *apiClient) signedRequest(action string, params map[string]string, inBody bool) (query, body url.Values) {
 	query = url.Values{
 		"Action":           {action},
-		"Version":          {apiVersion},
+		"Version":          {c.apiVersion()},
 		"Format":           {"JSON"},
 		"AccessKeyId":      {c.keyID},
 		"SignatureMethod":  {rpc.SignatureMethod},
@@ -654,7 +661,7 @@ func (c *apiClient) requestV1(ctx context.Context, action string, params map[str
 	if c.method == http.MethodPost {
 		hreq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	hreq.Header.Set("x-acs-version", apiVersion)
+	hreq.Header.Set("x-acs-version", c.apiVersion())
 	hreq.Header.Set("x-acs-action", action)
 	return hreq, nil
 }
@@ -681,7 +688,7 @@ func (c *apiClient) requestV3(ctx context.Context, action string, params map[str
 		hreq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	hreq.Header.Set(rpc.HeaderAction, action)
-	hreq.Header.Set(rpc.HeaderVersion, apiVersion)
+	hreq.Header.Set(rpc.HeaderVersion, c.apiVersion())
 	hreq.Header.Set(rpc.HeaderDate, c.now().UTC().Format("2006-01-02T15:04:05Z"))
 	hreq.Header.Set(rpc.HeaderNonce, c.nonce())
 	rpc.SignRequestV3(hreq, []byte(body), c.keyID, c.secret)

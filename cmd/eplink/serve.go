@@ -31,6 +31,7 @@ import (
 	"eplink/dataplane/backend"
 	"eplink/dns"
 	"eplink/metrics"
+	"eplink/metrics/cloudmonitor"
 )
 
 // serveFlags are `eplink serve`'s flags.
@@ -227,6 +228,23 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		return fmt.Errorf("dns: %w", err)
 	}
 
+	// CloudMonitor: series from the data plane's counters, rules and alert
+	// log in the control plane's store. It stops before the store closes.
+	mon, err := cloudmonitor.New(cloudmonitor.Config{
+		Store:    cp.Store(),
+		Snapshot: pub.Load,
+		Counters: cloudmonitor.CountersFrom(m),
+		Region:   l.Region,
+		Logger:   s.logger.With("component", "cloudmonitor"),
+	})
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(mon.Collector())
+	monDone := make(chan struct{})
+	go func() { defer close(monDone); mon.Run(ctx) }()
+	defer func() { cancel(); <-monDone }()
+
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	labKey, generated, err := chooseLabKey(f.labKey, apiLn.Addr())
@@ -238,7 +256,11 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		admin = api.RequireLabKey(labKey, admin)
 	}
 	mux.Handle(api.AdminPath, admin)
-	mux.Handle("/", api.New(cp, s.logger.With("component", "api")))
+	// PrivateLink and CloudMonitor share the address; Version picks one.
+	mux.Handle("/", rpc.Products{
+		api.New(cp, s.logger.With("component", "api")),
+		mon.API(cp.Credentials, s.logger.With("component", "cms")),
+	})
 	apiSrv := rpc.NewHTTPServer("", mux) // bounded: a slow or huge request cannot hold the API
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- apiSrv.Serve(apiLn) }()

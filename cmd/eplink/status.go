@@ -135,6 +135,7 @@ type statusView struct {
 	API      string
 	Consumer []statusRow // the caller's endpoints
 	Provider []statusRow // connections to the caller's services
+	Rules    []ruleRow   // the caller's CloudMonitor alarm rules
 	// MetricsErr: /metrics could not be read; flows and rates show "-".
 	MetricsErr error
 	// Err: the API could not be read (live mode keeps going).
@@ -282,6 +283,7 @@ func (s *statusWatcher) refresh(ctx context.Context) (*statusView, error) {
 			v.Consumer = append(v.Consumer, s.row(ep.EndpointId, "", ep.ServiceId, ep.ConnectionStatus, int64(ep.Bandwidth), z))
 		}
 	}
+	v.Rules, _ = listRules(ctx, s.c) // an eplink without CloudMonitor: none
 	svcs, err := listServices(ctx, s.c)
 	if err != nil {
 		return v, err
@@ -382,6 +384,9 @@ func renderStatus(w io.Writer, v *statusView) error {
 	if len(v.Provider) > 0 {
 		fmt.Fprintln(&b, "\nCONNECTIONS TO MY SERVICES")
 		renderRows(&b, v.Provider, true)
+	}
+	if len(v.Rules) > 0 {
+		renderRules(&b, v.Rules)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
