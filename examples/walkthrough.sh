@@ -321,7 +321,7 @@ elif command -v node >/dev/null && command -v npm >/dev/null; then
 	fi
 	if ! ALIBABA_CLOUD_ACCESS_KEY_ID=$CONSUMER_KEY ALIBABA_CLOUD_ACCESS_KEY_SECRET=$CONSUMER_SECRET \
 		EPLINK_API=$API REGION=$REGION timeout 60 node "$TMP/node/sdk-v3.js" "$EP" 2>&1 | sed 's/^/   . /'; then
-		fail "the Node SDK (@alicloud/openapi-client, v3) failed"
+		fail "the Node SDK (@alicloud/openapi-client, @alicloud/cms20190101, v3) failed"
 	fi
 else
 	echo "   node/npm not installed: the Node SDK check is skipped (.ci/deps.sh installs them)"

@@ -7,8 +7,8 @@
 //     EPLINK_API=127.0.0.1:8080 node sdk-v3.js [ENDPOINT_ID]
 //
 // Each call is checked; the first failure exits 1. A product is one entry
-// of `calls`: CloudMonitor (2019-01-01) is one more entry once the server
-// serves it.
+// of `calls`; CloudMonitor (2019-01-01) is also called through its
+// generated client, @alicloud/cms20190101.
 'use strict';
 const OpenApi = require('@alicloud/openapi-client');
 const Util = require('@alicloud/tea-util');
@@ -51,9 +51,10 @@ const calls = [
     name: 'PrivateLink ListVpcEndpoints, parameters in a form body', version: '2020-04-15', action: 'ListVpcEndpoints',
     params: { MaxResults: '20' }, body: true, check: (b) => b.MaxResults === 20,
   },
-  // CloudMonitor, once served:
-  // { name: 'CloudMonitor DescribeMetricMetaList', version: '2019-01-01', action: 'DescribeMetricMetaList',
-  //   params: { Namespace: 'acs_privatelink' }, check: (b) => b.Success === true },
+  {
+    name: 'CloudMonitor DescribeMetricMetaList', version: '2019-01-01', action: 'DescribeMetricMetaList',
+    params: { Namespace: 'acs_privatelink' }, check: (b) => b.Success === true && b.Resources,
+  },
 ];
 
 async function main() {
@@ -75,6 +76,30 @@ async function main() {
     }
     console.log('ok   wrong secret: 400 SignatureDoesNotMatch');
   }
+  await generatedCMS();
+}
+
+// generatedCMS calls CloudMonitor through its generated client,
+// @alicloud/cms20190101 (on the newer core, @alicloud/openapi-core), as a
+// user's alarm script would.
+async function generatedCMS() {
+  const Cms = require('@alicloud/cms20190101');
+  const { $OpenApiUtil } = require('@alicloud/openapi-core');
+  const c = new Cms.default(new $OpenApiUtil.Config({
+    accessKeyId: process.env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+    accessKeySecret: process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+    endpoint, protocol: 'http', regionId: region,
+  }));
+  const meta = await c.describeMetricMetaList(new Cms.DescribeMetricMetaListRequest({ namespace: 'acs_privatelink' }));
+  const names = (meta.body.resources && meta.body.resources.resource || []).map((r) => r.metricName);
+  if (!meta.body.success || !names.includes('VpcEndpointInBps')) {
+    throw new Error(`@alicloud/cms20190101 DescribeMetricMetaList: ${JSON.stringify(meta.body)}`);
+  }
+  const rules = await c.describeMetricRuleList(new Cms.DescribeMetricRuleListRequest({ namespace: 'acs_privatelink' }));
+  if (!rules.body.success) {
+    throw new Error(`@alicloud/cms20190101 DescribeMetricRuleList: ${JSON.stringify(rules.body)}`);
+  }
+  console.log(`ok   @alicloud/cms20190101: ${names.length} metrics, ${rules.body.total} rules`);
 }
 
 main().catch((e) => {
