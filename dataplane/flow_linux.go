@@ -223,10 +223,12 @@ func (lp *loop) event(f *Flow, side int, events uint32) {
 		f.half[up].note(events) // the client spoke first: read once connected
 		return
 	}
-	if events&unix.EPOLLERR != 0 && f.half[side].done {
-		// The peer reset after its FIN: its direction is never read
-		// again, so nothing else would notice.
-		lp.fail(f, side, unix.ECONNRESET)
+	if broken(f, side, events) {
+		// The peer reset (or the socket failed): both directions are
+		// over, whatever the other one is doing. pump would not notice
+		// while the direction from this socket waits for room on the
+		// other (it reads again only then) or has passed its EOF on.
+		lp.fail(f, side, errOrReset(f.fds[side]))
 		return
 	}
 	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
@@ -236,6 +238,23 @@ func (lp *loop) event(f *Flow, side int, events uint32) {
 	if events&unix.EPOLLOUT != 0 && f.state == flowOpen {
 		lp.pump(f, 1-side)
 	}
+}
+
+// broken reports whether events say socket side of an open flow is dead:
+// an error (an RST, a keepalive timeout), or a hang-up both ways that we did
+// not ask for. A hang-up after we passed the other direction's EOF on
+// (shutdown SHUT_WR) is the peer's FIN after ours, a clean close: its
+// bytes are still read to EOF.
+func broken(f *Flow, side int, events uint32) bool {
+	return events&unix.EPOLLERR != 0 || events&unix.EPOLLHUP != 0 && !f.half[1-side].done
+}
+
+// errOrReset is the socket's pending error, or ECONNRESET if it has none.
+func errOrReset(fd int) error {
+	if e := socketError(fd); e != 0 {
+		return e
+	}
+	return unix.ECONNRESET
 }
 
 // note records a readable edge (or a hang-up) on the direction's source.

@@ -1,0 +1,122 @@
+//go:build linux
+
+package dataplane
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fill writes to c until it fails (the reader never reads).
+func fill(c *net.TCPConn) {
+	chunk := make([]byte, 256<<10)
+	for {
+		if _, err := c.Write(chunk); err != nil {
+			return
+		}
+	}
+}
+
+// held returns the bytes the lab's flows hold for direction dir (read from
+// the source, not yet taken by a full destination), read on the loops.
+func held(t *testing.T, l *lab, dir int) int {
+	t.Helper()
+	n := 0
+	for _, lp := range l.p.loops {
+		done := make(chan struct{})
+		if !lp.post(func() {
+			for _, f := range lp.flows {
+				n += f.half[dir].inPipe + len(f.half[dir].pend)
+			}
+			close(done)
+		}) {
+			t.Fatal("loop gone")
+		}
+		<-done
+	}
+	return n
+}
+
+// TestResetWhileOtherDirectionBlocked: one peer writes megabytes the other
+// never reads, so the direction carrying them waits on a full socket; then
+// the writer resets. pump for that direction only ever tries to write the
+// bytes it holds and never reads the source again, so the error edge must
+// end the flow by itself: at once, with its ENI slot freed and the other
+// peer reset, not after IdleTimeout.
+func TestResetWhileOtherDirectionBlocked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dir  int // the direction that fills; its source resets
+	}{
+		{"client resets, backend never reads", up},
+		{"backend resets, client never reads", down},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resetNow := make(chan struct{})
+			var once sync.Once
+			release := func() { once.Do(func() { close(resetNow) }) }
+			backendErr := make(chan error, 1)
+			backend := serveTCP(t, func(c *net.TCPConn) {
+				var one [1]byte
+				if _, err := io.ReadFull(c, one[:]); err != nil {
+					return // a health check
+				}
+				if tc.dir == up {
+					<-resetNow // the client has reset: now read
+					c.SetReadDeadline(time.Now().Add(3 * time.Second))
+					_, err := io.Copy(io.Discard, c)
+					backendErr <- err
+					return
+				}
+				go fill(c)
+				<-resetNow
+				c.SetLinger(0)
+				c.Close()
+			})
+			t.Cleanup(release) // before serveTCP's cleanup waits for the handler
+			l := newLab(t, Options{IdleTimeout: time.Minute})
+			w := newWorld(backend)
+			l.publish(w.snap())
+			c := dial(t, w.addr())
+			io.WriteString(c, "x")
+			if tc.dir == up {
+				go fill(c)
+			}
+			waitFor(t, 5*time.Second, "the direction to block on a full socket", func() bool {
+				return held(t, l, tc.dir) > 0
+			})
+			time.Sleep(50 * time.Millisecond) // let the writer fill its own buffer too
+			if tc.dir == up {
+				c.SetLinger(0)
+				c.Close()
+			} else {
+				release()
+			}
+			e := eniOf(l, w)
+			waitFor(t, 3*time.Second, "the flow to end after the reset", func() bool {
+				return len(l.p.gauges().Flows) == 0 && e.n.Load() == 0
+			})
+			expectCountsZero(t, e, l.p.eps["ep-1"].buckets)
+			var err error
+			if tc.dir == up {
+				release()
+				select {
+				case err = <-backendErr:
+				case <-time.After(5 * time.Second):
+					t.Fatal("backend never finished reading")
+				}
+			} else {
+				c.SetReadDeadline(time.Now().Add(3 * time.Second))
+				_, err = io.Copy(io.Discard, c)
+			}
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("the other peer's read ended with %v, want a reset", err)
+			}
+		})
+	}
+}
