@@ -220,6 +220,12 @@ func (lp *loop) event(f *Flow, side int, events uint32) {
 			}
 			return
 		}
+		if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+			// The client reset before its backend answered: abandon the
+			// connect rather than finish it for nobody.
+			lp.fail(f, up, errOrReset(f.fds[up]))
+			return
+		}
 		f.half[up].note(events) // the client spoke first: read once connected
 		return
 	}

@@ -120,3 +120,26 @@ func TestResetWhileOtherDirectionBlocked(t *testing.T) {
 		})
 	}
 }
+
+// TestClientResetWhileDialing: a client that resets while its backend
+// connect is in flight is gone; the connect is abandoned at once (the ENI
+// slot freed, the dial set emptied), not finished and forwarded to nobody.
+func TestClientResetWhileDialing(t *testing.T) {
+	hole := blackHole(t)
+	l := newLab(t, Options{Loops: 1, DialTimeout: time.Minute})
+	w := newWorld(hole)
+	l.publish(w.snap())
+	e := eniOf(l, w)
+	c := dial(t, w.addr())
+	lp := l.p.loops[0]
+	waitFor(t, 2*time.Second, "the connect to be in flight", func() bool {
+		_, n := pendingDialTimers(t, lp)
+		return n == 1
+	})
+	c.SetLinger(0)
+	c.Close()
+	waitFor(t, 2*time.Second, "the connect to be abandoned", func() bool {
+		_, n := pendingDialTimers(t, lp)
+		return n == 0 && e.n.Load() == 0
+	})
+}
