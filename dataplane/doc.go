@@ -15,7 +15,7 @@
 //	            │               │           │                 │           │        ├ splice_linux.go (bulk)
 //	            │               │           │                 │           │        └ shape.go (buckets)
 //	          limit          sg_denied   not_connected   no_healthy_backend dial_failed
-//	                                     no_resource
+//	                                     no_resource                        no_descriptors
 //
 //	every refusal: RST (SO_LINGER 0, then close) and flows_refused_total{reason}
 //

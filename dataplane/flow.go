@@ -69,6 +69,9 @@ type half struct {
 	done   bool // the EOF was passed on (or the flow ended)
 	bulk   bool // move with splice(2), a full read buffer ago this was a bulk transfer
 	paused bool // waiting for the shaper's tokens
+	// copying: no splice pipe could be had (out of descriptors), so the
+	// direction moves everything through the loop's buffer.
+	copying bool
 
 	// Bytes read but not yet written: in the pipe (bulk) or copied out of
 	// the loop's buffer after a short write.

@@ -78,6 +78,14 @@ func (lp *loop) dial(f *Flow) {
 			f.tried |= 1 << idx
 		}
 		fd, err := connectTCP(addr)
+		if outOfDescriptors(err) {
+			// eplink's own shortage: every backend would fail the same
+			// way, and none of them is to blame.
+			lp.p.log.Warn("no descriptor for a backend socket", "resource_id", r.resourceID, "err", err)
+			lp.p.count(r, metrics.ReasonNoDescriptors)
+			lp.finish(f, true)
+			return
+		}
 		if err != nil {
 			lp.p.log.Debug("dial backend failed", "resource_id", r.resourceID, "backend", addr, "err", err)
 			continue
@@ -99,6 +107,12 @@ func (lp *loop) dial(f *Flow) {
 	}
 	lp.p.count(r, reason)
 	lp.finish(f, true)
+}
+
+// outOfDescriptors reports whether err says the process (EMFILE) or the
+// system (ENFILE) has no file descriptor left.
+func outOfDescriptors(err error) bool {
+	return err == unix.EMFILE || err == unix.ENFILE
 }
 
 // connected handles the end of a connect: on failure the next backend is
@@ -322,8 +336,18 @@ func (lp *loop) pump(f *Flow, dir int) {
 		if h.paused || !h.ready {
 			return
 		}
+		var n int
+		var err error
+		if h.bulk && !h.held {
+			if h.pipe, err = lp.getPipe(); err != nil {
+				lp.noPipe(f, dir, err)
+			} else {
+				h.held = true
+			}
+		}
+		viaPipe := h.bulk
 		limit := readSize
-		if h.bulk {
+		if viaPipe {
 			limit = pipeSize
 		}
 		burst := int(b.burst.Load())
@@ -331,17 +355,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 		if shaped {
 			limit = min(limit, b.chunk(dir, burst))
 		}
-		var n int
-		var err error
-		viaPipe := h.bulk
 		if viaPipe {
-			if !h.held {
-				if h.pipe, err = lp.getPipe(); err != nil {
-					lp.fail(f, dir, err)
-					return
-				}
-				h.held = true
-			}
 			n, err = splice(src, h.pipe.w, limit)
 			if err == nil && n < readSize {
 				h.bulk = false // short: back to reads (the pipe goes once empty)
@@ -376,7 +390,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 		if viaPipe {
 			h.inPipe = n
 		} else {
-			if n == readSize {
+			if n == readSize && !h.copying {
 				h.bulk = true
 			}
 			// Whatever dst does not take now waits in pend, which the
@@ -395,6 +409,24 @@ func (lp *loop) pump(f *Flow, dir int) {
 		lp.moved(f, dir, n, shaped)
 	}
 }
+
+// noPipe turns direction dir to read and write for the rest of the flow:
+// no splice pipe could be made (out of descriptors), and a flow that works
+// must not be reset for that. The loop's buffer carries bulk bytes as well,
+// with one copy more.
+func (lp *loop) noPipe(f *Flow, dir int, err error) {
+	h := &f.half[dir]
+	h.bulk, h.copying = false, true
+	r := f.route
+	lp.p.log.Warn("no splice pipe; the flow copies through user space", "endpoint_id", r.ep.id,
+		"client", f.src, "dir", dirNames[dir], "err", err)
+	if m := lp.p.opts.Metrics; m != nil {
+		m.SpliceFallbacks.WithLabelValues(r.ep.id, r.ep.serviceID, dirLabels[dir]).Inc()
+	}
+}
+
+// dirLabels are the metrics' names of the directions.
+var dirLabels = [2]string{metrics.ClientToBackend, metrics.BackendToClient}
 
 // took returns what pump needs from a write or splice of held bytes into
 // dst: how many went, and whether to go on. Only EAGAIN means dst is full
