@@ -72,6 +72,7 @@ type half struct {
 	// copying: no splice pipe could be had (out of descriptors), so the
 	// direction moves everything through the loop's buffer.
 	copying bool
+	queued  bool // in the loop's queue for another turn (loop.later)
 
 	// Bytes read but not yet written: in the pipe (bulk) or copied out of
 	// the loop's buffer after a short write.
