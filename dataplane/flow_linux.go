@@ -513,7 +513,7 @@ func (lp *loop) moved(f *Flow, dir, n int, shaped bool) {
 	if !shaped {
 		return
 	}
-	d := debt(r.ep.buckets.dir[dir], n, lp.clock())
+	d := r.ep.buckets.charge(dir, n, lp.clock())
 	if d <= 0 {
 		return
 	}

@@ -151,3 +151,22 @@ func TestChunkSharesBurst(t *testing.T) {
 		t.Errorf("chunk above a small burst: %d", got)
 	}
 }
+
+// TestChargeClockNeverGoesBack: the loops share an endpoint's buckets and
+// each charges with its own clock, read once per wake-up, so a charge may
+// come with a time older than the one before it. A limiter handed that
+// time moves its last update back, and the next charge is credited the
+// interval again: tokens minted out of nothing, across loops.
+func TestChargeClockNeverGoesBack(t *testing.T) {
+	b := newBuckets(8) // 1 MB/s, burst 64 KiB
+	t0 := time.Now()
+	if d := b.charge(up, int(b.burst.Load()), t0); d != 0 {
+		t.Fatalf("a full burst from a full bucket waits %v", d)
+	}
+	// Another loop, whose clock was read 10 ms earlier, moves a byte.
+	b.charge(up, 1, t0.Add(-10*time.Millisecond))
+	// The bucket is empty: 10,000 more bytes owe 10 ms at 1 MB/s.
+	if d := b.charge(up, 10000, t0); d < 9*time.Millisecond {
+		t.Errorf("10,000 bytes from an empty 1 MB/s bucket wait %v, want about 10ms: tokens were minted", d)
+	}
+}
