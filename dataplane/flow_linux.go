@@ -28,18 +28,7 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 		p.refuse(fd, r, metrics.ReasonLimit)
 		return
 	}
-	var reason string
-	switch {
-	case r == nil:
-		reason = metrics.ReasonNoResource // the listener is being removed
-	case !r.ep.sg.allows(src, l.addr.Port()):
-		reason = metrics.ReasonSGDenied
-	case !r.connected:
-		reason = metrics.ReasonNotConnected
-	case r.pool == nil:
-		reason = metrics.ReasonNoResource
-	}
-	if reason != "" {
+	if reason := admit(r, src, l.addr.Port()); reason != "" {
 		lp.load.Add(-1)
 		p.refuse(fd, r, reason)
 		l.eni.release()
@@ -61,11 +50,76 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 	lp.dial(f)
 }
 
+// admit is the accept path's decision for a connection from src to port on
+// route r: "" to carry it, else the refusal reason.
+func admit(r *route, src netip.Addr, port uint16) string {
+	switch {
+	case r == nil:
+		return metrics.ReasonNoResource // the listener is being removed
+	case !r.ep.sg.allows(src, port):
+		return metrics.ReasonSGDenied
+	case !r.connected:
+		return metrics.ReasonNotConnected
+	case r.pool == nil:
+		return metrics.ReasonNoResource
+	}
+	return ""
+}
+
+// redecide decides again, against the newest route table, for a flow that
+// has not forwarded a byte yet. A flow keeps its assignment once it
+// carries bytes; until then nothing binds it to the CLB it was accepted
+// for, and after a Force migration a client expects the new CLB, not a
+// connect to the old one that is then reset. It reports whether the route
+// changed (the flow must dial the new pool) and false in ok if the flow
+// was refused (and finished).
+func (lp *loop) redecide(f *Flow) (changed, ok bool) {
+	t := lp.p.routes.Load()
+	if t == f.table {
+		return false, true
+	}
+	f.table = t
+	if t.valid(f.route, f.src) {
+		return false, true
+	}
+	r := t.routes[f.l.addr]
+	if reason := admit(r, f.src, f.l.addr.Port()); reason != "" {
+		lp.p.count(r, reason)
+		lp.finish(f, true)
+		return false, false
+	}
+	f.route, f.tried, f.attempts = r, 0, 0
+	return true, true
+}
+
+// recheckDialing re-decides the loop's flows that are still connecting
+// to a backend, after a new route table was stored: those whose zone
+// moved to another CLB dial its backends now.
+func (lp *loop) recheckDialing() {
+	var ds []*Flow
+	for _, f := range lp.flows {
+		if f.state == flowDialing {
+			ds = append(ds, f)
+		}
+	}
+	for _, f := range ds {
+		changed, ok := lp.redecide(f)
+		if ok && changed {
+			lp.dialing.remove(f)
+			lp.closeSide(f, down, true)
+			lp.dial(f)
+		}
+	}
+}
+
 // dial connects to the next healthy backend by weighted round robin,
 // trying at most three (each failed dial costs up to DialTimeout), and
 // refuses the client when none is left.
 func (lp *loop) dial(f *Flow) {
 	const attempts = 3
+	if _, ok := lp.redecide(f); !ok {
+		return
+	}
 	r := f.route
 	for f.attempts < attempts {
 		idx, pe := r.pool.pick(f.tried)
@@ -195,6 +249,15 @@ func (ds *dialSet) remove(f *Flow) {
 // directions.
 func (lp *loop) established(f *Flow) {
 	lp.dialing.remove(f)
+	if changed, ok := lp.redecide(f); !ok {
+		return
+	} else if changed {
+		// Connected to the CLB the zone left: not a byte went, so
+		// the client loses nothing by a connect to the new one.
+		lp.closeSide(f, down, true)
+		lp.dial(f)
+		return
+	}
 	r := f.route
 	if !f.l.eni.add(f) {
 		lp.finish(f, true) // the ENI is being removed

@@ -191,6 +191,7 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 			f.abort()
 		}
 	}
+	p.recheckDialing()
 	p.applied.Store(s.Version)
 }
 

@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"eplink/controlplane/snapshot"
+	"eplink/metrics"
 )
 
 // fill writes to c until it fails (the reader never reads).
@@ -142,4 +145,41 @@ func TestClientResetWhileDialing(t *testing.T) {
 		_, n := pendingDialTimers(t, lp)
 		return n == 0 && e.n.Load() == 0
 	})
+}
+
+// TestForceMigrationWhileDialing: a flow still connecting to the old CLB's
+// backend when the zone is rebound (Force) has not forwarded a byte: it is
+// decided again against the new table and goes to the new CLB at once,
+// rather than finishing (or timing out on) the old CLB's backend and being
+// reset for it.
+func TestForceMigrationWhileDialing(t *testing.T) {
+	l := newLab(t, Options{Loops: 1, DialTimeout: time.Minute})
+	w := newWorld()
+	w.lbs["lb-a"] = []snapshot.Backend{{Address: blackHole(t), Weight: 100}}
+	w.lbs["lb-b"] = []snapshot.Backend{{Address: namedServer(t, "B"), Weight: 100}}
+	l.publish(w.snap())
+	got := make(chan string, 1)
+	go func() {
+		name, c, err := hello(w.addr())
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		c.Close()
+		got <- name
+	}()
+	lp := l.p.loops[0]
+	waitFor(t, 2*time.Second, "the connect to lb-a to be in flight", func() bool {
+		_, n := pendingDialTimers(t, lp)
+		return n == 1
+	})
+	w.resourceID = "lb-b" // Force: the same ENI, rebound
+	l.publish(w.snap())
+	if name := <-got; name != "B" {
+		t.Fatalf("flow dialing when the zone moved to lb-b: %q, want B", name)
+	}
+	refused := value(l.m.FlowsRefused.WithLabelValues("ep-1", "epsrv-1", "cn-hangzhou-h", metrics.ReasonDialFailed))
+	if refused != 0 {
+		t.Errorf("dial_failed = %v, want 0", refused)
+	}
 }
