@@ -4,6 +4,7 @@ package dataplane
 
 import (
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"eplink/controlplane/snapshot"
 	"eplink/metrics"
 )
 
@@ -71,6 +73,19 @@ func exhaustFDs(t *testing.T, leave int) (restore func()) {
 	return restore
 }
 
+// publishQuiet publishes w with a health check that probes once, and waits
+// until that probe is over: a probe's socket closing while the descriptors
+// are exhausted would free one and spoil the test.
+func publishQuiet(t *testing.T, l *lab, w *world) {
+	t.Helper()
+	w.health = snapshot.HealthCheck{Interval: time.Hour, Rise: 1}
+	l.publish(w.snap())
+	waitFor(t, 3*time.Second, "the first health check", func() bool {
+		lb := l.p.routes.Load().lbs[w.resourceID]
+		return lb != nil && len(lb.checkers) == 1 && lb.checkers[0].state.Load() == healthUp
+	})
+}
+
 // TestDialOutOfDescriptors: a connection accepted with the last free
 // descriptor cannot get a socket for its backend. That is eplink's own
 // shortage, not the backend's: it is refused with a reason of its own,
@@ -78,7 +93,7 @@ func exhaustFDs(t *testing.T, leave int) (restore func()) {
 func TestDialOutOfDescriptors(t *testing.T) {
 	l := newLab(t, Options{Loops: 1})
 	w := newWorld(echoServer(t))
-	l.publish(w.snap())
+	publishQuiet(t, l, w)
 	// The client's socket exists before the descriptors run out; its
 	// connect needs none, the proxy's accept takes the last one.
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -117,7 +132,7 @@ func TestDialOutOfDescriptors(t *testing.T) {
 func TestBulkWithoutPipeAtDescriptorLimit(t *testing.T) {
 	l := newLab(t, Options{Loops: 1})
 	w := newWorld(echoServer(t))
-	l.publish(w.snap())
+	publishQuiet(t, l, w)
 	c := dial(t, w.addr())
 	if got, err := roundTrip(c, "x"); err != nil || got != "x" {
 		t.Fatalf("small echo: %q, %v", got, err)
@@ -144,4 +159,55 @@ func TestBulkWithoutPipeAtDescriptorLimit(t *testing.T) {
 	if got, err := roundTrip(c, msg); err != nil || got != msg {
 		t.Fatalf("256 KiB echo after the limit: %v", err)
 	}
+}
+
+// TestAcceptBacksOffAtDescriptorLimit: when accept fails for want of a
+// descriptor, the listener (level-triggered, so it would wake its loop
+// again at once, forever) is unwatched for a back-off; once descriptors
+// are free again it is watched again and the waiting connection served.
+func TestAcceptBacksOffAtDescriptorLimit(t *testing.T) {
+	l := newLab(t, Options{Loops: 1})
+	w := newWorld(echoServer(t))
+	publishQuiet(t, l, w)
+	l.p.mu.Lock()
+	ln := l.p.listeners[netip.AddrPortFrom(w.eni, testPort)]
+	l.p.mu.Unlock()
+	lp := l.p.loops[0]
+	watched := func() bool {
+		done := make(chan bool)
+		if !lp.post(func() { done <- ln.fd < len(lp.fds) && lp.fds[ln.fd].l == ln }) {
+			t.Fatal("loop gone")
+		}
+		return <-done
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 3})
+	restore := exhaustFDs(t, 0)
+	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: w.eni.As4(), Port: testPort})
+	backedOff := false
+	deadline := time.Now().Add(2 * time.Second)
+	for err == nil && !backedOff && time.Now().Before(deadline) {
+		backedOff = ln.backoff.Load() > 0 && !watched()
+		time.Sleep(time.Millisecond)
+	}
+	restore()
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	if !backedOff {
+		t.Fatal("the listener was not unwatched after accept failed at the descriptor limit")
+	}
+	waitFor(t, 3*time.Second, "the listener to be watched again", watched)
+	if _, err := unix.Write(fd, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2)
+	if n, err := unix.Read(fd, buf); err != nil || string(buf[:max(n, 0)]) != "hi" {
+		t.Fatalf("the connection that waited: %q, %v", buf[:max(n, 0)], err)
+	}
+	waitFor(t, 3*time.Second, "the back-off to be cleared", func() bool { return ln.backoff.Load() == 0 })
 }
