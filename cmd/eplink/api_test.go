@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -655,27 +657,102 @@ func TestCatalogIsWellFormed(t *testing.T) {
 	}
 }
 
+// FuzzJSONPath: a path that resolves composes with one more step: its
+// value's every key (or index) reached by appending it to the path is that
+// key's (or element's) value; the empty path is the whole document; a
+// path that does not resolve says why.
 func FuzzJSONPath(f *testing.F) {
 	f.Add(`{"Zones":[{"EniIp":"127.0.0.1"}]}`, "Zones[0].EniIp")
 	f.Add(`{"a":{"b":[1,2,3]}}`, "a.b.2")
 	f.Add(`[]`, "[")
+	f.Add(`{"a":[{"b":{"c":null}},7]}`, "a[0]")
 	f.Fuzz(func(t *testing.T, doc, path string) {
 		var v any
 		if json.Unmarshal([]byte(doc), &v) != nil {
 			return
 		}
-		jsonPath(v, path) // must not panic
+		if whole, err := jsonPath(v, ""); err != nil || !reflect.DeepEqual(whole, v) {
+			t.Fatalf("empty path: %v, %v", whole, err)
+		}
+		got, err := jsonPath(v, path)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("an error that says nothing")
+			}
+			return
+		}
+		switch node := got.(type) {
+		case map[string]any:
+			for k, want := range node {
+				if k == "" || strings.ContainsAny(k, ".[]") {
+					continue // not reachable by a path step
+				}
+				if sub, err := jsonPath(v, path+"."+k); err != nil || !reflect.DeepEqual(sub, want) {
+					t.Fatalf("%s.%s = %v, %v; want %v", path, k, sub, err, want)
+				}
+			}
+		case []any:
+			for i, want := range node {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if sub, err := jsonPath(v, p); err != nil || !reflect.DeepEqual(sub, want) {
+					t.Fatalf("%s = %v, %v; want %v", p, sub, err, want)
+				}
+			}
+			if _, err := jsonPath(v, fmt.Sprintf("%s[%d]", path, len(node))); err == nil {
+				t.Fatalf("%s[%d] resolved past the end", path, len(node))
+			}
+		}
 	})
 }
 
+// FuzzParseAPIArgs: every command line either fails with a usage error or
+// names an action (or asks for help); and a parsed request written back as
+// a command line (action, --Param=value, flags) parses to the same
+// request: nothing is lost, added or reinterpreted on the way.
 func FuzzParseAPIArgs(f *testing.F) {
 	f.Add("CreateVpcEndpoint --Zone.1.ZoneId x --DryRun")
 	f.Add("--wait Active GetVpcEndpointAttribute --EndpointId=e")
 	f.Add("TagResources --ResourceId.100 x --Tag.99.Key=k")
+	f.Add("--force ListVpcEndpoints --Nope=1 --method get --wait-timeout 3s --wait-interval=15ms --cli-query Endpoints[0]")
 	f.Fuzz(func(t *testing.T, line string) {
 		r, err := parseAPIArgs(strings.Fields(line))
-		if err == nil && r.action == nil && !r.help {
+		if err != nil {
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("%q: %T %v, want a usage error", line, err, err)
+			}
+			return
+		}
+		if r.action == nil && !r.help {
 			t.Fatalf("no action and no error for %q", line)
+		}
+		if r.help {
+			return
+		}
+		args := []string{r.action.Name, "--method=" + r.method,
+			"--wait-timeout=" + r.waitTimeout.String(), "--wait-interval=" + r.waitEvery.String()}
+		for flag, v := range map[string]string{"access-key-id": r.keyID, "access-key-secret": r.secret,
+			"profile": r.profile, "endpoint": r.endpoint, "region": r.region, "wait": r.wait, "cli-query": r.query} {
+			if v != "" {
+				args = append(args, "--"+flag+"="+v)
+			}
+		}
+		if r.force {
+			args = append(args, "--force")
+		}
+		for k, v := range r.params {
+			args = append(args, "--"+k+"="+v)
+		}
+		back, err := parseAPIArgs(args)
+		if err != nil {
+			t.Fatalf("%q parsed, but written back as %q: %v", line, args, err)
+		}
+		if back.action != r.action || !maps.Equal(back.params, r.params) || back.keyID != r.keyID ||
+			back.secret != r.secret || back.profile != r.profile || back.endpoint != r.endpoint ||
+			back.region != r.region || back.method != r.method || back.wait != r.wait ||
+			back.waitTimeout != r.waitTimeout || back.waitEvery != r.waitEvery || back.query != r.query ||
+			back.force != r.force {
+			t.Fatalf("%q and its rewrite %q parse differently:\n%+v\n%+v", line, args, *r, *back)
 		}
 	})
 }
