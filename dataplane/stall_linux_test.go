@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 	"testing"
@@ -182,4 +183,44 @@ func TestForceMigrationWhileDialing(t *testing.T) {
 	if refused != 0 {
 		t.Errorf("dial_failed = %v, want 0", refused)
 	}
+}
+
+// TestEstablishedRechecksRoute: apply stores a new route table before it
+// looks for flows to close, and a flow whose connect completes in between
+// was dialed under the old one. established() must check the newest table
+// itself: here the connection was disconnected meanwhile, so the flow is
+// refused (not_connected) instead of starting to forward. The table is
+// swapped by hand and the connect's completion delivered by hand, so that
+// nothing else (apply's scan, recheckDialing) gets there first.
+func TestEstablishedRechecksRoute(t *testing.T) {
+	l := newLab(t, Options{Loops: 1, DialTimeout: time.Minute})
+	w := newWorld(blackHole(t))
+	l.publish(w.snap())
+	c := dial(t, w.addr())
+	lp := l.p.loops[0]
+	waitFor(t, 2*time.Second, "the connect to be in flight", func() bool {
+		_, n := pendingDialTimers(t, lp)
+		return n == 1
+	})
+	old := l.p.routes.Load()
+	addr := netip.AddrPortFrom(w.eni, testPort)
+	gone := *old.routes[addr]
+	gone.connected = false
+	l.p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{addr: &gone}, lbs: old.lbs, zones: old.zones})
+	done := make(chan struct{})
+	lp.post(func() {
+		defer close(done)
+		for _, f := range lp.flows {
+			if f.state == flowDialing {
+				lp.established(f)
+			}
+		}
+	})
+	<-done
+	expectReset(t, c)
+	if got := value(l.m.FlowsRefused.WithLabelValues("ep-1", "epsrv-1", "cn-hangzhou-h", metrics.ReasonNotConnected)); got != 1 {
+		t.Errorf("not_connected refusals = %v, want 1", got)
+	}
+	expectCountsZero(t, eniOf(l, w), l.p.eps["ep-1"].buckets)
+	l.p.routes.Store(old)
 }
