@@ -3,23 +3,38 @@
 package dataplane
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
+	"net/netip"
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"eplink/controlplane/snapshot"
 )
 
-// BenchmarkPingUnderBulk measures a 1-byte request/response flow while
-// another flow on the same loop streams bulk data client→backend as fast
-// as it can (iperf3's direction). One op is one ping; the metrics are the
-// ping's latency percentiles and the bulk flow's throughput meanwhile. A
-// loop that lets one pump call run as long as its source has bytes and its
-// destination room makes every other flow on it wait that long.
+// BenchmarkPingUnderBulk measures a 1-byte request/response flow (one op
+// is one ping) on a loop that also carries a bulk stream client→backend.
+// A loop that let one pump call run as long as its source had bytes and
+// its destination room made every other flow on it wait as long. The
+// metrics: the ping's latency percentiles, how long a function posted to
+// the loop waits to run (its longest turns, whatever the scheduler does to
+// the benchmark's own goroutines), and the stream's throughput meanwhile.
+//
+//   - idle: no stream;
+//   - bulk: the stream's sender and sink are goroutines of this process;
+//   - iperf3: the stream is iperf3's (client and server are processes of
+//     their own, through a second ENI), as in the measurement of issue 18.
 func BenchmarkPingUnderBulk(b *testing.B) {
 	backend := serveTCP(b, func(c *net.TCPConn) {
 		var mode [1]byte
@@ -34,17 +49,29 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 	})
 	l := newLab(b, Options{Loops: 1})
 	w := newWorld(backend)
-	l.publish(w.snap())
-	for _, bulk := range []bool{false, true} {
-		name := "idle"
-		if bulk {
-			name = "bulk"
-		}
-		b.Run(name, func(b *testing.B) {
+	s := w.snap()
+	iperf, iperfErr := exec.LookPath("iperf3")
+	eni2 := freshIP()
+	var iperfAddr string
+	if iperfErr == nil {
+		iperfAddr = startIperfServer(b, iperf)
+		s.LoadBalancers["lb-iperf"] = &snapshot.LoadBalancer{ID: "lb-iperf", Zone: "cn-hangzhou-h",
+			Health:    snapshot.HealthCheck{Interval: time.Hour},
+			Listeners: []snapshot.Listener{{Port: testPort, Backends: []snapshot.Backend{{Name: "iperf3", Address: iperfAddr, Weight: 100}}}}}
+		s.Endpoints["ep-2"] = &snapshot.Endpoint{ID: "ep-2", ServiceID: "epsrv-2",
+			ConnectionStatus: snapshot.ConnConnected, SecurityGroupIDs: []string{"sg-1"},
+			Zones: []*snapshot.EndpointZone{{ZoneID: "cn-hangzhou-h", Status: snapshot.ZoneConnected,
+				ENI: snapshot.ENI{ID: "eni-2", IP: eni2}, ResourceID: "lb-iperf"}}}
+	}
+	l.publish(s)
+	for _, mode := range []string{"idle", "bulk", "iperf3"} {
+		b.Run(mode, func(b *testing.B) {
 			var moved atomic.Int64
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
-			if bulk {
+			var iperfOut chan iperfResult
+			switch mode {
+			case "bulk":
 				bc := benchDial(b, w.addr())
 				defer bc.Close()
 				bc.Write([]byte{'B'})
@@ -64,11 +91,13 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 					}
 				}()
 				time.Sleep(200 * time.Millisecond) // up to speed
+			case "iperf3":
+				if iperfErr != nil {
+					b.Skip("iperf3 not installed")
+				}
+				iperfOut = runIperfClient(iperf, netip.AddrPortFrom(eni2, testPort).String(), 6*time.Second)
+				time.Sleep(700 * time.Millisecond) // connected and up to speed
 			}
-			// The loop's own delay: how long a function posted to it
-			// waits to run, which is the longest turn it is in when the
-			// post lands (plus its wake-up), whatever the scheduler does
-			// to the test's other goroutines.
 			lp := l.p.loops[0]
 			var waits []time.Duration
 			wg.Add(1)
@@ -111,18 +140,91 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 			slices.Sort(rtts)
 			slices.Sort(waits)
 			ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+			b.ReportMetric(ms(rtts[len(rtts)/2]), "p50-ms")
+			b.ReportMetric(ms(rtts[len(rtts)*99/100]), "p99-ms")
+			b.ReportMetric(ms(rtts[len(rtts)-1]), "max-ms")
 			if len(waits) > 0 {
 				b.ReportMetric(ms(waits[len(waits)*99/100]), "loop-wait-p99-ms")
 				b.ReportMetric(ms(waits[len(waits)-1]), "loop-wait-max-ms")
 			}
-			b.ReportMetric(ms(rtts[len(rtts)/2]), "p50-ms")
-			b.ReportMetric(ms(rtts[len(rtts)*99/100]), "p99-ms")
-			b.ReportMetric(ms(rtts[len(rtts)-1]), "max-ms")
-			if bulk {
+			switch mode {
+			case "bulk":
 				b.ReportMetric(float64(after-before)*8/1e9/elapsed.Seconds(), "bulk-Gbit/s")
+			case "iperf3":
+				res := <-iperfOut
+				if res.err != nil {
+					b.Fatalf("iperf3: %v", res.err)
+				}
+				if elapsed > res.took {
+					b.Logf("the pings (%v) outlasted the stream (%v): use a smaller -benchtime", elapsed, res.took)
+				}
+				b.ReportMetric(res.gbps, "bulk-Gbit/s")
 			}
 		})
 	}
+}
+
+// startIperfServer runs `iperf3 -s` on a free loopback port until the
+// benchmark ends and returns its address.
+func startIperfServer(b *testing.B, bin string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	ln.Close()
+	cmd := exec.Command(bin, "-s", "-B", "127.0.0.1", "-p", strconv.Itoa(addr.Port))
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for i := 0; i < 100; i++ { // until it listens (a connect it would take for a test)
+		if out, _ := os.ReadFile("/proc/net/tcp"); strings.Contains(string(out), fmt.Sprintf(":%04X 00000000:0000 0A", addr.Port)) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return addr.String()
+}
+
+type iperfResult struct {
+	gbps float64
+	took time.Duration
+	err  error
+}
+
+// runIperfClient streams to addr for d with `iperf3 -c` and reports the
+// receiver's throughput.
+func runIperfClient(bin, addr string, d time.Duration) chan iperfResult {
+	out := make(chan iperfResult, 1)
+	go func() {
+		ap := netip.MustParseAddrPort(addr)
+		start := time.Now()
+		cmd := exec.Command(bin, "-c", ap.Addr().String(), "-p", strconv.Itoa(int(ap.Port())),
+			"-t", strconv.Itoa(int(d.Seconds())), "-J")
+		raw, err := cmd.Output()
+		took := time.Since(start)
+		if err != nil {
+			out <- iperfResult{err: fmt.Errorf("%v: %s", err, raw)}
+			return
+		}
+		var r struct {
+			End struct {
+				SumReceived struct {
+					BitsPerSecond float64 `json:"bits_per_second"`
+				} `json:"sum_received"`
+			} `json:"end"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			out <- iperfResult{err: err}
+			return
+		}
+		out <- iperfResult{gbps: r.End.SumReceived.BitsPerSecond / 1e9, took: took}
+	}()
+	return out
 }
 
 // TestPumpTurnIsBounded: a direction whose source never runs dry and
