@@ -20,10 +20,12 @@ var dirNames = [2]string{"client->backend", "backend->client"}
 // that accepted it: only that loop touches its sockets and state; other
 // goroutines read Bytes and call abort.
 //
-// It keeps the assignment it started with (route: endpoint, zone, ENI, CLB)
-// even when newer snapshots route the same address elsewhere; that is what
-// makes a Graceful migration leave it alone and lets a Force migration find
-// and close it.
+// Once it forwards, it keeps the assignment it started with (route:
+// endpoint, zone, ENI, CLB) even when newer snapshots route the same
+// address elsewhere; that is what makes a Graceful migration leave it alone
+// and lets a Force migration find and close it. Until then (while its
+// backend connect is in flight) it is decided again against each new table
+// (loop.redecide).
 type Flow struct {
 	route *route
 	src   netip.Addr
