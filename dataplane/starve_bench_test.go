@@ -281,9 +281,10 @@ func TestPumpTurnIsBounded(t *testing.T) {
 	if got := f.bytes[up].Load(); got != size {
 		t.Fatalf("moved %d bytes in all, want %d", got, size)
 	}
-	for _, h := range f.half {
-		if h.held {
-			lp.putPipe(&h)
-		}
+	for dir := range f.half {
+		lp.putPipe(&f.half[dir])
+	}
+	for _, p := range lp.pipes {
+		p.close()
 	}
 }
