@@ -37,8 +37,8 @@ func TestIdleTimeout(t *testing.T) {
 // TestIdleCutTime: the sweep runs every eighth of the timeout, so a silent
 // flow is cut between 1 and 1⅛ timeouts after its last byte. The lower
 // bound is exact (the loop's clock never runs ahead of the wall's); the
-// upper one allows a busy machine's late timers plenty of slack, and still
-// fails a sweep that lets flows live twice the timeout.
+// upper one allows a busy machine's late timers plenty of slack (3
+// timeouts), and still fails a sweep that lets flows live far longer.
 func TestIdleCutTime(t *testing.T) {
 	const idle = time.Second
 	l := newLab(t, Options{IdleTimeout: idle})
@@ -59,7 +59,7 @@ func TestIdleCutTime(t *testing.T) {
 	if cut < idle {
 		t.Errorf("cut after %v, before the %v timeout", cut, idle)
 	}
-	if limit := 2 * idle; cut > limit {
+	if limit := 3 * idle; cut > limit {
 		t.Errorf("cut after %v, want within 1⅛ timeouts (%v; allowing %v)", cut, idle+idle/8, limit)
 	}
 }

@@ -102,7 +102,7 @@ func TestResetWhileOtherDirectionBlocked(t *testing.T) {
 				release()
 			}
 			e := eniOf(l, w)
-			waitFor(t, 3*time.Second, "the flow to end after the reset", func() bool {
+			waitFor(t, 10*time.Second, "the flow to end after the reset", func() bool {
 				return len(l.p.gauges().Flows) == 0 && e.n.Load() == 0
 			})
 			expectCountsZero(t, e, l.p.eps["ep-1"].buckets)
@@ -142,7 +142,7 @@ func TestClientResetWhileDialing(t *testing.T) {
 	})
 	c.SetLinger(0)
 	c.Close()
-	waitFor(t, 2*time.Second, "the connect to be abandoned", func() bool {
+	waitFor(t, 10*time.Second, "the connect to be abandoned", func() bool {
 		_, n := pendingDialTimers(t, lp)
 		return n == 0 && e.n.Load() == 0
 	})
