@@ -80,7 +80,7 @@ func publishQuiet(t *testing.T, l *lab, w *world) {
 	t.Helper()
 	w.health = snapshot.HealthCheck{Interval: time.Hour, Rise: 1}
 	l.publish(w.snap())
-	waitFor(t, 3*time.Second, "the first health check", func() bool {
+	waitFor(t, 10*time.Second, "the first health check", func() bool {
 		lb := l.p.routes.Load().lbs[w.resourceID]
 		return lb != nil && len(lb.checkers) == 1 && lb.checkers[0].state.Load() == healthUp
 	})
@@ -201,7 +201,7 @@ func TestAcceptBacksOffAtDescriptorLimit(t *testing.T) {
 	if !backedOff {
 		t.Fatal("the listener was not unwatched after accept failed at the descriptor limit")
 	}
-	waitFor(t, 3*time.Second, "the listener to be watched again", watched)
+	waitFor(t, 10*time.Second, "the listener to be watched again", watched)
 	if _, err := unix.Write(fd, []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
@@ -209,5 +209,5 @@ func TestAcceptBacksOffAtDescriptorLimit(t *testing.T) {
 	if n, err := unix.Read(fd, buf); err != nil || string(buf[:max(n, 0)]) != "hi" {
 		t.Fatalf("the connection that waited: %q, %v", buf[:max(n, 0)], err)
 	}
-	waitFor(t, 3*time.Second, "the back-off to be cleared", func() bool { return ln.backoff.Load() == 0 })
+	waitFor(t, 10*time.Second, "the back-off to be cleared", func() bool { return ln.backoff.Load() == 0 })
 }

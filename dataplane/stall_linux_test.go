@@ -136,7 +136,7 @@ func TestClientResetWhileDialing(t *testing.T) {
 	e := eniOf(l, w)
 	c := dial(t, w.addr())
 	lp := l.p.loops[0]
-	waitFor(t, 2*time.Second, "the connect to be in flight", func() bool {
+	waitFor(t, 10*time.Second, "the connect to be in flight", func() bool {
 		_, n := pendingDialTimers(t, lp)
 		return n == 1
 	})
@@ -170,7 +170,7 @@ func TestForceMigrationWhileDialing(t *testing.T) {
 		got <- name
 	}()
 	lp := l.p.loops[0]
-	waitFor(t, 2*time.Second, "the connect to lb-a to be in flight", func() bool {
+	waitFor(t, 10*time.Second, "the connect to lb-a to be in flight", func() bool {
 		_, n := pendingDialTimers(t, lp)
 		return n == 1
 	})
@@ -198,7 +198,7 @@ func TestEstablishedRechecksRoute(t *testing.T) {
 	l.publish(w.snap())
 	c := dial(t, w.addr())
 	lp := l.p.loops[0]
-	waitFor(t, 2*time.Second, "the connect to be in flight", func() bool {
+	waitFor(t, 10*time.Second, "the connect to be in flight", func() bool {
 		_, n := pendingDialTimers(t, lp)
 		return n == 1
 	})
