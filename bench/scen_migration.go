@@ -13,8 +13,12 @@ import (
 
 const (
 	metricFlowsActive = "eplink_dataplane_flows_active"
+	metricFlowsTotal  = "eplink_dataplane_flows_total"
 	metricFlowBytes   = "eplink_dataplane_flow_bytes_total"
 )
+
+// migrationConns is the first wrk's connections: the flows on the old CLB.
+const migrationConns = 8
 
 // runMigration replaces the zone's CLB while wrk runs: Graceful (old flows
 // stay on A until the provider cleans the replaced resource; a client that
@@ -58,6 +62,7 @@ func runMigration(ctx context.Context, h *harness, r *ScenarioResult) error {
 // generator and eplink's metrics saw.
 func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult, mode, eni, from, to string, total time.Duration) error {
 	chart := "migration-" + strings.ToLower(mode)
+	seen := migrationSeen{mode: mode, from: from, to: to, openedOnOld: -1}
 	start := time.Now()
 	at := func() float64 { return time.Since(start).Seconds() }
 	sampler := startSampler(ctx, e, start, 200*time.Millisecond)
@@ -65,7 +70,7 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 
 	h.progress("%s: wrk on %s (CLB %s) for %v", mode, eni, from, total)
 	w1 := h.wrkAsync(ctx, wrkRun{URL: fmt.Sprintf("http://%s/blob", hostPort(eni, benchHTTPPort)),
-		Threads: 2, Connections: 8, Duration: total, Series: true})
+		Threads: 2, Connections: migrationConns, Duration: total, Series: true})
 	var w2 *wrkJob
 	defer func() {
 		w1.wait()
@@ -77,6 +82,7 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 		return ctx.Err()
 	}
 	onOld := e.activeFlows(ctx, from)
+	openedBefore := e.flowsOpened(ctx, from)
 	callAt, cutStart := at(), time.Now()
 	h.progress("%s: replacing %s with %s", mode, from, to)
 	if err := e.replaceResource(mode, to); err != nil {
@@ -90,6 +96,9 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 			return err
 		}
 		onOld = e.activeFlows(ctx, from)
+		if before, after := openedBefore, e.flowsOpened(ctx, from); before >= 0 && after >= 0 {
+			seen.openedOnOld = after - before
+		}
 		cutFrom := at()
 		cutStart = time.Now()
 		h.progress("%s: cleaning the replaced resource %s", mode, from)
@@ -128,9 +137,99 @@ func (h *harness) migrate(ctx context.Context, e *eplinkInst, r *ScenarioResult,
 		r.note("%s: second wrk: %v", mode, err2)
 	}
 	// Requests/s per backend (from wrk) and Mbit/s per CLB (from eplink).
-	r.Series = append(r.Series, backendRates(chart+"-rps", start, r1, r2)...)
+	rates := backendRates(chart+"-rps", start, r1, r2)
+	r.Series = append(r.Series, rates...)
 	r.Series = append(r.Series, sampler.mbps(chart+"-mbps")...)
+	// What the charts show must be what the mode promises.
+	seen.cutErr = cutErr
+	seen.afterCut = requestsAfter(start, (cutStart.Sub(start)+cut).Seconds()+0.5, r1, r2)
+	if r2 != nil {
+		seen.newRan, seen.newRequests = true, float64(r2.Requests)
+	}
+	return checkMigration(seen)
+}
+
+// migrationSeen is what one migration under load observed.
+type migrationSeen struct {
+	mode, from, to string // from, to: CLB ids
+	cutErr         error  // flows on the old CLB did not reach 0
+	// openedOnOld is the flows opened on the old CLB between the Graceful
+	// replace and the clean-up (flows_total), -1 if unknown.
+	openedOnOld float64
+	// afterCut is the requests each backend answered in wrk's ticks from
+	// half a second after the old CLB's flows reached 0.
+	afterCut    map[string]float64
+	newRan      bool // a re-resolving client ran on the new ENI (Graceful)
+	newRequests float64
+}
+
+// checkMigration says how a migration broke its mode's promise, if it did.
+// Graceful: the old flows stay on the old CLB until the replaced resource
+// is cleaned (wrk, whose keep-alive connections nginx never closes, would
+// otherwise reconnect to the old ENI: as many new flows there as it has
+// connections), a client that re-resolves is served by the new CLB, and
+// the clean-up closes what is left. Force: the old CLB's flows are cut at
+// once, and from then on only the new CLB answers.
+func checkMigration(s migrationSeen) error {
+	if s.cutErr != nil {
+		return fmt.Errorf("%s: the flows on the old CLB %s were not cut: %w", s.mode, s.from, s.cutErr)
+	}
+	switch s.mode {
+	case "Graceful":
+		if s.openedOnOld >= migrationConns {
+			return fmt.Errorf("Graceful: %.0f flows reopened on the old CLB %s before its clean-up: the replace closed its flows", s.openedOnOld, s.from)
+		}
+		if s.newRan && s.newRequests == 0 {
+			return fmt.Errorf("Graceful: the client on the new ENI got no answer from %s", s.to)
+		}
+	case "Force":
+		if n := s.afterCut[backendName(s.from)]; n > 0 {
+			return fmt.Errorf("Force: backend %s of the old CLB %s answered %.0f requests after the cut", backendName(s.from), s.from, n)
+		}
+		if s.afterCut[backendName(s.to)] == 0 {
+			return fmt.Errorf("Force: the new CLB %s answered nothing after the cut", s.to)
+		}
+	}
 	return nil
+}
+
+// requestsAfter sums the requests each backend answered in wrk's ticks
+// that begin more than t seconds after start.
+func requestsAfter(start time.Time, t float64, results ...*WrkResult) map[string]float64 {
+	out := map[string]float64{}
+	for _, res := range results {
+		if res == nil || res.TicksPerSecond <= 0 {
+			continue
+		}
+		tps := float64(res.TicksPerSecond)
+		for _, s := range res.Series {
+			if float64(s.Tick)/tps-float64(start.UnixNano())/1e9 > t {
+				out[s.Backend] += float64(s.Requests)
+			}
+		}
+	}
+	return out
+}
+
+// backendName is the name of the backend behind a bench CLB (X-Backend).
+func backendName(id string) string {
+	switch id {
+	case benchLBA:
+		return "A"
+	case benchLBB:
+		return "B"
+	}
+	return id
+}
+
+// flowsOpened is eplink's count of flows opened on a CLB so far, or -1
+// when the metric cannot be read.
+func (e *eplinkInst) flowsOpened(ctx context.Context, resource string) float64 {
+	ss, err := e.metrics(ctx)
+	if err != nil {
+		return -1
+	}
+	return sumMetric(ss, metricFlowsTotal, "resource_id", nil)[resource]
 }
 
 // backendRates turns wrk's per-tick, per-backend counts into one req/s

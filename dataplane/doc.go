@@ -15,7 +15,7 @@
 //	            │               │           │                 │           │        ├ splice_linux.go (bulk)
 //	            │               │           │                 │           │        └ shape.go (buckets)
 //	          limit          sg_denied   not_connected   no_healthy_backend dial_failed
-//	                                     no_resource
+//	                                     no_resource                        no_descriptors
 //
 //	every refusal: RST (SO_LINGER 0, then close) and flows_refused_total{reason}
 //
@@ -26,11 +26,15 @@
 // flow only through its loop's inbox (Flow.abort). No goroutine per flow:
 // an idle flow costs its two sockets and its Flow (BenchmarkIdleFlowMemory).
 //
-// A flow keeps the assignment (endpoint, zone, ENI, CLB) it started with.
-// Graceful migration adds a listener on the new ENI and leaves the old ENI's
-// flows alone until the replaced binding disappears; Force migration swaps
-// the route under the same listener and resets the flows still bound to the
-// old CLB. Bandwidth is one token bucket per endpoint connection and
+// A flow keeps the assignment (endpoint, zone, ENI, CLB) it started
+// forwarding with. Graceful migration adds a listener on the new ENI and
+// leaves the old ENI's flows alone until the replaced binding disappears;
+// Force migration swaps the route under the same listener and resets the
+// flows still bound to the old CLB, while a flow still connecting to a
+// backend (not a byte forwarded yet) is decided again and dials the new CLB.
+// A reset or error on either socket ends a flow at once. One pump call moves
+// at most 256 KiB, so a bulk stream cannot keep its loop from the other
+// flows on it. Bandwidth is one token bucket per endpoint connection and
 // direction, shared by its flows and resized live; bytes are charged after
 // they moved, so splice stays in use, and a direction in debt stops reading
 // until a loop timer says the tokens are there. Small messages move through

@@ -147,7 +147,7 @@ func TestHalfCloseBothWaysUnderBackPressure(t *testing.T) {
 	payload := func(b byte) []byte { return []byte(strings.Repeat(string(rune(b)), size)) }
 	got := make(chan error, 1)
 	backend := serveTCP(t, func(c *net.TCPConn) {
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.SetDeadline(time.Now().Add(30 * time.Second))
 		errc := make(chan error, 1)
 		go func() {
 			_, err := c.Write(payload('d'))
@@ -176,7 +176,7 @@ func TestHalfCloseBothWaysUnderBackPressure(t *testing.T) {
 	w := newWorld(backend)
 	l.publish(w.snap())
 	c := dial(t, w.addr())
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.SetDeadline(time.Now().Add(30 * time.Second))
 	werr := make(chan error, 1)
 	go func() {
 		_, err := c.Write(payload('u'))
@@ -198,7 +198,7 @@ func TestHalfCloseBothWaysUnderBackPressure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("backend never finished")
 	}
 	expectCountsZero(t, eniOf(l, w), l.p.eps["ep-1"].buckets)

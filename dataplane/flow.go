@@ -20,10 +20,12 @@ var dirNames = [2]string{"client->backend", "backend->client"}
 // that accepted it: only that loop touches its sockets and state; other
 // goroutines read Bytes and call abort.
 //
-// It keeps the assignment it started with (route: endpoint, zone, ENI, CLB)
-// even when newer snapshots route the same address elsewhere; that is what
-// makes a Graceful migration leave it alone and lets a Force migration find
-// and close it.
+// Once it forwards, it keeps the assignment it started with (route:
+// endpoint, zone, ENI, CLB) even when newer snapshots route the same
+// address elsewhere; that is what makes a Graceful migration leave it alone
+// and lets a Force migration find and close it. Until then (while its
+// backend connect is in flight) it is decided again against each new table
+// (loop.redecide).
 type Flow struct {
 	route *route
 	src   netip.Addr
@@ -69,6 +71,10 @@ type half struct {
 	done   bool // the EOF was passed on (or the flow ended)
 	bulk   bool // move with splice(2), a full read buffer ago this was a bulk transfer
 	paused bool // waiting for the shaper's tokens
+	// copying: no splice pipe could be had (out of descriptors), so the
+	// direction moves everything through the loop's buffer.
+	copying bool
+	queued  bool // in the loop's queue for another turn (loop.later)
 
 	// Bytes read but not yet written: in the pipe (bulk) or copied out of
 	// the loop's buffer after a short write.

@@ -28,18 +28,7 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 		p.refuse(fd, r, metrics.ReasonLimit)
 		return
 	}
-	var reason string
-	switch {
-	case r == nil:
-		reason = metrics.ReasonNoResource // the listener is being removed
-	case !r.ep.sg.allows(src, l.addr.Port()):
-		reason = metrics.ReasonSGDenied
-	case !r.connected:
-		reason = metrics.ReasonNotConnected
-	case r.pool == nil:
-		reason = metrics.ReasonNoResource
-	}
-	if reason != "" {
+	if reason := admit(r, src, l.addr.Port()); reason != "" {
 		lp.load.Add(-1)
 		p.refuse(fd, r, reason)
 		l.eni.release()
@@ -61,11 +50,76 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 	lp.dial(f)
 }
 
+// admit is the accept path's decision for a connection from src to port on
+// route r: "" to carry it, else the refusal reason.
+func admit(r *route, src netip.Addr, port uint16) string {
+	switch {
+	case r == nil:
+		return metrics.ReasonNoResource // the listener is being removed
+	case !r.ep.sg.allows(src, port):
+		return metrics.ReasonSGDenied
+	case !r.connected:
+		return metrics.ReasonNotConnected
+	case r.pool == nil:
+		return metrics.ReasonNoResource
+	}
+	return ""
+}
+
+// redecide decides again, against the newest route table, for a flow that
+// has not forwarded a byte yet. A flow keeps its assignment once it
+// carries bytes; until then nothing binds it to the CLB it was accepted
+// for, and after a Force migration a client expects the new CLB, not a
+// connect to the old one that is then reset. It reports whether the route
+// changed (the flow must dial the new pool) and false in ok if the flow
+// was refused (and finished).
+func (lp *loop) redecide(f *Flow) (changed, ok bool) {
+	t := lp.p.routes.Load()
+	if t == f.table {
+		return false, true
+	}
+	f.table = t
+	if t.valid(f.route, f.src) {
+		return false, true
+	}
+	r := t.routes[f.l.addr]
+	if reason := admit(r, f.src, f.l.addr.Port()); reason != "" {
+		lp.p.count(r, reason)
+		lp.finish(f, true)
+		return false, false
+	}
+	f.route, f.tried, f.attempts = r, 0, 0
+	return true, true
+}
+
+// recheckDialing re-decides the loop's flows that are still connecting
+// to a backend, after a new route table was stored: those whose zone
+// moved to another CLB dial its backends now.
+func (lp *loop) recheckDialing() {
+	var ds []*Flow
+	for _, f := range lp.flows {
+		if f.state == flowDialing {
+			ds = append(ds, f)
+		}
+	}
+	for _, f := range ds {
+		changed, ok := lp.redecide(f)
+		if ok && changed {
+			lp.dialing.remove(f)
+			lp.closeSide(f, down, true)
+			lp.dial(f)
+		}
+	}
+}
+
 // dial connects to the next healthy backend by weighted round robin,
 // trying at most three (each failed dial costs up to DialTimeout), and
 // refuses the client when none is left.
 func (lp *loop) dial(f *Flow) {
 	const attempts = 3
+	if _, ok := lp.redecide(f); !ok {
+		return
+	}
 	r := f.route
 	for f.attempts < attempts {
 		idx, pe := r.pool.pick(f.tried)
@@ -78,6 +132,14 @@ func (lp *loop) dial(f *Flow) {
 			f.tried |= 1 << idx
 		}
 		fd, err := connectTCP(addr)
+		if outOfDescriptors(err) {
+			// eplink's own shortage: every backend would fail the same
+			// way, and none of them is to blame.
+			lp.p.log.Warn("no descriptor for a backend socket", "resource_id", r.resourceID, "err", err)
+			lp.p.count(r, metrics.ReasonNoDescriptors)
+			lp.finish(f, true)
+			return
+		}
 		if err != nil {
 			lp.p.log.Debug("dial backend failed", "resource_id", r.resourceID, "backend", addr, "err", err)
 			continue
@@ -99,6 +161,12 @@ func (lp *loop) dial(f *Flow) {
 	}
 	lp.p.count(r, reason)
 	lp.finish(f, true)
+}
+
+// outOfDescriptors reports whether err says the process (EMFILE) or the
+// system (ENFILE) has no file descriptor left.
+func outOfDescriptors(err error) bool {
+	return err == unix.EMFILE || err == unix.ENFILE
 }
 
 // connected handles the end of a connect: on failure the next backend is
@@ -181,6 +249,15 @@ func (ds *dialSet) remove(f *Flow) {
 // directions.
 func (lp *loop) established(f *Flow) {
 	lp.dialing.remove(f)
+	if changed, ok := lp.redecide(f); !ok {
+		return
+	} else if changed {
+		// Connected to the CLB the zone left: not a byte went, so
+		// the client loses nothing by a connect to the new one.
+		lp.closeSide(f, down, true)
+		lp.dial(f)
+		return
+	}
 	r := f.route
 	if !f.l.eni.add(f) {
 		lp.finish(f, true) // the ENI is being removed
@@ -220,13 +297,21 @@ func (lp *loop) event(f *Flow, side int, events uint32) {
 			}
 			return
 		}
+		if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+			// The client reset before its backend answered: abandon the
+			// connect rather than finish it for nobody.
+			lp.fail(f, up, errOrReset(f.fds[up]))
+			return
+		}
 		f.half[up].note(events) // the client spoke first: read once connected
 		return
 	}
-	if events&unix.EPOLLERR != 0 && f.half[side].done {
-		// The peer reset after its FIN: its direction is never read
-		// again, so nothing else would notice.
-		lp.fail(f, side, unix.ECONNRESET)
+	if broken(f, side, events) {
+		// The peer reset (or the socket failed): both directions are
+		// over, whatever the other one is doing. pump would not notice
+		// while the direction from this socket waits for room on the
+		// other (it reads again only then) or has passed its EOF on.
+		lp.fail(f, side, errOrReset(f.fds[side]))
 		return
 	}
 	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
@@ -236,6 +321,23 @@ func (lp *loop) event(f *Flow, side int, events uint32) {
 	if events&unix.EPOLLOUT != 0 && f.state == flowOpen {
 		lp.pump(f, 1-side)
 	}
+}
+
+// broken reports whether events say socket side of an open flow is dead:
+// an error (an RST, a keepalive timeout), or a hang-up both ways that we did
+// not ask for. A hang-up after we passed the other direction's EOF on
+// (shutdown SHUT_WR) is the peer's FIN after ours, a clean close: its
+// bytes are still read to EOF.
+func broken(f *Flow, side int, events uint32) bool {
+	return events&unix.EPOLLERR != 0 || events&unix.EPOLLHUP != 0 && !f.half[1-side].done
+}
+
+// errOrReset is the socket's pending error, or ECONNRESET if it has none.
+func errOrReset(fd int) error {
+	if e := socketError(fd); e != 0 {
+		return e
+	}
+	return unix.ECONNRESET
 }
 
 // note records a readable edge (or a hang-up) on the direction's source.
@@ -267,6 +369,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 	h := &f.half[dir]
 	src, dst := f.fds[dir], f.fds[1-dir]
 	b := f.route.ep.buckets
+	spent := 0
 	for f.state == flowOpen && !h.done {
 		if h.inPipe > 0 {
 			k, err := splice(h.pipe.r, dst, h.inPipe)
@@ -297,26 +400,26 @@ func (lp *loop) pump(f *Flow, dir int) {
 		if h.paused || !h.ready {
 			return
 		}
+		var n int
+		var err error
+		if h.bulk && !h.held {
+			if h.pipe, err = lp.getPipe(); err != nil {
+				lp.noPipe(f, dir, err)
+			} else {
+				h.held = true
+			}
+		}
+		viaPipe := h.bulk
 		limit := readSize
-		if h.bulk {
-			limit = pipeSize
+		if viaPipe {
+			limit = min(pipeSize, pumpBudget)
 		}
 		burst := int(b.burst.Load())
 		shaped := burst > 0
 		if shaped {
 			limit = min(limit, b.chunk(dir, burst))
 		}
-		var n int
-		var err error
-		viaPipe := h.bulk
 		if viaPipe {
-			if !h.held {
-				if h.pipe, err = lp.getPipe(); err != nil {
-					lp.fail(f, dir, err)
-					return
-				}
-				h.held = true
-			}
 			n, err = splice(src, h.pipe.w, limit)
 			if err == nil && n < readSize {
 				h.bulk = false // short: back to reads (the pipe goes once empty)
@@ -351,7 +454,7 @@ func (lp *loop) pump(f *Flow, dir int) {
 		if viaPipe {
 			h.inPipe = n
 		} else {
-			if n == readSize {
+			if n == readSize && !h.copying {
 				h.bulk = true
 			}
 			// Whatever dst does not take now waits in pend, which the
@@ -368,8 +471,72 @@ func (lp *loop) pump(f *Flow, dir int) {
 			}
 		}
 		lp.moved(f, dir, n, shaped)
+		if spent += n; spent >= pumpBudget && !h.paused {
+			// Enough for one turn: the loop's other flows, accepts and
+			// timers go first, then this direction carries on (later).
+			lp.later(f, dir)
+			return
+		}
 	}
 }
+
+// pumpBudget bounds the bytes one pump call reads. Without it a direction
+// whose source never runs dry and whose destination always has room (a
+// bulk stream on loopback) kept its loop for tens of milliseconds at a
+// time, and every other flow on it waited as long: a 1-byte ping behind
+// one iperf3 stream went from 0.19 ms to 17.6 ms p99. 256 KiB is about
+// 0.1 ms of copying at loopback speed; it costs a bulk stream one pass
+// through epoll_wait (with no wait) per 256 KiB, which is lost in the noise
+// (BenchmarkPingUnderBulk, BenchmarkBulk).
+const pumpBudget = 256 << 10
+
+// later queues direction dir to be pumped again after the loop's next
+// look at its other sockets (runLater).
+func (lp *loop) later(f *Flow, dir int) {
+	if h := &f.half[dir]; !h.queued {
+		h.queued = true
+		lp.more = append(lp.more, pumpTurn{f, int8(dir)})
+	}
+}
+
+// pumpTurn is a direction that used up its budget with bytes left to move.
+type pumpTurn struct {
+	f   *Flow
+	dir int8
+}
+
+// runLater gives every direction queued by later its next turn, in the
+// order they were queued; those that use it up again queue for the next.
+func (lp *loop) runLater() {
+	q := lp.more
+	lp.more = lp.moreNext[:0]
+	for i, t := range q {
+		q[i] = pumpTurn{}
+		t.f.half[t.dir].queued = false
+		if t.f.state == flowOpen {
+			lp.pump(t.f, int(t.dir))
+		}
+	}
+	lp.moreNext = q[:0]
+}
+
+// noPipe turns direction dir to read and write for the rest of the flow:
+// no splice pipe could be made (out of descriptors), and a flow that works
+// must not be reset for that. The loop's buffer carries bulk bytes as well,
+// with one copy more.
+func (lp *loop) noPipe(f *Flow, dir int, err error) {
+	h := &f.half[dir]
+	h.bulk, h.copying = false, true
+	r := f.route
+	lp.p.log.Warn("no splice pipe; the flow copies through user space", "endpoint_id", r.ep.id,
+		"client", f.src, "dir", dirNames[dir], "err", err)
+	if m := lp.p.opts.Metrics; m != nil {
+		m.SpliceFallbacks.WithLabelValues(r.ep.id, r.ep.serviceID, dirLabels[dir]).Inc()
+	}
+}
+
+// dirLabels are the metrics' names of the directions.
+var dirLabels = [2]string{metrics.ClientToBackend, metrics.BackendToClient}
 
 // took returns what pump needs from a write or splice of held bytes into
 // dst: how many went, and whether to go on. Only EAGAIN means dst is full
@@ -409,7 +576,7 @@ func (lp *loop) moved(f *Flow, dir, n int, shaped bool) {
 	if !shaped {
 		return
 	}
-	d := debt(r.ep.buckets.dir[dir], n, lp.clock())
+	d := r.ep.buckets.charge(dir, n, lp.clock())
 	if d <= 0 {
 		return
 	}

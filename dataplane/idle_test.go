@@ -33,3 +33,33 @@ func TestIdleTimeout(t *testing.T) {
 		return n == 1
 	})
 }
+
+// TestIdleCutTime: the sweep runs every eighth of the timeout, so a silent
+// flow is cut between 1 and 1⅛ timeouts after its last byte. The lower
+// bound is exact (the loop's clock never runs ahead of the wall's); the
+// upper one allows a busy machine's late timers plenty of slack (3
+// timeouts), and still fails a sweep that lets flows live far longer.
+func TestIdleCutTime(t *testing.T) {
+	const idle = time.Second
+	l := newLab(t, Options{IdleTimeout: idle})
+	w := newWorld(echoServer(t))
+	l.publish(w.snap())
+	c := dial(t, w.addr())
+	if _, err := roundTrip(c, "x"); err != nil {
+		t.Fatal(err)
+	}
+	last := time.Now() // the echo's byte went through the proxy before this
+	c.SetReadDeadline(last.Add(10 * time.Second))
+	_, err := c.Read(make([]byte, 1))
+	cut := time.Since(last)
+	if !isReset(err) {
+		t.Fatalf("idle flow: %v, want a reset", err)
+	}
+	t.Logf("cut %v after the last byte (timeout %v)", cut, idle)
+	if cut < idle {
+		t.Errorf("cut after %v, before the %v timeout", cut, idle)
+	}
+	if limit := 3 * idle; cut > limit {
+		t.Errorf("cut after %v, want within 1⅛ timeouts (%v; allowing %v)", cut, idle+idle/8, limit)
+	}
+}

@@ -82,3 +82,12 @@ func (p *Proxy) refuse(fd int, r *route, reason string) {
 	closeFD(fd)
 	p.count(r, reason)
 }
+
+// recheckDialing has every loop decide again for its flows still
+// connecting to a backend (loop.recheckDialing), once a new route table
+// is stored.
+func (p *Proxy) recheckDialing() {
+	for _, lp := range p.loops {
+		lp.post(lp.recheckDialing)
+	}
+}

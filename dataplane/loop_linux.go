@@ -54,9 +54,12 @@ type loop struct {
 	timers  timerHeap
 	buf     []byte // one read buffer for every flow (small messages)
 	pipes   []pipe // empty splice pipes (bulk transfers)
-	now     int64  // monotonic nanoseconds, read once per wake-up
-	yielded int64  // lp.now at the last runtime.Gosched
-	exit    bool
+	// more are the directions that used up their turn with bytes left
+	// (loop.later); moreNext is the spare slice runLater swaps in.
+	more, moreNext []pumpTurn
+	now            int64 // monotonic nanoseconds, read once per wake-up
+	yielded        int64 // lp.now at the last runtime.Gosched
+	exit           bool
 }
 
 // fdEntry says what a descriptor registered with the loop's epoll is. gen
@@ -153,7 +156,11 @@ func (lp *loop) run() {
 	// a futex wake and a sleep each time, for nothing it needs.
 	events := make([]unix.EpollEvent, 256)
 	for !lp.exit {
-		n, err := unix.EpollWait(lp.ep, events, lp.timeout())
+		timeout := lp.timeout()
+		if len(lp.more) > 0 {
+			timeout = 0 // directions wait for their next turn: only look
+		}
+		n, err := unix.EpollWait(lp.ep, events, timeout)
 		lp.now = mono()
 		if err != nil && err != unix.EINTR {
 			lp.p.log.Error("epoll_wait failed; data plane loop stops", "err", err)
@@ -163,6 +170,7 @@ func (lp *loop) run() {
 			lp.dispatch(&events[i])
 		}
 		lp.fireTimers()
+		lp.runLater()
 		if lp.now-lp.yielded >= yieldEvery {
 			// The scheduler's monitor treats a goroutine that has not been
 			// through the scheduler for 10 ms as hogging its P: it

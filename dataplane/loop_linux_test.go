@@ -172,7 +172,8 @@ func TestDialTimeoutTriesNextBackend(t *testing.T) {
 }
 
 // TestFlowsSpreadOverLoops: with two loops, many flows at once all work
-// and each ends up on some loop; closing them leaves every count at zero.
+// and are spread evenly over the loops; closing them leaves every count at
+// zero.
 func TestFlowsSpreadOverLoops(t *testing.T) {
 	l := newLab(t, Options{Loops: 2})
 	w := newWorld(echoServer(t))
@@ -187,6 +188,20 @@ func TestFlowsSpreadOverLoops(t *testing.T) {
 		if got, err := roundTrip(c, string(msg)); err != nil || got != string(msg) {
 			t.Fatalf("flow %d: %v", i, err)
 		}
+	}
+	// Whichever loop the kernel wakes for the listener, place hands the
+	// flows on so that no loop carries more than loadSlack (+1 in flight)
+	// over another.
+	var per []int
+	for _, lp := range l.p.loops {
+		done := make(chan int)
+		if !lp.post(func() { done <- len(lp.flows) }) {
+			t.Fatal("loop gone")
+		}
+		per = append(per, <-done)
+	}
+	if len(per) != 2 || per[0]+per[1] != n || max(per[0]-per[1], per[1]-per[0]) > loadSlack+1 {
+		t.Errorf("flows per loop %v, want %d in all, within %d of each other", per, n, loadSlack+1)
 	}
 	for _, c := range conns {
 		c.Close()

@@ -24,3 +24,5 @@ func (p *Proxy) stopLoops() {}
 func (p *Proxy) listen(*route, *eniFlows) (*listener, error) { return nil, errUnsupported }
 
 func (p *Proxy) closeListener(*listener) {}
+
+func (p *Proxy) recheckDialing() {}

@@ -300,6 +300,7 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 			f.abort()
 		}
 	}
+	p.recheckDialing()
 	p.applied.Store(s.Version)
 }
 

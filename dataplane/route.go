@@ -221,13 +221,16 @@ func (p *Proxy) forgetEndpoint(st *epState) {
 	}
 	for zone := range st.zones {
 		for _, r := range []string{metrics.ReasonSGDenied, metrics.ReasonNotConnected, metrics.ReasonNoResource,
-			metrics.ReasonNoHealthyBackend, metrics.ReasonDialFailed, metrics.ReasonLimit} {
+			metrics.ReasonNoHealthyBackend, metrics.ReasonDialFailed, metrics.ReasonLimit,
+			metrics.ReasonNoDescriptors} {
 			m.FlowsRefused.DeleteLabelValues(id, svc, zone, r)
 		}
 		m.BindErrors.DeleteLabelValues(id, zone)
 	}
 	m.ShaperWait.DeleteLabelValues(id, svc, metrics.ClientToBackend)
 	m.ShaperWait.DeleteLabelValues(id, svc, metrics.BackendToClient)
+	m.SpliceFallbacks.DeleteLabelValues(id, svc, metrics.ClientToBackend)
+	m.SpliceFallbacks.DeleteLabelValues(id, svc, metrics.BackendToClient)
 }
 
 // bind adds the routes of one ENI bound to one CLB.

@@ -98,7 +98,8 @@ func TestDebtSplitsIntoBursts(t *testing.T) {
 }
 
 // TestShapedFlowEndToEnd: a flow capped at 8 Mbps (1 MB/s) cannot move
-// 1.5 MB much faster than the cap allows.
+// 1.5 MB much faster than the cap allows, nor is it held back more than
+// the cap asks.
 func TestShapedFlowEndToEnd(t *testing.T) {
 	const size = 1500000
 	backend := serveTCP(t, func(c *net.TCPConn) {
@@ -121,8 +122,14 @@ func TestShapedFlowEndToEnd(t *testing.T) {
 	if min := time.Duration(float64(size-2*minBurst) / 1e6 * float64(time.Second)); elapsed < min {
 		t.Errorf("1.5 MB at 1 MB/s took %v, want at least %v", elapsed, min)
 	}
-	if v := value(l.m.ShaperWait.WithLabelValues("ep-1", "epsrv-1", "backend_to_client")); v <= 0 {
-		t.Errorf("shaper wait = %v, want > 0", v)
+	// And not much slower: each byte is paid for once, so the waits add up
+	// to at most the bytes' worth at the cap (1.5 s). This is not a
+	// wall-clock bound: on a slow machine tokens pile up while the loop is
+	// late, and the waits get shorter, never longer. Charging every byte
+	// twice would double them; flows would get half the cap.
+	wait := value(l.m.ShaperWait.WithLabelValues("ep-1", "epsrv-1", "backend_to_client"))
+	if wait <= 0 || wait > 1.2*size/1e6 {
+		t.Errorf("shaper wait = %.2fs, want more than 0 and at most %.2fs", wait, 1.2*size/1e6)
 	}
 }
 
@@ -149,5 +156,24 @@ func TestChunkSharesBurst(t *testing.T) {
 	}
 	if got := b.chunk(0, minChunk/2); got != minChunk/2 {
 		t.Errorf("chunk above a small burst: %d", got)
+	}
+}
+
+// TestChargeClockNeverGoesBack: the loops share an endpoint's buckets and
+// each charges with its own clock, read once per wake-up, so a charge may
+// come with a time older than the one before it. A limiter handed that
+// time moves its last update back, and the next charge is credited the
+// interval again: tokens minted out of nothing, across loops.
+func TestChargeClockNeverGoesBack(t *testing.T) {
+	b := newBuckets(8) // 1 MB/s, burst 64 KiB
+	t0 := time.Now()
+	if d := b.charge(up, int(b.burst.Load()), t0); d != 0 {
+		t.Fatalf("a full burst from a full bucket waits %v", d)
+	}
+	// Another loop, whose clock was read 10 ms earlier, moves a byte.
+	b.charge(up, 1, t0.Add(-10*time.Millisecond))
+	// The bucket is empty: 10,000 more bytes owe 10 ms at 1 MB/s.
+	if d := b.charge(up, 10000, t0); d < 9*time.Millisecond {
+		t.Errorf("10,000 bytes from an empty 1 MB/s bucket wait %v, want about 10ms: tokens were minted", d)
 	}
 }

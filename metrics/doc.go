@@ -13,7 +13,8 @@
 //	flows_total{endpoint_id,service_id,resource_id,zone_id}                   counter  flows accepted and forwarded
 //	flows_refused_total{endpoint_id,service_id,zone_id,reason}                counter  connections reset; reason is one of
 //	                                                                                   sg_denied, not_connected, no_resource,
-//	                                                                                   no_healthy_backend, dial_failed, limit
+//	                                                                                   no_healthy_backend, dial_failed, limit,
+//	                                                                                   no_descriptors (eplink out of file descriptors)
 //	flow_bytes_total{endpoint_id,service_id,resource_id,zone_id,direction}    counter  bytes forwarded; direction is
 //	                                                                                   client_to_backend or backend_to_client
 //	shaper_wait_seconds_total{endpoint_id,service_id,direction}               counter  time flows waited for bandwidth tokens
@@ -25,6 +26,8 @@
 //	clb_zone{resource_id,zone_id,role}                                        gauge    1 for the zone carrying a CLB; role is
 //	                                                                                   primary, backup (switched over) or
 //	                                                                                   unavailable (zone_id "")
+//	splice_fallbacks_total{endpoint_id,service_id,direction}                  counter  flow directions copied through user space
+//	                                                                                   for want of a splice pipe (out of descriptors)
 //
 // Byte counters advance per forwarded chunk (at most 1 MiB) and when a flow
 // ends, so a long idle-then-busy flow is visible while it runs.

@@ -19,6 +19,9 @@ const (
 	ReasonNoHealthyBackend = "no_healthy_backend"
 	ReasonDialFailed       = "dial_failed"
 	ReasonLimit            = "limit"
+	// ReasonNoDescriptors: eplink itself ran out of file descriptors
+	// (RLIMIT_NOFILE) for the backend socket; the backends are not at fault.
+	ReasonNoDescriptors = "no_descriptors"
 )
 
 // Directions, the values of the direction label.
@@ -45,6 +48,10 @@ type Metrics struct {
 	// BindErrors counts failures to bind an ENI address:port.
 	// Labels: endpoint_id, zone_id.
 	BindErrors *prometheus.CounterVec
+	// SpliceFallbacks counts flow directions that could not get a splice
+	// pipe (out of descriptors) and copy through user space instead.
+	// Labels: endpoint_id, service_id, direction.
+	SpliceFallbacks *prometheus.CounterVec
 
 	state atomic.Pointer[func() DataplaneState]
 }
@@ -118,9 +125,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: namespace, Subsystem: dataplane, Name: "listener_bind_errors_total",
 			Help: "Failures to bind a listener on an ENI address and port.",
 		}, []string{"endpoint_id", "zone_id"}),
+		SpliceFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: dataplane, Name: "splice_fallbacks_total",
+			Help: "Flow directions that got no splice pipe (out of file descriptors) and copied through user space instead.",
+		}, []string{"endpoint_id", "service_id", "direction"}),
 	}
 	reg.MustRegister(m.FlowsTotal, m.FlowsRefused, m.FlowBytes, m.ShaperWait, m.BindErrors,
-		stateCollector{m})
+		m.SpliceFallbacks, stateCollector{m})
 	return m
 }
 

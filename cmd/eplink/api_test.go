@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -730,28 +731,84 @@ func TestCatalogIsWellFormed(t *testing.T) {
 	}
 }
 
+// FuzzCLIQuery: a query either selects something or says why; the same
+// query on the same document always answers the same.
 func FuzzCLIQuery(f *testing.F) {
 	f.Add(`{"Zones":[{"EniIp":"127.0.0.1"}]}`, "Zones[0].EniIp")
 	f.Add(`{"a":{"b":[1,2,3]}}`, "a.b.2")
 	f.Add(`{"a":[{"n":"x"}]}`, "a[?n=='x'].{m:n}")
 	f.Add(`[]`, "[")
+	f.Add(`{"a":[{"b":{"c":null}},7]}`, "a[0]")
 	f.Fuzz(func(t *testing.T, doc, query string) {
 		var v any
 		if json.Unmarshal([]byte(doc), &v) != nil {
 			return
 		}
-		cliQuery(v, query) // must not panic
+		got, err := cliQuery(v, query)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("an error that says nothing")
+			}
+			return
+		}
+		if got == nil {
+			t.Fatalf("%q selects nil without an error", query)
+		}
+		if again, err := cliQuery(v, query); err != nil || !reflect.DeepEqual(again, got) {
+			t.Fatalf("%q answered %v, then %v, %v", query, got, again, err)
+		}
 	})
 }
 
+// FuzzParseAPIArgs: every command line either fails with a usage error or
+// names an action (or asks for help); and a parsed request written back as
+// a command line (action, --Param=value, flags) parses to the same
+// request: nothing is lost, added or reinterpreted on the way.
 func FuzzParseAPIArgs(f *testing.F) {
 	f.Add("CreateVpcEndpoint --Zone.1.ZoneId x --DryRun true")
 	f.Add("--wait Active GetVpcEndpointAttribute --EndpointId=e")
 	f.Add("TagResources --ResourceId.100 x --Tag.99.Key=k")
+	f.Add("--force ListVpcEndpoints --Nope=1 --method get --wait-timeout 3s --wait-interval=15ms --cli-query Endpoints[0]")
 	f.Fuzz(func(t *testing.T, line string) {
 		r, err := parseAPIArgs(strings.Fields(line))
-		if err == nil && r.action == nil && !r.help {
+		if err != nil {
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("%q: %T %v, want a usage error", line, err, err)
+			}
+			return
+		}
+		if r.action == nil && !r.help {
 			t.Fatalf("no action and no error for %q", line)
+		}
+		if r.help {
+			return
+		}
+		args := []string{r.action.Name, "--method=" + r.method,
+			"--wait-timeout=" + r.waitTimeout.String(), "--wait-interval=" + r.waitEvery.String()}
+		for flag, v := range map[string]string{"access-key-id": r.keyID, "access-key-secret": r.secret,
+			"profile": r.profile, "endpoint": r.endpoint, "region": r.region, "wait": r.wait, "cli-query": r.query,
+			"signature": r.signature} {
+			if v != "" {
+				args = append(args, "--"+flag+"="+v)
+			}
+		}
+		if r.force {
+			args = append(args, "--force")
+		}
+		for k, v := range r.params {
+			args = append(args, "--"+k+"="+v)
+		}
+		back, err := parseAPIArgs(args)
+		if err != nil {
+			t.Fatalf("%q parsed, but written back as %q: %v", line, args, err)
+		}
+		if back.action != r.action || !maps.Equal(back.params, r.params) || back.keyID != r.keyID ||
+			back.secret != r.secret || back.profile != r.profile || back.endpoint != r.endpoint ||
+			back.region != r.region || back.method != r.method || back.wait != r.wait ||
+			back.waitTimeout != r.waitTimeout || back.waitEvery != r.waitEvery || back.query != r.query ||
+			back.force != r.force || back.signature != r.signature {
+			t.Fatalf("%q and its rewrite %q parse differently:\n%+v\n%+v", line, args, *r, *back)
 		}
 	})
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -222,12 +224,60 @@ other_metric{endpoint_id="ep-1"} 1
 	}
 }
 
+// FuzzParseMetrics: whatever the text, parsing does not panic, keeps only
+// the families the view reads, and reads each line on its own; a sample
+// written in the exposition format (any label values, escapes included)
+// comes back exactly, and flows() counts it on the current or the replaced
+// resource as its resource_id says.
 func FuzzParseMetrics(f *testing.F) {
-	f.Add(`eplink_dataplane_flows_active{endpoint_id="ep-1",zone_id="z"} 2`)
-	f.Add(`eplink_dataplane_flow_bytes_total{a="\\",b="\""} 1e3 123`)
-	f.Add(`eplink_dataplane_flows_active{`)
-	f.Fuzz(func(t *testing.T, text string) {
+	f.Add(`eplink_dataplane_flows_active{endpoint_id="ep-1",zone_id="z"} 2`, "ep-1", "z", "lb-1", 2.0)
+	f.Add(`eplink_dataplane_flow_bytes_total{a="\\",b="\""} 1e3 123`, `a"b`, "z\\n", "", 1e3)
+	f.Add(`eplink_dataplane_flows_active{`, "", "line\nbreak", "lb-2", -0.5)
+	f.Fuzz(func(t *testing.T, text, ep, zone, res string, v float64) {
 		ms := parseMetrics([]byte(text))
-		ms.flows("ep-1", "z", "a", "b") // must not panic
+		ms.flows(ep, zone, res, "") // must not panic
+		n := 0
+		for name, smps := range ms.byName {
+			if name != metricActiveFlows && name != metricFlowBytes {
+				t.Fatalf("kept family %q", name)
+			}
+			n += len(smps)
+		}
+		// Line by line gives the same samples.
+		perLine := 0
+		for _, line := range strings.Split(text, "\n") {
+			for _, smps := range parseMetrics([]byte(line)).byName {
+				perLine += len(smps)
+			}
+		}
+		if len(text) < 64<<10 && perLine != n {
+			t.Fatalf("%d samples from the text, %d from its lines", n, perLine)
+		}
+		if v != v {
+			return // NaN never equals itself
+		}
+		esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+		line := fmt.Sprintf(`%s{endpoint_id="%s",zone_id="%s",resource_id="%s"} %s`,
+			metricActiveFlows, esc.Replace(ep), esc.Replace(zone), esc.Replace(res), strconv.FormatFloat(v, 'g', -1, 64))
+		one := parseMetrics([]byte(line)).byName[metricActiveFlows]
+		if len(one) != 1 {
+			t.Fatalf("%q parsed into %d samples", line, len(one))
+		}
+		want := map[string]string{"endpoint_id": ep, "zone_id": zone, "resource_id": res}
+		if !maps.Equal(one[0].labels, want) || one[0].value != v {
+			t.Fatalf("%q parsed as %v %v", line, one[0].labels, one[0].value)
+		}
+		set := &metricSet{byName: map[string][]metricSample{metricActiveFlows: one}}
+		if cur, old := set.flows(ep, zone, res, ""); cur != v || old != 0 {
+			t.Fatalf("on its own resource: cur %v old %v, want %v 0", cur, old, v)
+		}
+		if res != "" {
+			if cur, old := set.flows(ep, zone, res+"x", res); cur != 0 || old != v {
+				t.Fatalf("on the replaced resource: cur %v old %v, want 0 %v", cur, old, v)
+			}
+		}
+		if cur, old := set.flows(ep+"x", zone, res, ""); cur != 0 || old != 0 {
+			t.Fatalf("another endpoint's flows counted: %v %v", cur, old)
+		}
 	})
 }

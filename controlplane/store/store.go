@@ -34,6 +34,11 @@ type Store struct {
 	closing chan struct{}
 	done    chan struct{}
 	failed  error // sticky: after a failed fsync nothing more is acknowledged
+
+	// update runs one group commit's transaction and returns once it is
+	// durable (bbolt fsyncs before Update returns): db.Update, or a test's
+	// wrapper that records, delays or fails it.
+	update func(func(*bolt.Tx) error) error
 }
 
 type pending struct {
@@ -74,6 +79,7 @@ func Open(path string, buckets ...string) (*Store, error) {
 		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
+		update:  db.Update,
 	}
 	go s.commitLoop()
 	return s, nil
@@ -124,7 +130,7 @@ func (s *Store) flush() {
 	if len(batch) == 0 {
 		return
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		for _, p := range batch {
 			for _, op := range p.ops {
 				b := tx.Bucket([]byte(op.Bucket))

@@ -1,0 +1,290 @@
+//go:build linux
+
+package dataplane
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"eplink/controlplane/snapshot"
+)
+
+// BenchmarkPingUnderBulk measures a 1-byte request/response flow (one op
+// is one ping) on a loop that also carries a bulk stream client→backend.
+// A loop that let one pump call run as long as its source had bytes and
+// its destination room made every other flow on it wait as long. The
+// metrics: the ping's latency percentiles, how long a function posted to
+// the loop waits to run (its longest turns, whatever the scheduler does to
+// the benchmark's own goroutines), and the stream's throughput meanwhile.
+//
+//   - idle: no stream;
+//   - bulk: the stream's sender and sink are goroutines of this process;
+//   - iperf3: the stream is iperf3's (client and server are processes of
+//     their own, through a second ENI), as in the measurement of issue 18.
+func BenchmarkPingUnderBulk(b *testing.B) {
+	backend := serveTCP(b, func(c *net.TCPConn) {
+		var mode [1]byte
+		if _, err := io.ReadFull(c, mode[:]); err != nil {
+			return
+		}
+		if mode[0] == 'B' {
+			io.Copy(io.Discard, c)
+			return
+		}
+		io.Copy(c, c)
+	})
+	l := newLab(b, Options{Loops: 1})
+	w := newWorld(backend)
+	s := w.snap()
+	iperf, iperfErr := exec.LookPath("iperf3")
+	eni2 := freshIP()
+	var iperfAddr string
+	if iperfErr == nil {
+		iperfAddr = startIperfServer(b, iperf)
+		s.LoadBalancers["lb-iperf"] = &snapshot.LoadBalancer{ID: "lb-iperf", Zone: "cn-hangzhou-h",
+			Health:    snapshot.HealthCheck{Interval: time.Hour},
+			Listeners: []snapshot.Listener{{Port: testPort, Backends: []snapshot.Backend{{Name: "iperf3", Address: iperfAddr, Weight: 100}}}}}
+		s.Endpoints["ep-2"] = &snapshot.Endpoint{ID: "ep-2", ServiceID: "epsrv-2",
+			ConnectionStatus: snapshot.ConnConnected, SecurityGroupIDs: []string{"sg-1"},
+			Zones: []*snapshot.EndpointZone{{ZoneID: "cn-hangzhou-h", Status: snapshot.ZoneConnected,
+				ENI: snapshot.ENI{ID: "eni-2", IP: eni2}, ResourceID: "lb-iperf"}}}
+	}
+	l.publish(s)
+	for _, mode := range []string{"idle", "bulk", "iperf3"} {
+		b.Run(mode, func(b *testing.B) {
+			var moved atomic.Int64
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			var iperfOut chan iperfResult
+			switch mode {
+			case "bulk":
+				bc := benchDial(b, w.addr())
+				defer bc.Close()
+				bc.Write([]byte{'B'})
+				go func() {
+					buf := make([]byte, 256<<10)
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						n, err := bc.Write(buf)
+						moved.Add(int64(n))
+						if err != nil {
+							return
+						}
+					}
+				}()
+				time.Sleep(200 * time.Millisecond) // up to speed
+			case "iperf3":
+				if iperfErr != nil {
+					b.Skip("iperf3 not installed")
+				}
+				iperfOut = runIperfClient(iperf, netip.AddrPortFrom(eni2, testPort).String(), 6*time.Second)
+				time.Sleep(700 * time.Millisecond) // connected and up to speed
+			}
+			lp := l.p.loops[0]
+			var waits []time.Duration
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					t0 := mono()
+					done := make(chan struct{})
+					lp.post(func() { waits = append(waits, time.Duration(mono()-t0)); close(done) })
+					<-done
+					time.Sleep(200 * time.Microsecond)
+				}
+			}()
+			c := benchDial(b, w.addr())
+			defer c.Close()
+			c.Write([]byte{'P'})
+			var one [1]byte
+			rtts := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			start, before := time.Now(), moved.Load()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if _, err := c.Write(one[:]); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(c, one[:]); err != nil {
+					b.Fatal(err)
+				}
+				rtts = append(rtts, time.Since(t0))
+			}
+			elapsed, after := time.Since(start), moved.Load()
+			b.StopTimer()
+			close(stop)
+			wg.Wait()
+			slices.Sort(rtts)
+			slices.Sort(waits)
+			ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+			b.ReportMetric(ms(rtts[len(rtts)/2]), "p50-ms")
+			b.ReportMetric(ms(rtts[len(rtts)*99/100]), "p99-ms")
+			b.ReportMetric(ms(rtts[len(rtts)-1]), "max-ms")
+			if len(waits) > 0 {
+				b.ReportMetric(ms(waits[len(waits)*99/100]), "loop-wait-p99-ms")
+				b.ReportMetric(ms(waits[len(waits)-1]), "loop-wait-max-ms")
+			}
+			switch mode {
+			case "bulk":
+				b.ReportMetric(float64(after-before)*8/1e9/elapsed.Seconds(), "bulk-Gbit/s")
+			case "iperf3":
+				res := <-iperfOut
+				if res.err != nil {
+					b.Fatalf("iperf3: %v", res.err)
+				}
+				if elapsed > res.took {
+					b.Logf("the pings (%v) outlasted the stream (%v): use a smaller -benchtime", elapsed, res.took)
+				}
+				b.ReportMetric(res.gbps, "bulk-Gbit/s")
+			}
+		})
+	}
+}
+
+// startIperfServer runs `iperf3 -s` on a free loopback port until the
+// benchmark ends and returns its address.
+func startIperfServer(b *testing.B, bin string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	ln.Close()
+	cmd := exec.Command(bin, "-s", "-B", "127.0.0.1", "-p", strconv.Itoa(addr.Port))
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for i := 0; i < 100; i++ { // until it listens (a connect it would take for a test)
+		if out, _ := os.ReadFile("/proc/net/tcp"); strings.Contains(string(out), fmt.Sprintf(":%04X 00000000:0000 0A", addr.Port)) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return addr.String()
+}
+
+type iperfResult struct {
+	gbps float64
+	took time.Duration
+	err  error
+}
+
+// runIperfClient streams to addr for d with `iperf3 -c` and reports the
+// receiver's throughput.
+func runIperfClient(bin, addr string, d time.Duration) chan iperfResult {
+	out := make(chan iperfResult, 1)
+	go func() {
+		ap := netip.MustParseAddrPort(addr)
+		start := time.Now()
+		cmd := exec.Command(bin, "-c", ap.Addr().String(), "-p", strconv.Itoa(int(ap.Port())),
+			"-t", strconv.Itoa(int(d.Seconds())), "-J")
+		raw, err := cmd.Output()
+		took := time.Since(start)
+		if err != nil {
+			out <- iperfResult{err: fmt.Errorf("%v: %s", err, raw)}
+			return
+		}
+		var r struct {
+			End struct {
+				SumReceived struct {
+					BitsPerSecond float64 `json:"bits_per_second"`
+				} `json:"sum_received"`
+			} `json:"end"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			out <- iperfResult{err: err}
+			return
+		}
+		out <- iperfResult{gbps: r.End.SumReceived.BitsPerSecond / 1e9, took: took}
+	}()
+	return out
+}
+
+// TestPumpTurnIsBounded: a direction whose source never runs dry and
+// whose destination always has room must give its loop back after a
+// bounded amount of work and carry on in a later turn, or every other flow
+// on the loop waits for it (BenchmarkPingUnderBulk). Pipes stand in for
+// the two sockets: 1 MiB waits in the source, the destination has room
+// for all of it, so nothing but the budget stops a pump call.
+func TestPumpTurnIsBounded(t *testing.T) {
+	p := New(Options{})
+	lp, err := newLoop(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lp.close()
+	src, err := newPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := newPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.close()
+	defer dst.close()
+	const size = 1 << 20
+	if n, _ := unix.FcntlInt(uintptr(src.w), unix.F_GETPIPE_SZ, 0); n < size {
+		t.Skipf("pipes hold %d bytes here, the test needs %d", n, size)
+	}
+	if n, _ := unix.FcntlInt(uintptr(dst.w), unix.F_GETPIPE_SZ, 0); n < size {
+		t.Skipf("pipes hold %d bytes here, the test needs %d", n, size)
+	}
+	if n, err := unix.Write(src.w, make([]byte, size)); n != size {
+		t.Fatalf("filling the source: %d, %v", n, err)
+	}
+	f := &Flow{route: &route{ep: &endpoint{buckets: newBuckets(0)}}, lp: lp,
+		fds: [2]int{src.r, dst.w}, state: flowOpen, dslot: -1}
+	f.half[up].ready = true
+	lp.pump(f, up)
+	first := f.bytes[up].Load()
+	if first > pumpBudget+readSize {
+		t.Errorf("one pump call moved %d bytes, want at most %d", first, pumpBudget+readSize)
+	}
+	if !f.half[up].queued || len(lp.more) != 1 {
+		t.Fatalf("a direction that stopped with bytes left is not queued for another turn")
+	}
+	for turns := 0; len(lp.more) > 0 && turns < 100; turns++ {
+		before := f.bytes[up].Load()
+		lp.runLater()
+		if d := f.bytes[up].Load() - before; d > pumpBudget+readSize {
+			t.Fatalf("turn %d moved %d bytes", turns, d)
+		}
+	}
+	if got := f.bytes[up].Load(); got != size {
+		t.Fatalf("moved %d bytes in all, want %d", got, size)
+	}
+	for dir := range f.half {
+		lp.putPipe(&f.half[dir])
+	}
+	for _, p := range lp.pipes {
+		p.close()
+	}
+}
