@@ -143,7 +143,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		l, builtins, err = demoLab()
 	} else {
 		l, err = lab.Load(f.labFile)
-		if err == nil {
+		if err == nil && !l.Netns() {
 			err = checkLoopback(l)
 		}
 		if err == nil {
