@@ -44,6 +44,9 @@ type Proxy struct {
 	listeners map[netip.AddrPort]*listener
 	enis      map[netip.Addr]*eniFlows
 	errs      []error
+
+	// conns are the flows the netns front end carries (conn.go).
+	conns connFlows
 }
 
 // New returns a Proxy configured by opts; Run starts it.
@@ -67,7 +70,9 @@ func New(opts Options) *Proxy {
 	if p.now == nil {
 		p.now = time.Now
 	}
-	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, lbs: map[string]*clb{}})
+	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, vpcs: map[string]map[netip.AddrPort]*route{}, lbs: map[string]*clb{}})
+	p.conns.flows = map[*connFlow]struct{}{}
+	p.conns.enis = map[vpcAddr]*eniFlows{}
 	if opts.Metrics != nil {
 		opts.Metrics.ObserveDataplane(p.gauges)
 	}
@@ -160,6 +165,9 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 	var errs []error
 	addrs := make([]netip.AddrPort, 0, len(t.routes))
 	for addr := range t.routes {
+		if p.opts.Netns {
+			break // the VPC stacks serve the ENIs
+		}
 		addrs = append(addrs, addr)
 	}
 	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Compare(addrs[j]) < 0 })
@@ -191,6 +199,7 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 			f.abort()
 		}
 	}
+	p.conns.abortInvalid(t)
 	p.applied.Store(s.Version)
 }
 
@@ -247,6 +256,7 @@ func (p *Proxy) shutdown() {
 		p.closeListener(l)
 	}
 	p.closeIdleENIs()
+	p.conns.abortAll()
 	p.stopLoops()
 	for k, c := range p.checkers {
 		c.stop()
@@ -254,10 +264,11 @@ func (p *Proxy) shutdown() {
 	}
 }
 
-func (p *Proxy) startChecker(resourceID, addr string, cfg snapshot.HealthCheck) *checker {
+func (p *Proxy) startChecker(resourceID, addr string, cfg snapshot.HealthCheck,
+	dial func(context.Context, string, string) (net.Conn, error)) *checker {
 	ctx, cancel := context.WithCancel(p.ctx)
 	c := &checker{resourceID: resourceID, addr: addr, cfg: cfg, cancel: cancel, done: make(chan struct{})}
-	go c.run(ctx, p.dial, p.log)
+	go c.run(ctx, dial, p.log)
 	return c
 }
 
@@ -288,6 +299,7 @@ func (p *Proxy) gauges() metrics.DataplaneState {
 		}
 		e.mu.Unlock()
 	}
+	p.conns.count(func(r *route) { counts[key{r.ep.id, r.ep.serviceID, r.resourceID, r.zoneID}]++ })
 	for k, n := range counts {
 		s.Flows = append(s.Flows, metrics.FlowGauge{EndpointID: k.ep, ServiceID: k.svc, ResourceID: k.res, ZoneID: k.zone, Active: n})
 	}
