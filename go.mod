@@ -2,7 +2,15 @@ module eplink
 
 go 1.26.8
 
-require github.com/aliyun/alibaba-cloud-sdk-go v1.63.107
+require (
+	github.com/aliyun/alibaba-cloud-sdk-go v1.63.107
+	gvisor.dev/gvisor v0.0.0-20260701204157-69c2d17aea96
+)
+
+require (
+	github.com/google/btree v1.1.2 // indirect
+	golang.org/x/exp v0.0.0-20250711185948-6ae5c78190dc // indirect
+)
 
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect

@@ -18,6 +18,7 @@ import (
 type startInfo struct {
 	API, DNS, DataDir, Profile string
 	Lab                        *lab.Lab
+	NetnsPrefix                string // netns front end only
 }
 
 // demoLab builds the guide's scenario. The two ECS backends are bound on
@@ -54,7 +55,8 @@ func demoLab() (*lab.Lab, []builtinBackend, error) {
 // writeProfile records the API address and the lab's first AccessKey of
 // each account, named after the account, for `eplink api` and `status`.
 func writeProfile(l *lab.Lab, info startInfo) (string, error) {
-	pf := &profileFile{Endpoint: info.API, DNS: info.DNS, Region: l.Region, Profiles: map[string]profile{}}
+	pf := &profileFile{Endpoint: info.API, DNS: info.DNS, Region: l.Region, Profiles: map[string]profile{},
+		Instances: instanceInfos(l, info.NetnsPrefix)}
 	for _, a := range l.Accounts {
 		if len(a.AccessKeys) == 0 {
 			continue

@@ -17,6 +17,19 @@ type profileFile struct {
 	Region   string             `json:"region"`
 	Current  string             `json:"current"` // profile used when --profile is not given
 	Profiles map[string]profile `json:"profiles"`
+	// Instances are the netns front end's ECS hosts, for `eplink exec`
+	// and `eplink status`.
+	Instances []instanceInfo `json:"instances,omitempty"`
+}
+
+// instanceInfo is an ECS instance of a running netns lab.
+type instanceInfo struct {
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	VpcID     string `json:"vpc_id"`
+	VSwitchID string `json:"vswitch_id"`
+	IP        string `json:"ip"`
+	Namespace string `json:"namespace"`
 }
 
 type profile struct {

@@ -74,6 +74,9 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	s := &statusWatcher{c: c, now: time.Now}
+	if pf, err := loadProfile(); err == nil && pf != nil && "http://"+pf.Endpoint == c.baseURL {
+		s.instances = pf.Instances
+	}
 	if *once {
 		// Two metric samples an interval apart give a throughput figure.
 		s.sampleMetrics(ctx, s.now())
@@ -138,6 +141,9 @@ type statusView struct {
 	MetricsErr error
 	// Err: the API could not be read (live mode keeps going).
 	Err error
+	// Instances are the ECS hosts of a netns lab (from the profile the
+	// server wrote, when it is the server asked).
+	Instances []instanceInfo
 }
 
 // statusRow is one endpoint zone.
@@ -166,6 +172,8 @@ type statusWatcher struct {
 	prevAt   time.Time
 	lastRate map[zoneKey]float64
 	samples  *metricSet
+	// instances are a netns lab's hosts, from the profile.
+	instances []instanceInfo
 }
 
 type zoneKey struct{ endpoint, zone string }
@@ -221,7 +229,7 @@ func (s *statusWatcher) fetchMetrics(ctx context.Context) ([]byte, error) {
 
 // refresh reads the API and /metrics into a view.
 func (s *statusWatcher) refresh(ctx context.Context) (*statusView, error) {
-	v := &statusView{API: s.c.baseURL, At: s.now()}
+	v := &statusView{API: s.c.baseURL, At: s.now(), Instances: s.instances}
 	v.MetricsErr = s.sampleMetrics(ctx, v.At)
 
 	eps, err := listEndpoints(ctx, s.c)
@@ -299,6 +307,15 @@ func renderStatus(w io.Writer, v *statusView) error {
 	if len(v.Provider) > 0 {
 		fmt.Fprintln(&b, "\nCONNECTIONS TO MY SERVICES")
 		renderRows(&b, v.Provider, true)
+	}
+	if len(v.Instances) > 0 {
+		fmt.Fprintln(&b, "\nINSTANCES (eplink exec INSTANCE -- CMD)")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "INSTANCE\tNAME\tVPC\tVSWITCH\tIP\tNAMESPACE")
+		for _, in := range v.Instances {
+			fmt.Fprintln(tw, strings.Join([]string{in.ID, dash(in.Name), in.VpcID, in.VSwitchID, in.IP, in.Namespace}, "\t"))
+		}
+		tw.Flush()
 	}
 	_, err := w.Write(b.Bytes())
 	return err

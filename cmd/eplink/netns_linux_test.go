@@ -1,0 +1,218 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// netnsServer is `eplink serve --demo --network netns` as a child process,
+// with a namespace prefix of its own so that tests never meet other
+// eplinks' namespaces.
+type netnsServer struct {
+	t      *testing.T
+	prefix string
+	cmd    *exec.Cmd
+	banner map[string]string
+	done   chan error
+	config string // the profile it writes
+}
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts the whole server")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the netns front end needs root (CI runs as root)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("no ip command (iproute2)")
+	}
+	for _, tool := range []string{"curl", "dig"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s", tool)
+		}
+	}
+}
+
+func testPrefix(tag string) string {
+	return fmt.Sprintf("t%d%s-", os.Getpid()%100000, tag)
+}
+
+func startNetns(t *testing.T, prefix string, extra ...string) *netnsServer {
+	t.Helper()
+	args := append([]string{"serve", "--demo", "--network", "netns", "--netns-prefix", prefix,
+		"--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--transition-delay", "50ms"}, extra...)
+	cmd := exec.Command(os.Args[0], args...)
+	config := filepath.Join(t.TempDir(), "config.json")
+	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1", "EPLINK_CONFIG="+config)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = &testLogWriter{t: t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &netnsServer{t: t, prefix: prefix, cmd: cmd, done: make(chan error, 1), config: config}
+	lines := make(chan string, 256)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		s.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		s.stop(syscall.SIGTERM)
+		removeLeftovers(prefix) // whatever a failed test left
+	})
+	s.banner = waitBanner(t, lines)
+	go func() {
+		for range lines {
+		}
+	}()
+	return s
+}
+
+// stop signals the server and waits for it; it reports whether it had
+// still been running.
+func (s *netnsServer) stop(sig syscall.Signal) bool {
+	if s.cmd.ProcessState != nil || s.cmd.Process.Signal(sig) != nil {
+		return false
+	}
+	select {
+	case err := <-s.done:
+		if sig == syscall.SIGTERM && err != nil {
+			s.t.Errorf("eplink did not exit cleanly on SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+		s.t.Errorf("eplink did not stop within 15s of %v", sig)
+	}
+	return true
+}
+
+// in runs a command inside an instance's namespace, as a user would.
+func (s *netnsServer) in(instance string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", s.prefix + instance}, args...)...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// eplink runs `eplink ARGS…` against the server (its profile).
+func (s *netnsServer) eplink(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1", "EPLINK_CONFIG="+s.config)
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// leftovers lists what eplink made for prefix and did not remove.
+func leftovers(prefix string) []string {
+	var out []string
+	for _, dir := range []string{"/run/netns", "/etc/netns", "/run/eplink/netns"} {
+		es, _ := os.ReadDir(dir)
+		for _, e := range es {
+			if strings.HasPrefix(e.Name(), prefix) {
+				out = append(out, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	return out
+}
+
+func removeLeftovers(prefix string) {
+	for _, p := range leftovers(prefix) {
+		if strings.HasPrefix(p, "/run/netns/") {
+			exec.Command("ip", "netns", "delete", filepath.Base(p)).Run()
+		}
+		os.RemoveAll(p)
+	}
+}
+
+// TestNetnsDemo is the guide's step from inside VPC1: ECS03 resolves the
+// zone domain through the VPC resolver named in its resolv.conf and
+// reaches ECS01 behind CLB1; SIGTERM leaves no namespace, file or TUN.
+func TestNetnsDemo(t *testing.T) {
+	needRoot(t)
+	prefix := testPrefix("d")
+	s := startNetns(t, prefix)
+	zone := s.banner["zone"]
+	if zone == "" {
+		t.Fatalf("banner lacks the zone domain: %v", s.banner)
+	}
+	out, err := s.in("ecs03", "curl", "-sS", "-m", "10", "http://"+zone+"/")
+	if err != nil || out != "Hello World ! This is ECS01." {
+		t.Fatalf("curl from ecs03 = %q, %v", out, err)
+	}
+	for _, tcp := range []string{"+notcp", "+tcp"} {
+		out, err := s.in("ecs03", "dig", "@100.100.2.136", tcp, "+short", "+time=3", "+tries=2", zone)
+		if err != nil || out != s.banner["eni"] {
+			t.Errorf("dig %s from ecs03 = %q, %v; want the ENI %s", tcp, out, err, s.banner["eni"])
+		}
+	}
+	// eplink exec enters the instance by its id; the command's status is
+	// eplink's.
+	out, err = s.eplink("exec", "ecs03", "--", "curl", "-sS", "-m", "10", "http://"+zone+"/")
+	if err != nil || out != "Hello World ! This is ECS01." {
+		t.Errorf("eplink exec ecs03 -- curl = %q, %v", out, err)
+	}
+	if _, err := s.eplink("exec", "ecs03", "--", "sh", "-c", "exit 7"); err == nil || err.(*exec.ExitError).ExitCode() != 7 {
+		t.Errorf("eplink exec of exit 7 = %v, want status 7", err)
+	}
+	if out, err := s.eplink("exec", "ecs09", "--", "true"); err == nil || !strings.Contains(out, "no instance \"ecs09\"") {
+		t.Errorf("eplink exec ecs09 = %q, %v; want no such instance", out, err)
+	}
+	out, err = s.eplink("status", "--once", "--interval", "50ms", "--profile", "consumer")
+	if err != nil || !strings.Contains(out, "INSTANCES") || !strings.Contains(out, prefix+"ecs03") || !strings.Contains(out, "10.10.0.190") {
+		t.Errorf("eplink status lacks the instances: %v\n%s", err, out)
+	}
+	// Nothing routes out of a VPC: not to the host, not to the other VPC.
+	if out, err := s.in("ecs03", "curl", "-sS", "-m", "3", "http://192.168.24.246/"); err == nil {
+		t.Errorf("ecs03 reached ECS01 directly, across VPCs: %q", out)
+	}
+	if got := leftovers(prefix); len(got) != 3*3 { // 3 instances: namespace, /etc/netns, record
+		t.Errorf("while running: %v, want 9 entries", got)
+	}
+	s.stop(syscall.SIGTERM)
+	if got := leftovers(prefix); len(got) > 0 {
+		t.Errorf("after SIGTERM, left behind: %v", got)
+	}
+}
+
+// TestNetnsKill9 kills eplink with SIGKILL: its namespaces stay (nothing
+// could remove them), and the next start removes them and builds anew.
+func TestNetnsKill9(t *testing.T) {
+	needRoot(t)
+	prefix := testPrefix("k")
+	s := startNetns(t, prefix)
+	s.stop(syscall.SIGKILL)
+	if got := leftovers(prefix); len(got) == 0 {
+		t.Fatal("SIGKILL left nothing: the test proves nothing")
+	}
+	s = startNetns(t, prefix)
+	out, err := s.in("ecs03", "curl", "-sS", "-m", "10", "http://"+s.banner["zone"]+"/")
+	if err != nil || out != "Hello World ! This is ECS01." {
+		t.Fatalf("after a restart, curl from ecs03 = %q, %v", out, err)
+	}
+	s.stop(syscall.SIGTERM)
+	if got := leftovers(prefix); len(got) > 0 {
+		t.Errorf("after SIGTERM, left behind: %v", got)
+	}
+}
