@@ -145,6 +145,11 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 	for addr := range p.listeners { // only this goroutine writes listeners
 		prevPorts[addr.Addr()] = append(prevPorts[addr.Addr()], addr.Port())
 	}
+	if p.opts.Netns { // no listeners: the ports served are the last table's
+		for addr := range p.routes.Load().routes {
+			prevPorts[addr.Addr()] = append(prevPorts[addr.Addr()], addr.Port())
+		}
+	}
 	t := p.build(s, prevPorts)
 	p.routes.Store(t)
 

@@ -310,3 +310,15 @@ func openTUN(path, name string) (int, error) {
 	})
 	return fd, err
 }
+
+// Dial connects to addr from inside the namespace called name, as a
+// process of the instance would (tests and benchmarks use it).
+func Dial(ctx context.Context, name, addr string) (net.Conn, error) {
+	var c net.Conn
+	err := in(filepath.Join(netnsDir, name), func() error {
+		var err error
+		c, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		return err
+	})
+	return c, err
+}
