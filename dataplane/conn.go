@@ -81,6 +81,15 @@ func (p *Proxy) Admit(vpcID string, dst netip.AddrPort, src netip.Addr) (*Admiss
 	return &Admission{p: p, r: r, t: t, src: src, eni: e}, ""
 }
 
+// AllowsICMP reports whether an ICMP echo request from src to dst, an
+// address in VPC vpcID, may be answered: any address but an ENI's may; an
+// ENI's endpoint's security groups decide on the real source (no ICMP or
+// "all" rule matching means drop).
+func (p *Proxy) AllowsICMP(vpcID string, dst, src netip.Addr) bool {
+	ep := p.routes.Load().enis[vpcAddr{vpcID, dst}]
+	return ep == nil || ep.icmp.allows(src, 1)
+}
+
 // Dial connects to the next healthy backend by weighted round robin,
 // trying at most three, as the loops do. When none answers the flow is
 // refused (counted no_healthy_backend or dial_failed) and the error says so;

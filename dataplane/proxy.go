@@ -70,7 +70,8 @@ func New(opts Options) *Proxy {
 	if p.now == nil {
 		p.now = time.Now
 	}
-	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, vpcs: map[string]map[netip.AddrPort]*route{}, lbs: map[string]*clb{}})
+	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, vpcs: map[string]map[netip.AddrPort]*route{},
+		enis: map[vpcAddr]*endpoint{}, lbs: map[string]*clb{}})
 	p.conns.flows = map[*connFlow]struct{}{}
 	p.conns.enis = map[vpcAddr]*eniFlows{}
 	if opts.Metrics != nil {

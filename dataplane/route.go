@@ -22,7 +22,9 @@ type routeTable struct {
 	// vpcs are the same routes by VPC, as the netns front end looks them
 	// up: there, VPCs may overlap and an address means something only
 	// within its VPC.
-	vpcs  map[string]map[netip.AddrPort]*route
+	vpcs map[string]map[netip.AddrPort]*route
+	// enis are the endpoints by ENI address within their VPC (ICMP).
+	enis  map[vpcAddr]*endpoint
 	lbs   map[string]*clb
 	zones []metrics.ZoneGauge
 }
@@ -51,6 +53,7 @@ type endpoint struct {
 	id, serviceID string
 	vpcID         string
 	sg            *sgTable
+	icmp          *sgTable // the ICMP rules (netns front end: echo on ENIs)
 	buckets       *buckets // kept across snapshots (epState)
 	shapeWait     [2]prometheus.Counter
 }
@@ -106,7 +109,8 @@ func zoneCarries(e *snapshot.Endpoint, z *snapshot.EndpointZone) bool {
 // clients still get a counted reset ("no_resource") rather than the kernel's.
 // It runs on the Run goroutine only.
 func (p *Proxy) build(s *snapshot.Snapshot, prevPorts map[netip.Addr][]uint16) *routeTable {
-	t := &routeTable{routes: map[netip.AddrPort]*route{}, vpcs: map[string]map[netip.AddrPort]*route{}, lbs: map[string]*clb{}}
+	t := &routeTable{routes: map[netip.AddrPort]*route{}, vpcs: map[string]map[netip.AddrPort]*route{},
+		enis: map[vpcAddr]*endpoint{}, lbs: map[string]*clb{}}
 	p.buildCLBs(s, t)
 
 	ids := make([]string, 0, len(s.Endpoints))
@@ -172,7 +176,8 @@ func (p *Proxy) endpoint(s *snapshot.Snapshot, e *snapshot.Endpoint) *epState {
 	}
 	if st.ep == nil || st.ep.serviceID != e.ServiceID || !slices.Equal(groups, st.groups) {
 		ep := &endpoint{id: e.ID, serviceID: e.ServiceID, vpcID: e.VpcID, buckets: st.buckets,
-			sg: compileSG(s.SecurityGroups, e.SecurityGroupIDs)}
+			sg:   compileSG(s.SecurityGroups, e.SecurityGroupIDs),
+			icmp: compileSGFor(s.SecurityGroups, e.SecurityGroupIDs, "icmp")}
 		if m := p.opts.Metrics; m != nil {
 			ep.shapeWait[up] = m.ShaperWait.WithLabelValues(e.ID, e.ServiceID, metrics.ClientToBackend)
 			ep.shapeWait[down] = m.ShaperWait.WithLabelValues(e.ID, e.ServiceID, metrics.BackendToClient)
@@ -232,6 +237,9 @@ func (p *Proxy) bind(t *routeTable, st *epState, z *snapshot.EndpointZone, eni s
 		return
 	}
 	ep := st.ep
+	if k := (vpcAddr{ep.vpcID, eni.IP}); t.enis[k] == nil {
+		t.enis[k] = ep
+	}
 	lb := t.lbs[resourceID]
 	var ports []uint16
 	if lb != nil {

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
+
 	"eplink/dataplane/netns"
 )
 
@@ -42,6 +45,7 @@ vpcs:
         rules:
           - {protocol: tcp, port_range: 1/65535, source_cidr: 10.10.0.191/32, policy: drop, priority: 1}
           - {protocol: tcp, port_range: 1/65535, source_cidr: 0.0.0.0/0, policy: accept, priority: 2}
+          - {protocol: icmp, source_cidr: 10.10.0.190/32, policy: accept}
   - id: vpc-c2
     owner: "1000000000000002"
     cidr: 10.10.0.0/16
@@ -206,6 +210,48 @@ func TestNetnsVPCs(t *testing.T) {
 	}
 	if out, code := s.curlStatus("ecs03", "http://"+eni+"/"); code != 0 {
 		t.Errorf("ecs03 next to the dropped instance: %q, curl status %d", out, code)
+	}
+	// ICMP echo to the ENI: sg-c1 accepts it from ecs03 only.
+	if err := s.ping("ecs03", eni); err != nil {
+		t.Errorf("ping %s from ecs03: %v", eni, err)
+	}
+	if err := s.ping("ecs04", eni); err == nil {
+		t.Errorf("ping %s from ecs04 answered; its security group has no ICMP rule for it", eni)
+	}
+	if err := s.ping("ecs04", "10.10.0.253"); err != nil {
+		t.Errorf("ping of the gateway from ecs04: %v", err)
+	}
+}
+
+// ping sends one ICMP echo request from inside instance to dst and waits
+// a second for the reply.
+func (s *netnsServer) ping(instance, dst string) error {
+	var conn *icmp.PacketConn
+	err := netns.Do(s.prefix+instance, func() error {
+		var err error
+		conn, err = icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	msg := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: os.Getpid() & 0xffff, Seq: 1, Data: []byte("eplink")}}
+	b, _ := msg.Marshal(nil)
+	if _, err := conn.WriteTo(b, &net.IPAddr{IP: net.ParseIP(dst)}); err != nil {
+		return err
+	}
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			return err
+		}
+		m, err := icmp.ParseMessage(1, buf[:n])
+		if err == nil && m.Type == ipv4.ICMPTypeEchoReply && from.String() == dst {
+			return nil
+		}
 	}
 }
 

@@ -322,3 +322,9 @@ func Dial(ctx context.Context, name, addr string) (net.Conn, error) {
 	})
 	return c, err
 }
+
+// Do runs fn with the calling goroutine's thread inside the namespace
+// called name; sockets fn opens stay there (tests use it for raw ICMP).
+func Do(name string, fn func() error) error {
+	return in(filepath.Join(netnsDir, name), fn)
+}

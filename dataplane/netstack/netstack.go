@@ -31,6 +31,7 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/fdbased"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
@@ -48,6 +49,7 @@ var Resolver = netip.MustParseAddr("100.100.2.136")
 // Admitter is the data plane's accept path (dataplane.Proxy).
 type Admitter interface {
 	Admit(vpcID string, dst netip.AddrPort, src netip.Addr) (*dataplane.Admission, string)
+	AllowsICMP(vpcID string, dst, src netip.Addr) bool
 }
 
 // Config configures a VPC's stack.
@@ -136,7 +138,7 @@ func (v *VPC) AttachTUN(instanceID string, fd int, mtu uint32, ip netip.Addr) er
 	}
 	id := v.next
 	v.next++
-	if terr := v.s.CreateNIC(id, ep); terr != nil {
+	if terr := v.s.CreateNIC(id, &filterEndpoint{LinkEndpoint: ep, v: v}); terr != nil {
 		return fmt.Errorf("netstack %s: NIC of %s: %v", v.cfg.ID, instanceID, terr)
 	}
 	for a := range v.service {
@@ -307,6 +309,45 @@ func (v *VPC) Dial(ctx context.Context, src netip.Addr, dst netip.AddrPort) (net
 	}
 	ep.SocketOptions().SetKeepAlive(true)
 	return &conn{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, nil
+}
+
+// filterEndpoint is a NIC's link endpoint with the security groups' say on
+// ICMP echo to ENI addresses, which the stack would otherwise answer by
+// itself: a request the groups drop never reaches it.
+type filterEndpoint struct {
+	stack.LinkEndpoint
+	v *VPC
+}
+
+// Attach implements stack.LinkEndpoint.
+func (e *filterEndpoint) Attach(d stack.NetworkDispatcher) {
+	if d == nil {
+		e.LinkEndpoint.Attach(nil)
+		return
+	}
+	e.LinkEndpoint.Attach(&filterDispatcher{NetworkDispatcher: d, v: e.v})
+}
+
+type filterDispatcher struct {
+	stack.NetworkDispatcher
+	v *VPC
+}
+
+// DeliverNetworkPacket implements stack.NetworkDispatcher.
+func (f *filterDispatcher) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
+	if proto == ipv4.ProtocolNumber || proto == 0 {
+		if b, ok := pkt.Data().PullUp(header.IPv4MinimumSize); ok && b[0]>>4 == 4 && b[9] == uint8(header.ICMPv4ProtocolNumber) {
+			ihl := int(b[0]&0xf) * 4
+			if b, ok := pkt.Data().PullUp(ihl + 1); ok && header.ICMPv4Type(b[ihl]) == header.ICMPv4Echo {
+				src := netip.AddrFrom4([4]byte(b[12:16]))
+				dst := netip.AddrFrom4([4]byte(b[16:20]))
+				if !f.v.cfg.Proxy.AllowsICMP(f.v.cfg.ID, dst, src) {
+					return // dropped by a security group
+				}
+			}
+		}
+	}
+	f.NetworkDispatcher.DeliverNetworkPacket(proto, pkt)
 }
 
 // conn is a stack connection that can be reset (the data plane aborts
