@@ -346,8 +346,17 @@ func TestNetnsMigration(t *testing.T) {
 	s := startLab(t, testPrefix("m"), lab)
 	api := func(args ...string) {
 		t.Helper()
-		if out, err := s.eplink(append([]string{"api"}, args...)...); err != nil {
-			t.Fatalf("eplink api %v: %v\n%s", args, err, out)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			out, err := s.eplink(append([]string{"api"}, args...)...)
+			if err == nil {
+				return
+			}
+			// The zone is still in a transition (Migrated → Connected).
+			if !strings.Contains(out, "EndpointLocked") || time.Now().After(deadline) {
+				t.Fatalf("eplink api %v: %v\n%s", args, err, out)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	resolve := func() string {

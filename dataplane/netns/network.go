@@ -37,6 +37,9 @@ type Config struct {
 	RunDir string
 	// MTU of the instances' eth0 (DefaultMTU if 0).
 	MTU int
+	// NoOffload keeps the TUNs without virtio headers and offloads: every
+	// packet crosses as the MTU cuts it (slower; for comparison).
+	NoOffload bool
 	// VPCs are the ids of the VPCs to build a stack for (every VPC with an
 	// instance or an endpoint).
 	VPCs      []string
@@ -112,7 +115,7 @@ func Start(ctx context.Context, cfg Config) (_ *Network, err error) {
 			return nil, fmt.Errorf("instance %s: no stack for %s", in.ID, in.VpcID)
 		}
 		ns, err := Create(ctx, Spec{Name: cfg.NamespaceName(in.ID), Addr: in.Addr, Gateway: in.Gateway,
-			Resolver: netstack.Resolver, MTU: cfg.MTU, RunDir: cfg.RunDir})
+			Resolver: netstack.Resolver, MTU: cfg.MTU, RunDir: cfg.RunDir, Offload: !cfg.NoOffload})
 		if err != nil {
 			return nil, fmt.Errorf("instance %s: %w", in.ID, err)
 		}
@@ -121,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (_ *Network, err error) {
 		if mtu == 0 {
 			mtu = DefaultMTU
 		}
-		if err := v.AttachTUN(in.ID, ns.TUN, uint32(mtu), in.Addr.Addr()); err != nil {
+		if err := v.AttachTUN(in.ID, ns.TUN, uint32(mtu), in.Addr.Addr(), !cfg.NoOffload); err != nil {
 			return nil, fmt.Errorf("instance %s: %w", in.ID, err)
 		}
 		if in.Builtin == "http" {

@@ -32,7 +32,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
-	"gvisor.dev/gvisor/pkg/tcpip/link/fdbased"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
@@ -81,7 +80,7 @@ type VPC struct {
 	nics    map[string]tcpip.NICID // instance id → NIC
 	next    tcpip.NICID
 	service map[netip.Addr]bool // on every NIC
-	tuns    []int
+	tuns    []*tunEndpoint
 	dns     []*mdns.Server
 	closed  bool
 }
@@ -117,22 +116,18 @@ func New(cfg Config) (*VPC, error) {
 func (v *VPC) ID() string { return v.cfg.ID }
 
 // AttachTUN makes the TUN device fd (IFF_TUN|IFF_NO_PI, opened by the
-// caller) a NIC of the VPC, for the instance at ip; the stack owns fd from
-// now on and closes it with the VPC.
-func (v *VPC) AttachTUN(instanceID string, fd int, mtu uint32, ip netip.Addr) error {
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return err
-	}
-	v.mu.Lock()
-	v.tuns = append(v.tuns, fd)
-	v.mu.Unlock()
-	ep, err := fdbased.New(&fdbased.Options{FDs: []int{fd}, MTU: mtu, PacketDispatchMode: fdbased.Readv})
+// caller; with vnet also IFF_VNET_HDR and the TSO/checksum offloads) a NIC
+// of the VPC, for the instance at ip; the stack owns fd from now on and
+// closes it with the VPC.
+func (v *VPC) AttachTUN(instanceID string, fd int, mtu uint32, ip netip.Addr, vnet bool) error {
+	ep, err := newTUNEndpoint(fd, mtu, vnet)
 	if err != nil {
+		unix.Close(fd)
 		return fmt.Errorf("netstack %s: link of %s: %v", v.cfg.ID, instanceID, err)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.tuns = append(v.tuns, ep)
 	if v.closed {
 		return errors.New("netstack: closed")
 	}
@@ -319,6 +314,23 @@ type filterEndpoint struct {
 	v *VPC
 }
 
+// GSOMaxSize implements stack.GSOEndpoint (the embedded interface would
+// hide the link's own).
+func (e *filterEndpoint) GSOMaxSize() uint32 {
+	if g, ok := e.LinkEndpoint.(stack.GSOEndpoint); ok {
+		return g.GSOMaxSize()
+	}
+	return 0
+}
+
+// SupportedGSO implements stack.GSOEndpoint.
+func (e *filterEndpoint) SupportedGSO() stack.SupportedGSO {
+	if g, ok := e.LinkEndpoint.(stack.GSOEndpoint); ok {
+		return g.SupportedGSO()
+	}
+	return stack.GSONotSupported
+}
+
 // Attach implements stack.LinkEndpoint.
 func (e *filterEndpoint) Attach(d stack.NetworkDispatcher) {
 	if d == nil {
@@ -382,11 +394,11 @@ func (v *VPC) Close() {
 	}
 	v.wg.Wait()
 	v.s.Close()
-	v.s.Wait()
 	v.mu.Lock()
-	for _, fd := range v.tuns {
-		unix.Close(fd)
+	for _, ep := range v.tuns {
+		ep.Close() // ends its reader, which Wait waits for
 	}
 	v.tuns = nil
 	v.mu.Unlock()
+	v.s.Wait()
 }
