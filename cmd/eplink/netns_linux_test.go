@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"eplink/dataplane/netns"
 )
 
 // netnsServer is `eplink serve --demo --network netns` as a child process,
@@ -243,5 +247,41 @@ func TestNetnsOffload(t *testing.T) {
 	t.Logf("%d bytes in %d packets (%d bytes each)", bytes, packets, bytes/max(packets, 1))
 	if packets > size/1500/4 {
 		t.Errorf("%d packets for %d bytes: the segments are not offloaded", packets, bytes)
+	}
+}
+
+// TestNetnsPortReuse: a client that connects again from the port it just
+// used, right after the server closed first (Connection: close), gets
+// through within seconds: eplink's side of the last connection does not
+// hold the port in TIME-WAIT for a minute.
+func TestNetnsPortReuse(t *testing.T) {
+	needRoot(t)
+	s := startNetns(t, testPrefix("p"))
+	addr := net.JoinHostPort(s.banner["eni"], "80")
+	const port = 40123
+	for i := 0; i < 3; i++ {
+		var body []byte
+		err := netns.Do(s.prefix+"ecs03", func() error {
+			d := net.Dialer{Timeout: 8 * time.Second, LocalAddr: &net.TCPAddr{Port: port},
+				Control: func(_, _ string, c syscall.RawConn) error {
+					var serr error
+					c.Control(func(fd uintptr) {
+						serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+					})
+					return serr
+				}}
+			c, err := d.Dial("tcp", addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(8 * time.Second))
+			fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			body, err = io.ReadAll(c)
+			return err
+		})
+		if err != nil || !strings.Contains(string(body), "This is ECS01.") {
+			t.Fatalf("connection %d from port %d: %v (%q)", i, port, err, body)
+		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	mdns "github.com/miekg/dns"
 	"golang.org/x/sys/unix"
@@ -100,6 +101,19 @@ func New(cfg Config) (*VPC, error) {
 	}
 	sack := tcpip.TCPSACKEnabled(true)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	// gVisor lets a new SYN take over a TIME-WAIT connection only when a
+	// listening endpoint is there to take it; ENI ports have none (the
+	// forwarder decides each SYN), so a client that reuses its port while
+	// eplink's side of the last connection waits (eplink closes first when
+	// the backend does: every "Connection: close") would have its SYN
+	// ignored and resent a second later. At the default 60 s that caps
+	// new connections from one instance at about 470/s (28,000 ports); one
+	// second keeps stray segments of the old connection out as well, on a
+	// link with no reordering.
+	tw := tcpip.TCPTimeWaitTimeoutOption(time.Second)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tw)
+	reuse := tcpip.TCPTimeWaitReuseOption(tcpip.TCPTimeWaitReuseGlobal)
+	s.SetTransportProtocolOption(tcp.ProtocolNumber, &reuse)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
