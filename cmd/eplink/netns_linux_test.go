@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -271,6 +272,11 @@ func TestNetnsPortReuse(t *testing.T) {
 					return serr
 				}}
 			c, err := d.Dial("tcp", addr)
+			for tries := 0; errors.Is(err, syscall.EADDRNOTAVAIL) && tries < 100; tries++ {
+				// This side's last socket on the port is still in LAST-ACK.
+				time.Sleep(10 * time.Millisecond)
+				c, err = d.Dial("tcp", addr)
+			}
 			if err != nil {
 				return err
 			}

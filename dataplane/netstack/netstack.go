@@ -26,7 +26,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"time"
 
 	mdns "github.com/miekg/dns"
 	"golang.org/x/sys/unix"
@@ -106,11 +105,12 @@ func New(cfg Config) (*VPC, error) {
 	// forwarder decides each SYN), so a client that reuses its port while
 	// eplink's side of the last connection waits (eplink closes first when
 	// the backend does: every "Connection: close") would have its SYN
-	// ignored and resent a second later. At the default 60 s that caps
-	// new connections from one instance at about 470/s (28,000 ports); one
-	// second keeps stray segments of the old connection out as well, on a
-	// link with no reordering.
-	tw := tcpip.TCPTimeWaitTimeoutOption(time.Second)
+	// ignored, or answered with a reset. At the default 60 s that caps new
+	// connections from one instance at about 470/s (28,000 ports). TIME-WAIT
+	// guards against a lost last ACK and stray segments of the old
+	// connection; the VPC's links are TUN devices on one host, which
+	// neither lose nor reorder, so it is skipped.
+	tw := tcpip.TCPTimeWaitTimeoutOption(0)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &tw)
 	reuse := tcpip.TCPTimeWaitReuseOption(tcpip.TCPTimeWaitReuseGlobal)
 	s.SetTransportProtocolOption(tcp.ProtocolNumber, &reuse)
