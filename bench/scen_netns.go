@@ -80,10 +80,10 @@ load_balancers:
       - {port: {{.HTTPPort}}, backends: [{name: A, address: "{{.HTTP}}"}]}
       - {port: {{.IperfPort}}, backends: [{name: iperf3, address: "{{.Iperf}}"}]}
 services:
-  - {id: epsrv-benchnetns, owner: "1000000000000001", resources: [lb-benchnetns], auto_accept: true,
+  - {id: {{.Service}}, owner: "1000000000000001", resources: [lb-benchnetns], auto_accept: true,
      connect_bandwidth: {{.Max}}, whitelist: ["1000000000000002"]}
 endpoints:
-  - {id: ep-benchnetns, owner: "1000000000000002", service: epsrv-benchnetns, vpc: vpc-benchconsumer,
+  - {id: {{.Endpoint}}, owner: "1000000000000002", service: {{.Service}}, vpc: vpc-benchconsumer,
      security_groups: [sg-bench], zones: [{zone: {{.Zone}}, vswitch: vsw-benchconsumer, ip: {{.ENI}}}], accept: true}
 `))
 
@@ -109,7 +109,7 @@ func runNetns(ctx context.Context, h *harness, r *ScenarioResult) error {
 			c.stop()
 		}
 	}()
-	c, err := h.eplinkNetnsClient(ctx, b)
+	c, ep, err := h.eplinkNetnsClient(ctx, b)
 	if err != nil {
 		return fmt.Errorf("eplink netns: %w", err)
 	}
@@ -135,7 +135,7 @@ func runNetns(ctx context.Context, h *harness, r *ScenarioResult) error {
 				return err
 			}
 			h.progress("%s, repeat %d/%d", c.name, rep+1, reps)
-			if res, err := h.iperfIn(ctx, c, h.opts.duration()); err != nil {
+			if res, err := h.iperfIn(ctx, c, 1, h.opts.duration()); err != nil {
 				r.note("%s iperf3, repeat %d: %v", c.name, rep+1, err)
 			} else {
 				r.add(c.name, mStream, res.ReceivedMbps())
@@ -155,6 +155,9 @@ func runNetns(ctx context.Context, h *harness, r *ScenarioResult) error {
 			}
 		}
 	}
+	if err := h.netnsShaping(ctx, ep, c, r); err != nil {
+		return err
+	}
 	r.note("The client runs in a network namespace and reaches the same nginx and iperf3 on the host through each path; eplink's netns path goes instance → VPC stack → ENI → CLB → backend with the bandwidth cap lifted, instance MTU 1500. pasta (its default MTU) and slirp4netns (MTU 65520) reach the host's loopback from their namespaces. \"eplink\" is the loopback front end from the host, for reference. Ratios are to eplink netns.")
 	return nil
 }
@@ -168,20 +171,20 @@ func rotateClients(cs []*netnsClient, n int) []*netnsClient {
 }
 
 // eplinkNetnsClient starts an eplink with the netns bench lab and returns
-// its instance as the client.
-func (h *harness) eplinkNetnsClient(ctx context.Context, b *backendSet) (*netnsClient, error) {
+// its instance as the client, and the eplink (for API calls).
+func (h *harness) eplinkNetnsClient(ctx context.Context, b *backendSet) (*netnsClient, *eplinkInst, error) {
 	if h.opts.Eplink == "" {
-		return nil, fmt.Errorf("no eplink binary given (--eplink)")
+		return nil, nil, fmt.Errorf("no eplink binary given (--eplink)")
 	}
 	h.eplinkRuns++
 	dir := filepath.Join(h.dir, fmt.Sprintf("eplink-netns-%d", h.eplinkRuns))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	labPath := filepath.Join(dir, "lab.yaml")
 	f, err := os.Create(labPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	err = netnsLabTemplate.Execute(f, map[string]any{
 		"Region": benchRegion, "Zone": benchZone, "Max": maxMbps, "CIDR": benchNetnsCIDR,
@@ -189,20 +192,21 @@ func (h *harness) eplinkNetnsClient(ctx context.Context, b *backendSet) (*netnsC
 		"ConsumerKey": consumerKeyID, "ConsumerSecret": consumerSecret,
 		"HTTPPort": benchHTTPPort, "IperfPort": benchIperfPort, "Instance": benchNetnsInst, "ENI": benchNetnsENI,
 		"HTTP": hostPort("127.0.0.1", b.httpA), "Iperf": hostPort("127.0.0.1", b.iperf),
+		"Service": benchService, "Endpoint": benchEndpoint, // the bench lab's ids: setBandwidth works on both
 	})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	apiPort, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dnsPort, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prefix := fmt.Sprintf("bench%d-", os.Getpid())
 	p, err := h.start(fmt.Sprintf("eplink-netns-%d", h.eplinkRuns), h.opts.Eplink, "serve",
@@ -210,20 +214,25 @@ func (h *harness) eplinkNetnsClient(ctx context.Context, b *backendSet) (*netnsC
 		"--api-addr", hostPort("127.0.0.1", apiPort), "--dns-addr", hostPort("127.0.0.1", dnsPort),
 		"--transition-delay", "0", "--no-profile", "--log-level", "warn")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := &netnsClient{name: targetNetns, prefix: []string{"ip", "netns", "exec", prefix + benchNetnsInst},
 		host: benchNetnsENI, http: benchHTTPPort, iperf: benchIperfPort, stop: p.stop}
+	e := &eplinkInst{proc: p, apiAddr: hostPort("127.0.0.1", apiPort), dnsPort: dnsPort}
+	if e.provider, err = sdkClient(e.apiAddr, providerKeyID, providerSecret); err != nil {
+		p.stop()
+		return nil, nil, err
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out, err := h.output(ctx, 5*time.Second, c.prefix[0], append(c.prefix[1:], "curl", "-sS", "-m", "2", "-o", "/dev/null",
 			"-w", "%{http_code}", fmt.Sprintf("http://%s/", hostPort(c.host, c.http)))...)
 		if err == nil && string(out) == "200" {
-			return c, nil
+			return c, e, nil
 		}
 		if p.exited() || time.Now().After(deadline) || ctx.Err() != nil {
 			p.stop()
-			return nil, fmt.Errorf("the instance cannot reach the backend through the ENI (see %s): %v %s", p.log, err, out)
+			return nil, nil, fmt.Errorf("the instance cannot reach the backend through the ENI (see %s): %v %s", p.log, err, out)
 		}
 		sleepCtx(ctx, 200*time.Millisecond)
 	}
@@ -291,14 +300,50 @@ func (h *harness) slirpClient(ctx context.Context, b *backendSet) (*netnsClient,
 	}
 }
 
-// iperfIn runs one iperf3 stream from inside c's namespace.
-func (h *harness) iperfIn(ctx context.Context, c *netnsClient, d time.Duration) (*IperfResult, error) {
+// netnsShaping pushes 1, 8 and 64 iperf3 streams from the instance
+// through the endpoint connection's cap: achieved rate / cap.
+func (h *harness) netnsShaping(ctx context.Context, e *eplinkInst, c *netnsClient, r *ScenarioResult) error {
+	defer func() {
+		if err := e.setBandwidth(context.WithoutCancel(ctx), maxMbps); err != nil {
+			r.note("restoring the cap failed: %v", err)
+		}
+	}()
+	caps, flowCounts := []int{100, 1024}, []int{1, 8, 64}
+	if h.opts.Quick {
+		caps, flowCounts = []int{100}, []int{1, 64}
+	}
+	for _, capMbps := range caps {
+		if err := e.setBandwidth(ctx, capMbps); err != nil {
+			return err
+		}
+		for _, flows := range flowCounts {
+			m := metric{name: fmt.Sprintf("shaped %d Mbit/s × %d rate/cap", capMbps, flows), unit: "", better: "higher"}
+			for rep := 0; rep < h.opts.repeats(); rep++ {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				h.progress("eplink netns shaped to %d Mbit/s, %d flows, repeat %d/%d", capMbps, flows, rep+1, h.opts.repeats())
+				res, err := h.iperfIn(ctx, c, flows, h.opts.shapingDuration())
+				if err != nil {
+					r.note("%s, repeat %d: %v; left out", m.name, rep+1, err)
+					continue
+				}
+				r.add(targetNetns, m, res.ReceivedMbps()/float64(capMbps))
+			}
+		}
+	}
+	r.note("Shaped rows: iperf3's received payload over the whole run (slow start included) through the netns front end, divided by the cap; the goal is within ±2%%.")
+	return nil
+}
+
+// iperfIn runs iperf3 with n streams from inside c's namespace.
+func (h *harness) iperfIn(ctx context.Context, c *netnsClient, n int, d time.Duration) (*IperfResult, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	if !sleepCtx(ctx, 300*time.Millisecond) { // let iperf3 -s finish the last test
 		return nil, ctx.Err()
 	}
 	args := append(append([]string(nil), c.prefix...), "iperf3", "-c", c.host, "-p", strconv.Itoa(c.iperf),
-		"-t", strconv.Itoa(secs), "-J", "--connect-timeout", "3000")
+		"-P", strconv.Itoa(n), "-t", strconv.Itoa(secs), "-J", "--connect-timeout", "3000")
 	out, err := h.output(ctx, d+20*time.Second, args[0], args[1:]...)
 	if i := strings.IndexByte(string(out), '{'); i > 0 {
 		out = out[i:] // what pasta says on stderr before iperf3's JSON
