@@ -166,6 +166,11 @@ func TestNetnsDemo(t *testing.T) {
 	if err != nil || out != "Hello World ! This is ECS01." {
 		t.Fatalf("curl from ecs03 = %q, %v", out, err)
 	}
+	// The banner says to do just that (curl from the host cannot reach
+	// an address inside VPC1).
+	if want := "ip netns exec " + prefix + "ecs03 curl http://" + zone + "/"; s.banner["netns curl"] != want {
+		t.Errorf("banner's curl = %q, want %q", s.banner["netns curl"], want)
+	}
 	for _, tcp := range []string{"+notcp", "+tcp"} {
 		out, err := s.in("ecs03", "dig", "@100.100.2.136", tcp, "+short", "+time=3", "+tries=2", zone)
 		if err != nil || out != s.banner["eni"] {

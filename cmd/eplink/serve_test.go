@@ -94,6 +94,8 @@ func waitBanner(t *testing.T, lines <-chan string) map[string]string {
 				got["zone"] = f[2]
 			case len(f) >= 3 && f[0] == "ENI":
 				got["eni"] = f[2]
+			case len(f) >= 5 && f[0] == "ip" && f[1] == "netns" && f[4] == "curl" && got["netns curl"] == "":
+				got["netns curl"] = strings.TrimSpace(l)
 			case strings.HasPrefix(l, "Ctrl-C"):
 				return got
 			case strings.HasPrefix(l, "eplink: "):
