@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 
@@ -43,4 +44,13 @@ func netnsConfig(l *lab.Lab, prefix string) netns.Config {
 		})
 	}
 	return cfg
+}
+
+// netnsCheck says why this process cannot build the netns front end, if it
+// cannot.
+func netnsCheck() error {
+	if err := netns.Check(); err != nil {
+		return fmt.Errorf("netns: %w", err)
+	}
+	return nil
 }

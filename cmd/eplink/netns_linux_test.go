@@ -296,3 +296,45 @@ func TestNetnsPortReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestNetnsNeedsRoot: without root, serve says what it needs and how to
+// get it, and leaves nothing behind.
+func TestNetnsNeedsRoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the server")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("runs the server as another user, which needs root")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test binary must be readable and runnable by nobody.
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // t.TempDir's parent is 0700
+	bin := filepath.Join(dir, "eplink.test")
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prefix := testPrefix("r")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--demo", "--network", "netns", "--netns-prefix", prefix,
+		"--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--no-profile", "--data-dir", filepath.Join(dir, "data"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1", "HOME="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	os.Chmod(dir, 0o777)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs root") || !strings.Contains(string(out), "network: loopback") {
+		t.Fatalf("serve --network netns as nobody: %v\n%s", err, out)
+	}
+	if got := leftovers(prefix); len(got) > 0 {
+		t.Errorf("left behind: %v", got)
+	}
+}

@@ -26,3 +26,5 @@ func (*vpcNetwork) Close() error             { return nil }
 func startNetwork(context.Context, *lab.Lab, string, *dataplane.Proxy, *dns.Server, *slog.Logger) (*vpcNetwork, error) {
 	return nil, errors.New("the netns front end needs Linux")
 }
+
+func netnsCheck() error { return errors.New("the netns front end needs Linux") }

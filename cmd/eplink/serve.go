@@ -165,6 +165,9 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 			builtins, err = bindBuiltins(l)
 		}
 	}
+	if err == nil && l.Netns() {
+		err = netnsCheck() // before anything starts: say at once what is missing
+	}
 	if err != nil {
 		return err
 	}
