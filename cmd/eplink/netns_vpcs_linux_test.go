@@ -114,8 +114,8 @@ func namedEcho(t *testing.T, name string) string {
 }
 
 // startLab runs eplink serve on the lab text and waits until ecs03 reaches
-// ECS01 through its endpoint.
-func startLab(t *testing.T, prefix, text string) *netnsServer {
+// ECS01 at url.
+func startLab(t *testing.T, prefix, text, url string) *netnsServer {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "lab.yaml")
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
@@ -138,7 +138,7 @@ func startLab(t *testing.T, prefix, text string) *netnsServer {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := s.in("ecs03", "curl", "-sS", "-m", "2", "http://"+zoneC1+"/")
+		out, err := s.in("ecs03", "curl", "-sS", "-m", "2", url)
 		if err == nil && out == "Hello World ! This is ECS01." {
 			return s
 		}
@@ -167,7 +167,7 @@ func (s *netnsServer) curlStatus(instance, url string) (string, int) {
 func TestNetnsVPCs(t *testing.T) {
 	needRoot(t)
 	lab := strings.NewReplacer("ECHO_A", namedEcho(t, "A"), "ECHO_B", namedEcho(t, "B")).Replace(vpcsLab)
-	s := startLab(t, testPrefix("v"), lab)
+	s := startLab(t, testPrefix("v"), lab, "http://"+zoneC1+"/")
 
 	eni, err := s.in("ecs03", "dig", "+short", "+time=2", zoneC1)
 	if err != nil || eni == "" {
@@ -343,7 +343,7 @@ func (s *netnsServer) hello(t *testing.T, instance, addr string) (string, net.Co
 func TestNetnsMigration(t *testing.T) {
 	needRoot(t)
 	lab := strings.NewReplacer("ECHO_A", namedEcho(t, "A"), "ECHO_B", namedEcho(t, "B")).Replace(vpcsLab)
-	s := startLab(t, testPrefix("m"), lab)
+	s := startLab(t, testPrefix("m"), lab, "http://"+zoneC1+"/")
 	api := func(args ...string) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
@@ -433,5 +433,66 @@ func TestNetnsMigration(t *testing.T) {
 			t.Fatalf("after Force, %s still answers %q", newAddr, name)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// affinityLab: an endpoint with ENIs in two zones of a service with zone
+// affinity, and a client instance in each zone.
+const affinityLab = `network: netns
+region: cn-hangzhou
+zones: [cn-hangzhou-h, cn-hangzhou-i]
+accounts:
+  - {uid: "1000000000000001", name: provider, access_keys: [{id: LTAIprovider000001, secret: provider-secret-1}]}
+  - {uid: "1000000000000002", name: consumer, access_keys: [{id: LTAIconsumer000002, secret: consumer-secret-2}]}
+vpcs:
+  - id: vpc-c1
+    owner: "1000000000000002"
+    cidr: 10.10.0.0/16
+    vswitches:
+      - {id: vsw-h, zone: cn-hangzhou-h, cidr: 10.10.0.0/24}
+      - {id: vsw-i, zone: cn-hangzhou-i, cidr: 10.10.1.0/24}
+    security_groups: [{id: sg-c1, rules: [{protocol: tcp, port_range: 1/65535, source_cidr: 0.0.0.0/0}]}]
+  - id: vpc-p
+    owner: "1000000000000001"
+    cidr: 192.168.0.0/16
+    vswitches:
+      - {id: vsw-ph, zone: cn-hangzhou-h, cidr: 192.168.24.0/24}
+      - {id: vsw-pi, zone: cn-hangzhou-i, cidr: 192.168.25.0/24}
+instances:
+  - {id: ecs01, name: ECS01, vswitch: vsw-ph, builtin: http}
+  - {id: ecs02, name: ECS02, vswitch: vsw-pi, builtin: http}
+  - {id: ecs03, vswitch: vsw-h, ip: 10.10.0.190}
+  - {id: ecs05, vswitch: vsw-i, ip: 10.10.1.190}
+load_balancers:
+  - {id: lb-h, owner: "1000000000000001", vswitch: vsw-ph, privatelink: true, listeners: [{port: 80, backends: [{instance: ecs01, port: 80}]}]}
+  - {id: lb-i, owner: "1000000000000001", vswitch: vsw-pi, privatelink: true, listeners: [{port: 80, backends: [{instance: ecs02, port: 80}]}]}
+services:
+  - {id: epsrv-aff, owner: "1000000000000001", resources: [lb-h, lb-i], auto_accept: true, zone_affinity: true, whitelist: ["1000000000000002"]}
+endpoints:
+  - {id: ep-aff, owner: "1000000000000002", service: epsrv-aff, vpc: vpc-c1, security_groups: [sg-c1],
+     zones: [{vswitch: vsw-h, ip: 10.10.0.10}, {vswitch: vsw-i, ip: 10.10.1.10}], accept: true}
+`
+
+// TestNetnsZoneAffinity: with zone affinity the VPC resolver answers each
+// instance with its own zone's ENI first, by the instance's real address,
+// and the endpoint domain leads each to its zone's CLB.
+func TestNetnsZoneAffinity(t *testing.T) {
+	needRoot(t)
+	const domain = "ep-aff.epsrv-aff.cn-hangzhou.privatelink.aliyuncs.com"
+	s := startLab(t, testPrefix("z"), affinityLab, "http://10.10.0.10/")
+	for _, c := range []struct{ instance, eni, backend string }{
+		{"ecs03", "10.10.0.10", "ECS01"},
+		{"ecs05", "10.10.1.10", "ECS02"},
+	} {
+		for i := 0; i < 4; i++ { // not the luck of a rotation
+			out, err := s.in(c.instance, "dig", "+short", "+time=2", domain)
+			if first, _, _ := strings.Cut(out, "\n"); err != nil || first != c.eni {
+				t.Fatalf("dig %s in %s = %q, %v; want %s first", domain, c.instance, out, err, c.eni)
+			}
+		}
+		want := "Hello World ! This is " + c.backend + "."
+		if out, code := s.curlStatus(c.instance, "http://"+domain+"/"); code != 0 || out != want {
+			t.Errorf("curl %s in %s = %q (status %d), want %q", domain, c.instance, out, code, want)
+		}
 	}
 }
