@@ -31,7 +31,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -110,7 +109,7 @@ func Create(ctx context.Context, sp Spec) (_ *Namespace, err error) {
 	n := &Namespace{Name: sp.Name, TUN: -1, runDir: sp.RunDir}
 	// The record comes first: a kill between here and the end still leaves
 	// something the next start finds.
-	if err := os.WriteFile(n.record(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(n.record(), []byte(ownerRecord(os.Getpid())), 0o644); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -203,7 +202,7 @@ func CleanStale(runDir string, names []string) error {
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
-		if pid := owner(runDir, name); pid > 0 && pid != os.Getpid() && alive(pid) {
+		if pid, live := owner(runDir, name); live && pid != os.Getpid() {
 			continue
 		}
 		errs = append(errs, remove(name, runDir))
@@ -212,7 +211,7 @@ func CleanStale(runDir string, names []string) error {
 		if !Exists(name) {
 			continue
 		}
-		if pid := owner(runDir, name); pid > 0 && pid != os.Getpid() && alive(pid) {
+		if pid, live := owner(runDir, name); live && pid != os.Getpid() {
 			errs = append(errs, fmt.Errorf("namespace %s belongs to a running eplink (pid %d); stop it or choose another --netns-prefix", name, pid))
 			continue
 		}
@@ -221,18 +220,48 @@ func CleanStale(runDir string, names []string) error {
 	return errors.Join(errs...)
 }
 
-func owner(runDir, name string) int {
-	b, err := os.ReadFile(filepath.Join(runDir, name))
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return pid
+// A record names its owner by pid and start time (field 22 of
+// /proc/PID/stat), so that a pid the kernel gave to another process since
+// does not pass for a running eplink.
+func ownerRecord(pid int) string {
+	return fmt.Sprintf("%d %s\n", pid, startTime(pid))
 }
 
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+// owner returns the pid a record names and whether that process still runs.
+func owner(runDir, name string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(runDir, name))
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, false
+	}
+	pid, _ := strconv.Atoi(f[0])
+	if pid <= 0 {
+		return 0, false
+	}
+	st := startTime(pid)
+	return pid, st != "" && (len(f) < 2 || f[1] == st)
+}
+
+// startTime is the process's start time in clock ticks since boot, "" if
+// there is no such process.
+func startTime(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 { // field 3 is f[0]; field 22 is f[19]
+		return ""
+	}
+	return f[19]
 }
 
 // ipCmd runs `ip ARGS…`, bounded in time.

@@ -3,7 +3,10 @@
 package netns
 
 import (
+	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -49,6 +52,28 @@ func TestServiceAddrs(t *testing.T) {
 	} {
 		if got := ServiceAddrs(s, vpc); !slices.Equal(got, want) {
 			t.Errorf("ServiceAddrs(%s) = %v, want %v", vpc, got, want)
+		}
+	}
+}
+
+// TestOwner: a record names a running process only while that very
+// process runs; a pid given to another process since does not count.
+func TestOwner(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self := os.Getpid()
+	write("me", ownerRecord(self))
+	write("reused", fmt.Sprintf("%d 1\n", self)) // same pid, another start time
+	write("old-form", fmt.Sprintf("%d\n", self))
+	write("gone", "2147483646 5\n")
+	write("junk", "x\n")
+	for name, want := range map[string]bool{"me": true, "reused": false, "old-form": true, "gone": false, "junk": false, "missing": false} {
+		if _, live := owner(dir, name); live != want {
+			t.Errorf("owner(%s) live = %v, want %v", name, live, want)
 		}
 	}
 }
