@@ -40,6 +40,7 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"eplink/dataplane"
+	"eplink/metrics"
 )
 
 // Resolver is the VPC resolver's address, as in the cloud.
@@ -211,10 +212,10 @@ func (v *VPC) ServeDNS() error {
 		return nil
 	}
 	addr := tcpip.FullAddress{Addr: tcpip.AddrFrom4(Resolver.As4()), Port: 53}
-	// The address must exist before binding; with no NIC yet, a loopback
-	// NIC holds it.
+	// The address must be on a NIC before binding: a VPC without
+	// instances has nobody to ask and no resolver.
 	v.mu.Lock()
-	if len(v.nics) == 0 && !v.service[Resolver] {
+	if len(v.nics) == 0 || !v.service[Resolver] {
 		v.mu.Unlock()
 		return errors.New("netstack: ServeDNS needs SetAddresses and a NIC first")
 	}
@@ -256,7 +257,7 @@ func (v *VPC) acceptTCP(r *tcp.ForwarderRequest) {
 	src := addrOf(id.RemoteAddress)
 	a, reason := v.cfg.Proxy.Admit(v.cfg.ID, dst, src)
 	switch {
-	case a == nil && reason == "sg_denied":
+	case a == nil && reason == metrics.ReasonSGDenied:
 		r.Complete(false) // dropped, as a security group drops
 		return
 	case a == nil:
