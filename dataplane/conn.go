@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -296,6 +295,30 @@ func (a *Admission) Run(client, backend net.Conn) {
 	if r.c.flows != nil {
 		r.c.flows.Inc()
 	}
+	// One idle timer per flow, pushed back by the bytes it moves (as
+	// tailscale's forwardUDP extends its timer), rather than a read
+	// deadline reset before every read.
+	if idle := p.opts.idleTimeout(); idle > 0 {
+		var mu sync.Mutex // t is set before the function can read it
+		var t *time.Timer
+		mu.Lock()
+		t = time.AfterFunc(idle, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if d := idle - time.Since(time.Unix(0, f.last.Load())); d > 0 {
+				t.Reset(d)
+				return
+			}
+			p.log.Debug("flow ended", "endpoint_id", r.ep.id, "client", a.src, "err", errIdle)
+			f.abort()
+		})
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			t.Stop()
+			mu.Unlock()
+		}()
+	}
 	done := make(chan error, 2)
 	go f.pipe(p, up, done)
 	go f.pipe(p, down, done)
@@ -328,16 +351,12 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 	b.flows[dir].Add(1)
 	defer b.flows[dir].Add(-1)
 	buf := make([]byte, minCopyBuf)
-	idle := p.opts.idleTimeout()
 	var wait *time.Timer
 	for {
 		limit := len(buf)
 		burst := int(b.burst.Load())
 		if burst > 0 {
 			limit = min(limit, b.chunk(dir, burst))
-		}
-		if idle > 0 {
-			src.SetReadDeadline(time.Now().Add(idle))
 		}
 		n, err := src.Read(buf[:limit])
 		if n > 0 {
@@ -368,12 +387,6 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 		case errors.Is(err, io.EOF):
 			closeWrite(dst)
 			done <- nil
-			return
-		case errors.Is(err, os.ErrDeadlineExceeded) && !f.aborting.Load():
-			if time.Since(time.Unix(0, f.last.Load())) < idle {
-				continue // the other direction is busy
-			}
-			done <- wrapDir(dir, errIdle)
 			return
 		default:
 			done <- wrapDir(dir, err)
