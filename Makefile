@@ -28,10 +28,17 @@ test: deps
 	@$(MAKE) --no-print-directory smoke
 
 # smoke runs the guide's walkthrough end to end with the real clients
-# (eplink api, dig, curl, wrk) against a freshly built eplink.
+# (eplink api, dig, curl, wrk) against a freshly built eplink; as root also
+# on the netns front end (namespaces and TUN devices need root).
 smoke: build
 	@echo ">> running examples/walkthrough.sh"
 	EPLINK=$(CURDIR)/$(BIN) ./examples/walkthrough.sh
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo ">> running examples/walkthrough.sh on the netns front end"; \
+		NETWORK=netns EPLINK=$(CURDIR)/$(BIN) ./examples/walkthrough.sh; \
+	else \
+		echo ">> skipping the netns walkthrough: it needs root"; \
+	fi
 
 test-short:
 	$(GO) test -short -race ./...

@@ -2,9 +2,10 @@
 # Installs the Debian packages eplink's tests use as real clients and peers,
 # if missing: curl, dig and wrk drive the walkthrough and the CLI tests;
 # haproxy, nginx, iperf3, dnsperf and nsd are what the bench harness's
-# --quick test compares eplink with; node and npm run the current Node SDK
-# core (examples/node) in the walkthrough. Idempotent; does nothing when
-# all are there.
+# --quick test compares eplink with; pasta (passt) and slirp4netns are the
+# netns scenario's peers; node and npm run the current Node SDK core
+# (examples/node) in the walkthrough. Idempotent; does nothing when all are
+# there.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
@@ -17,6 +18,8 @@ have nginx   || need+=(nginx)
 have iperf3  || need+=(iperf3)
 have dnsperf || need+=(dnsperf)
 have nsd     || need+=(nsd)
+have pasta   || need+=(passt)        # the netns scenario's peers
+have slirp4netns || need+=(slirp4netns)
 have node    || need+=(nodejs)
 have npm     || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then

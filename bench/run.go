@@ -86,6 +86,7 @@ func Scenarios() []Scenario {
 		{"migration", "Migration under load (Graceful, then Force)", runMigration},
 		{"scale", "Idle flows: memory, CPU and flow setup rate", runScale},
 		{"dns", "DNS queries/s (dnsperf)", runDNS},
+		{"netns", "From a namespace: eplink netns vs pasta vs slirp4netns (root)", runNetns},
 	}
 }
 

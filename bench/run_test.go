@@ -45,6 +45,9 @@ func TestQuickRun(t *testing.T) {
 		t.Fatalf("%d scenarios ran, want %d", len(rep.Scenarios), len(Scenarios()))
 	}
 	for _, s := range rep.Scenarios {
+		if s.Name == "netns" && os.Geteuid() != 0 {
+			continue // namespaces and TUN devices need root
+		}
 		if s.Error != "" {
 			t.Errorf("%s: %s", s.Name, s.Error)
 		}
@@ -82,7 +85,7 @@ func TestQuickRun(t *testing.T) {
 	if !back.Quick || back.Machine.Cores == 0 || back.Machine.Tools["wrk"] == "" {
 		t.Errorf("results.json does not name the run and machine: %+v", back.Machine)
 	}
-	if !strings.Contains(progress.String(), "[8/8] dns:") {
+	if !strings.Contains(progress.String(), "[9/9] netns:") {
 		t.Errorf("progress lacks the last scenario:\n%s", progress.String())
 	}
 }

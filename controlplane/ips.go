@@ -91,6 +91,9 @@ func (cp *ControlPlane) pickIP(param string, vs *vswInfo, want string, reserved 
 		if why := usable(vs.cidr, ip); why != "" {
 			return netip.Addr{}, errIPUnavailable.with(want, vs.id, why)
 		}
+		if why, ok := vs.reserved[ip]; ok {
+			return netip.Addr{}, errIPUnavailable.with(want, vs.id, why)
+		}
 		if taken(ip) {
 			return netip.Addr{}, errIPUnavailable.with(want, vs.id, "in use")
 		}
@@ -106,7 +109,7 @@ func (cp *ControlPlane) pickIP(param string, vs *vswInfo, want string, reserved 
 	}
 	for _, r := range [][2]netip.Addr{{start, netip.Addr{}}, {first, start}} {
 		for ip := r[0]; vs.cidr.Contains(ip) && ip != r[1]; ip = ip.Next() {
-			if usable(vs.cidr, ip) == "" && !taken(ip) {
+			if _, res := vs.reserved[ip]; usable(vs.cidr, ip) == "" && !taken(ip) && !res {
 				return ip, nil
 			}
 		}

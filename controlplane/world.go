@@ -43,6 +43,9 @@ type vpcInfo struct {
 type vswInfo struct {
 	id, vpc, owner, zone string
 	cidr                 netip.Prefix
+	// reserved are addresses ENIs may not take, and why: on the netns
+	// front end the instances', the CLBs' and the cloud's reserved ones.
+	reserved map[netip.Addr]string
 }
 
 type sgInfo struct {
@@ -126,7 +129,8 @@ func newWorld(l *lab.Lab) (*world, error) {
 				return nil, fmt.Errorf("lab: vswitch %s: cidr: %w", s.ID, err)
 			}
 			sp = sp.Masked()
-			w.vswitches[s.ID] = &vswInfo{id: s.ID, vpc: v.ID, owner: v.Owner, zone: s.Zone, cidr: sp}
+			w.vswitches[s.ID] = &vswInfo{id: s.ID, vpc: v.ID, owner: v.Owner, zone: s.Zone, cidr: sp,
+				reserved: netnsReserved(l, s.ID, sp)}
 			w.snapVSwitches[s.ID] = &snapshot.VSwitch{ID: s.ID, VpcID: v.ID, Zone: s.Zone, CIDR: sp}
 		}
 		for _, g := range v.SecurityGroups {
@@ -156,12 +160,12 @@ func newWorld(l *lab.Lab) (*world, error) {
 		w.clbs[lb.ID] = info
 		slb := &snapshot.LoadBalancer{
 			ID: lb.ID, OwnerUID: lb.Owner, Zone: zone, BackupZone: lb.BackupZone,
-			VpcID: vs.vpc, VSwitchID: lb.VSwitch,
+			VpcID: vs.vpc, VSwitchID: lb.VSwitch, IP: lb.Addr(),
 		}
 		for _, ls := range lb.Listeners {
 			sl := snapshot.Listener{Port: uint16(ls.Port)}
 			for _, b := range ls.Backends {
-				sl.Backends = append(sl.Backends, snapshot.Backend{Name: b.Name, Address: b.Address, Weight: b.Weight})
+				sl.Backends = append(sl.Backends, backendOf(l, b))
 			}
 			slb.Listeners = append(slb.Listeners, sl)
 		}
@@ -210,4 +214,46 @@ func parseRule(r lab.Rule) (snapshot.Rule, error) {
 	}
 	out.SourceCIDR = p.Masked()
 	return out, nil
+}
+
+// backendOf turns a lab backend into the snapshot's: an instance backend
+// becomes its address and port inside its VPC.
+func backendOf(l *lab.Lab, b lab.Backend) snapshot.Backend {
+	out := snapshot.Backend{Name: b.Name, Address: b.Address, Weight: b.Weight}
+	if b.Instance == "" {
+		return out
+	}
+	in, _ := l.Instance(b.Instance)
+	vpc, _ := l.VPCOf(in.VSwitch)
+	out.Address = netip.AddrPortFrom(in.Addr(), uint16(b.Port)).String()
+	out.VpcID = vpc.ID
+	if out.Name == "" {
+		out.Name = in.DisplayName()
+	}
+	return out
+}
+
+// netnsReserved returns the addresses of vSwitch vsw that ENIs may not
+// take in a netns lab: its instances', its CLBs', the gateway and the
+// other addresses the cloud reserves at the end of a vSwitch.
+func netnsReserved(l *lab.Lab, vsw string, p netip.Prefix) map[netip.Addr]string {
+	if !l.Netns() {
+		return nil
+	}
+	r := map[netip.Addr]string{}
+	if last := lab.Gateway(p).Next().Next(); p.Bits() <= 30 {
+		r[lab.Gateway(p)] = "the vSwitch gateway"
+		r[last.Prev()] = "reserved by the vSwitch"
+	}
+	for _, in := range l.Instances {
+		if in.VSwitch == vsw && in.Addr().IsValid() {
+			r[in.Addr()] = "in use by instance " + in.ID
+		}
+	}
+	for _, lb := range l.LoadBalancers {
+		if lb.VSwitch == vsw && lb.Addr().IsValid() {
+			r[lb.Addr()] = "in use by load balancer " + lb.ID
+		}
+	}
+	return r
 }

@@ -21,6 +21,10 @@ type peer struct {
 	weight  int
 	current int
 	health  *checker
+	// vpc is set for an instance backend (netns front end): it is dialed
+	// inside that VPC, from src, the CLB's address.
+	vpc string
+	src netip.Addr
 }
 
 // maxTried bounds the peers a pick can skip after failed dials (one bit each).

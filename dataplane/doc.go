@@ -1,5 +1,6 @@
 // Package dataplane is eplink's userspace TCP proxy: it serves the ENI
-// addresses of endpoints (kernel sockets in 127.0.0.0/8) and forwards each
+// addresses of endpoints (kernel sockets in 127.0.0.0/8, or, on the netns
+// front end, connections a VPC stack hands over) and forwards each
 // accepted connection to a backend of the CLB the endpoint zone is bound to,
 // shaped, filtered, health-checked and migrated as the control plane's
 // latest snapshot says.
@@ -40,6 +41,20 @@
 // until a loop timer says the tokens are there. Small messages move through
 // the loop's one read buffer; a read that fills it switches the direction to
 // splice, whose pipe is held only while bytes are in it.
+//
+// Two carriers, one decision. On the netns front end the ENI addresses
+// live in the VPC stacks (dataplane/netstack), which hand each connection
+// attempt to Admit (conn.go): the same route, limit, security-group
+// (sg.go, on the real source), gate and pool decisions as the loops, the
+// same refusal reasons and counters; Admission.Dial picks and dials as
+// loop.dial does (instance backends through Options.DialVPC), and
+// Admission.Run copies under the same buckets, charged after the bytes
+// moved, with two goroutines per flow. Its flows sit in a table apply scans
+// as it scans the loops', so Force migration and disconnection end them
+// alike. frontend_test.go runs the behaviour tests over both carriers.
+//
+//	VPC stack SYN ─► Admit ─► Admission.Dial ─► Admission.Run ─► backend
+//	                 conn.go  pool.pick, dial    pipe ×2 + debt (shape.go)
 //
 // Usage:
 //

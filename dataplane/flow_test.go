@@ -19,7 +19,9 @@ import (
 
 // TestHalfClose: a FIN from either side is passed on while the other
 // direction keeps flowing.
-func TestHalfClose(t *testing.T) {
+func TestHalfClose(t *testing.T) { onEachFrontEnd(t, testHalfClose) }
+
+func testHalfClose(t *testing.T, fe frontEnd) {
 	t.Run("client closes first", func(t *testing.T) {
 		// The backend reads to EOF, then answers: the reply must not be
 		// truncated by the client's early shutdown(SHUT_WR).
@@ -28,7 +30,7 @@ func TestHalfClose(t *testing.T) {
 			fmt.Fprintf(c, "got %d bytes", n)
 			c.CloseWrite()
 		})
-		l := newLab(t, Options{})
+		l := newLabOn(t, fe, Options{})
 		w := newWorld(backend)
 		l.publish(w.snap())
 		c := dial(t, w.addr())
@@ -52,7 +54,7 @@ func TestHalfClose(t *testing.T) {
 				received <- string(b)
 			}
 		})
-		l := newLab(t, Options{})
+		l := newLabOn(t, fe, Options{})
 		w := newWorld(backend)
 		l.publish(w.snap())
 		c := dial(t, w.addr())
@@ -196,7 +198,11 @@ func (s *numberedStream) finish(t *testing.T) {
 // changes: nothing is lost or reordered, new clients of the new ENI reach the
 // new CLB, and cleaning the replaced resource closes the old ENI.
 func TestGracefulMigrationKeepsEveryByte(t *testing.T) {
-	l := newLab(t, Options{})
+	onEachFrontEnd(t, testGracefulMigrationKeepsEveryByte)
+}
+
+func testGracefulMigrationKeepsEveryByte(t *testing.T, fe frontEnd) {
+	l := newLabOn(t, fe, Options{})
 	w := newWorld()
 	w.lbs["lb-a"] = []snapshot.Backend{{Address: namedServer(t, "A"), Weight: 100}}
 	w.lbs["lb-b"] = []snapshot.Backend{{Address: namedServer(t, "B"), Weight: 100}}
@@ -263,8 +269,10 @@ func TestGracefulMigrationKeepsEveryByte(t *testing.T) {
 // TestForceMigration: rebinding the same ENI to another CLB resets the
 // flows on the old CLB within a second, while new connections reach the new
 // CLB and none is refused during the switch.
-func TestForceMigration(t *testing.T) {
-	l := newLab(t, Options{})
+func TestForceMigration(t *testing.T) { onEachFrontEnd(t, testForceMigration) }
+
+func testForceMigration(t *testing.T, fe frontEnd) {
+	l := newLabOn(t, fe, Options{})
 	w := newWorld()
 	w.lbs["lb-a"] = []snapshot.Backend{{Address: namedServer(t, "A"), Weight: 100}}
 	w.lbs["lb-b"] = []snapshot.Backend{{Address: namedServer(t, "B"), Weight: 100}}

@@ -43,6 +43,8 @@ type lab struct {
 	reg *prometheus.Registry
 	m   *metrics.Metrics
 	ver uint64
+	// conns feeds the conn carrier (newLabOn); nil on loopback.
+	conns *connFrontEnd
 }
 
 func newLab(t testing.TB, opts Options) *lab {
@@ -83,6 +85,9 @@ func (l *lab) publish(s *snapshot.Snapshot) {
 			l.t.Fatalf("snapshot %d not applied", l.ver)
 		}
 		time.Sleep(time.Millisecond)
+	}
+	if l.conns != nil {
+		l.conns.sync()
 	}
 }
 

@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-func TestIdleTimeout(t *testing.T) {
-	l := newLab(t, Options{IdleTimeout: 300 * time.Millisecond})
+func TestIdleTimeout(t *testing.T) { onEachFrontEnd(t, testIdleTimeout) }
+
+func testIdleTimeout(t *testing.T, fe frontEnd) {
+	l := newLabOn(t, fe, Options{IdleTimeout: 300 * time.Millisecond})
 	w := newWorld(echoServer(t))
 	l.publish(w.snap())
 

@@ -1,7 +1,10 @@
 package dataplane
 
 import (
+	"context"
 	"log/slog"
+	"net"
+	"net/netip"
 	"time"
 
 	"eplink/metrics"
@@ -37,6 +40,13 @@ type Options struct {
 	// Logger receives listener, health and flow events. If nil, nothing
 	// is logged.
 	Logger *slog.Logger
+	// Netns says the ENI addresses live in the netns front end's VPC
+	// stacks, which hand each connection to Admit: no kernel listener is
+	// opened.
+	Netns bool
+	// DialVPC dials an instance backend inside VPC vpcID from src (the
+	// CLB's address). If nil, such backends cannot be dialed.
+	DialVPC func(ctx context.Context, vpcID string, src netip.Addr, dst netip.AddrPort) (net.Conn, error)
 	// Now is the shaper's clock. If nil, the loops' own clock is used
 	// (read once per wake-up, monotonic).
 	Now func() time.Time

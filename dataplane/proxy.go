@@ -49,6 +49,9 @@ type Proxy struct {
 	listeners map[netip.AddrPort]*listener
 	enis      map[netip.Addr]*eniFlows
 	errs      []error
+
+	// conns are the flows the netns front end carries (conn.go).
+	conns connFlows
 }
 
 // bindRetry is how often listeners that failed to open are tried again
@@ -76,7 +79,10 @@ func New(opts Options) *Proxy {
 	if p.now == nil {
 		p.now = time.Now
 	}
-	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, lbs: map[string]*clb{}})
+	p.routes.Store(&routeTable{routes: map[netip.AddrPort]*route{}, vpcs: map[string]map[netip.AddrPort]*route{},
+		enis: map[vpcAddr]*endpoint{}, lbs: map[string]*clb{}})
+	p.conns.flows = map[*connFlow]struct{}{}
+	p.conns.enis = map[vpcAddr]*eniFlows{}
 	if opts.Metrics != nil {
 		opts.Metrics.ObserveDataplane(p.gauges)
 	}
@@ -249,6 +255,11 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 	for addr := range p.listeners { // only this goroutine writes listeners
 		prevPorts[addr.Addr()] = append(prevPorts[addr.Addr()], addr.Port())
 	}
+	if p.opts.Netns { // no listeners: the ports served are the last table's
+		for addr := range p.routes.Load().routes {
+			prevPorts[addr.Addr()] = append(prevPorts[addr.Addr()], addr.Port())
+		}
+	}
 	t := p.build(s, prevPorts)
 	p.routes.Store(t)
 
@@ -269,6 +280,9 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 	var errs []error
 	addrs := make([]netip.AddrPort, 0, len(t.routes))
 	for addr := range t.routes {
+		if p.opts.Netns {
+			break // the VPC stacks serve the ENIs
+		}
 		addrs = append(addrs, addr)
 	}
 	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Compare(addrs[j]) < 0 })
@@ -301,6 +315,7 @@ func (p *Proxy) apply(s *snapshot.Snapshot) {
 		}
 	}
 	p.recheckDialing()
+	p.conns.abortInvalid(t)
 	p.applied.Store(s.Version)
 }
 
@@ -357,6 +372,7 @@ func (p *Proxy) shutdown() {
 		p.closeListener(l)
 	}
 	p.closeIdleENIs()
+	p.conns.abortAll()
 	p.stopLoops()
 	for k, c := range p.checkers {
 		c.stop()
@@ -364,10 +380,11 @@ func (p *Proxy) shutdown() {
 	}
 }
 
-func (p *Proxy) startChecker(resourceID, addr string, cfg snapshot.HealthCheck) *checker {
+func (p *Proxy) startChecker(resourceID, addr string, cfg snapshot.HealthCheck,
+	dial func(context.Context, string, string) (net.Conn, error)) *checker {
 	ctx, cancel := context.WithCancel(p.ctx)
 	c := &checker{resourceID: resourceID, addr: addr, cfg: cfg, cancel: cancel, done: make(chan struct{})}
-	go c.run(ctx, p.dial, p.log)
+	go c.run(ctx, dial, p.log)
 	return c
 }
 
@@ -406,6 +423,7 @@ func (p *Proxy) gauges() metrics.DataplaneState {
 		}
 		e.mu.Unlock()
 	}
+	p.conns.count(func(r *route) { counts[key{r.ep.id, r.ep.serviceID, r.resourceID, r.zoneID}]++ })
 	for k, n := range counts {
 		s.Flows = append(s.Flows, metrics.FlowGauge{EndpointID: k.ep, ServiceID: k.svc, ResourceID: k.res, ZoneID: k.zone, Active: n})
 	}

@@ -4,8 +4,10 @@ import (
 	"testing"
 )
 
-func TestForwardEcho(t *testing.T) {
-	l := newLab(t, Options{})
+func TestForwardEcho(t *testing.T) { onEachFrontEnd(t, testForwardEcho) }
+
+func testForwardEcho(t *testing.T, fe frontEnd) {
+	l := newLabOn(t, fe, Options{})
 	w := newWorld(echoServer(t))
 	l.publish(w.snap())
 	c := dial(t, w.addr())

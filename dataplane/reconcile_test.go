@@ -15,7 +15,11 @@ import (
 // TestSecurityGroupChangeClosesFlows: a rule that now drops the client's
 // address resets its established flow too.
 func TestSecurityGroupChangeClosesFlows(t *testing.T) {
-	l := newLab(t, Options{})
+	onEachFrontEnd(t, testSecurityGroupChangeClosesFlows)
+}
+
+func testSecurityGroupChangeClosesFlows(t *testing.T, fe frontEnd) {
+	l := newLabOn(t, fe, Options{})
 	w := newWorld(echoServer(t))
 	l.publish(w.snap())
 	c := dial(t, w.addr())
@@ -100,8 +104,10 @@ func TestBindRetriedWithoutSnapshot(t *testing.T) {
 }
 
 // TestWeightsEndToEnd: backends weighted 3:1 get new flows 3:1.
-func TestWeightsEndToEnd(t *testing.T) {
-	l := newLab(t, Options{})
+func TestWeightsEndToEnd(t *testing.T) { onEachFrontEnd(t, testWeightsEndToEnd) }
+
+func testWeightsEndToEnd(t *testing.T, fe frontEnd) {
+	l := newLabOn(t, fe, Options{})
 	w := newWorld()
 	w.lbs["lb-a"] = []snapshot.Backend{
 		{Address: namedServer(t, "A"), Weight: 75},

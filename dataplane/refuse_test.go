@@ -48,7 +48,9 @@ func dialExpectReset(t *testing.T, addr string) {
 	expectReset(t, c)
 }
 
-func TestRefusals(t *testing.T) {
+func TestRefusals(t *testing.T) { onEachFrontEnd(t, testRefusals) }
+
+func testRefusals(t *testing.T, fe frontEnd) {
 	tests := []struct {
 		reason string
 		opts   Options
@@ -98,7 +100,7 @@ func TestRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			l := newLab(t, tt.opts)
+			l := newLabOn(t, fe, tt.opts)
 			first, last := tt.setup(t)
 			if first != nil {
 				l.publish(first.snap())
@@ -125,8 +127,10 @@ func TestRefusals(t *testing.T) {
 }
 
 // An ENI that is gone resets its flows and has no listener at all.
-func TestRemovedENIClosesFlows(t *testing.T) {
-	l := newLab(t, Options{})
+func TestRemovedENIClosesFlows(t *testing.T) { onEachFrontEnd(t, testRemovedENIClosesFlows) }
+
+func testRemovedENIClosesFlows(t *testing.T, fe frontEnd) {
+	l := newLabOn(t, fe, Options{})
 	w := newWorld(echoServer(t))
 	l.publish(w.snap())
 	c := dial(t, w.addr())
@@ -142,8 +146,10 @@ func TestRemovedENIClosesFlows(t *testing.T) {
 	}
 }
 
-func TestDisconnectClosesFlows(t *testing.T) {
-	l := newLab(t, Options{})
+func TestDisconnectClosesFlows(t *testing.T) { onEachFrontEnd(t, testDisconnectClosesFlows) }
+
+func testDisconnectClosesFlows(t *testing.T, fe frontEnd) {
+	l := newLabOn(t, fe, Options{})
 	w := newWorld(echoServer(t))
 	l.publish(w.snap())
 	c := dial(t, w.addr())

@@ -19,8 +19,14 @@ import (
 // swapped atomically: a flow reads it once, at accept time.
 type routeTable struct {
 	routes map[netip.AddrPort]*route
-	lbs    map[string]*clb
-	zones  []metrics.ZoneGauge
+	// vpcs are the same routes by VPC, as the netns front end looks them
+	// up: there, VPCs may overlap and an address means something only
+	// within its VPC.
+	vpcs map[string]map[netip.AddrPort]*route
+	// enis are the endpoints by ENI address within their VPC (ICMP).
+	enis  map[vpcAddr]*endpoint
+	lbs   map[string]*clb
+	zones []metrics.ZoneGauge
 }
 
 // route is one ENI address:port bound to a CLB listener: the assignment a
@@ -48,7 +54,9 @@ type route struct {
 // endpoint is an endpoint and its connection, as one snapshot has it.
 type endpoint struct {
 	id, serviceID string
+	vpcID         string
 	sg            *sgTable
+	icmp          *sgTable // the ICMP rules (netns front end: echo on ENIs)
 	buckets       *buckets // kept across snapshots (epState)
 	shapeWait     [2]prometheus.Counter
 }
@@ -86,7 +94,7 @@ type routeCounters struct {
 // valid reports whether a flow that started on r may go on under t: same
 // endpoint, zone, ENI and CLB, still connected, source still allowed.
 func (t *routeTable) valid(r *route, src netip.Addr) bool {
-	n := t.routes[r.addr]
+	n := t.vpcs[r.ep.vpcID][r.addr]
 	return n != nil && n.connected && n.pool != nil &&
 		n.ep.id == r.ep.id && n.zoneID == r.zoneID && n.eniID == r.eniID &&
 		n.resourceID == r.resourceID && n.lbZone == r.lbZone && n.ep.sg.allows(src, r.addr.Port())
@@ -111,7 +119,8 @@ func zoneCarries(e *snapshot.Endpoint, z *snapshot.EndpointZone) bool {
 // clients still get a counted reset ("no_resource") rather than the kernel's.
 // It runs on the Run goroutine only.
 func (p *Proxy) build(s *snapshot.Snapshot, prevPorts map[netip.Addr][]uint16) *routeTable {
-	t := &routeTable{routes: map[netip.AddrPort]*route{}, lbs: map[string]*clb{}}
+	t := &routeTable{routes: map[netip.AddrPort]*route{}, vpcs: map[string]map[netip.AddrPort]*route{},
+		enis: map[vpcAddr]*endpoint{}, lbs: map[string]*clb{}}
 	p.buildCLBs(s, t)
 
 	ids := make([]string, 0, len(s.Endpoints))
@@ -176,8 +185,9 @@ func (p *Proxy) endpoint(s *snapshot.Snapshot, e *snapshot.Endpoint) *epState {
 		groups[i] = s.SecurityGroups[id]
 	}
 	if st.ep == nil || st.ep.serviceID != e.ServiceID || !slices.Equal(groups, st.groups) {
-		ep := &endpoint{id: e.ID, serviceID: e.ServiceID, buckets: st.buckets,
-			sg: compileSG(s.SecurityGroups, e.SecurityGroupIDs)}
+		ep := &endpoint{id: e.ID, serviceID: e.ServiceID, vpcID: e.VpcID, buckets: st.buckets,
+			sg:   compileSG(s.SecurityGroups, e.SecurityGroupIDs),
+			icmp: compileSGFor(s.SecurityGroups, e.SecurityGroupIDs, "icmp")}
 		if m := p.opts.Metrics; m != nil {
 			ep.shapeWait[up] = m.ShaperWait.WithLabelValues(e.ID, e.ServiceID, metrics.ClientToBackend)
 			ep.shapeWait[down] = m.ShaperWait.WithLabelValues(e.ID, e.ServiceID, metrics.BackendToClient)
@@ -240,6 +250,9 @@ func (p *Proxy) bind(t *routeTable, st *epState, z *snapshot.EndpointZone, eni s
 		return
 	}
 	ep := st.ep
+	if k := (vpcAddr{ep.vpcID, eni.IP}); t.enis[k] == nil {
+		t.enis[k] = ep
+	}
 	lb := t.lbs[resourceID]
 	var ports []uint16
 	if lb != nil {
@@ -251,7 +264,12 @@ func (p *Proxy) bind(t *routeTable, st *epState, z *snapshot.EndpointZone, eni s
 	}
 	for _, port := range ports {
 		addr := netip.AddrPortFrom(eni.IP, port)
-		if old := t.routes[addr]; old != nil {
+		inVPC := t.vpcs[ep.vpcID]
+		if inVPC == nil {
+			inVPC = map[netip.AddrPort]*route{}
+			t.vpcs[ep.vpcID] = inVPC
+		}
+		if old := inVPC[addr]; old != nil {
 			p.log.Warn("ENI address claimed twice; keeping the first",
 				"addr", addr, "endpoint_id", old.ep.id, "other_endpoint_id", ep.id)
 			continue
@@ -263,6 +281,12 @@ func (p *Proxy) bind(t *routeTable, st *epState, z *snapshot.EndpointZone, eni s
 			if !lb.down {
 				r.pool = lb.pools[port]
 			}
+		}
+		inVPC[addr] = r
+		if old := t.routes[addr]; old != nil {
+			// Another VPC's ENI (netns front end only: loopback labs
+			// never overlap): kernel sockets serve one of them.
+			continue
 		}
 		t.routes[addr] = r
 	}
@@ -295,14 +319,15 @@ func (p *Proxy) buildCLBs(s *snapshot.Snapshot, t *routeTable) {
 					ck = nil
 				}
 				if ck == nil {
-					ck = p.startChecker(id, b.Address, cfg)
+					ck = p.startChecker(id, b.Address, cfg, p.backendDialer(b.VpcID, lb.IP))
 					p.checkers[k] = ck
 				}
 				if !usedChecks[k] {
 					usedChecks[k] = true
 					c.checkers = append(c.checkers, ck)
 				}
-				peers = append(peers, peer{addr: b.Address, ap: p.resolve(b.Address), weight: b.Weight, health: ck})
+				peers = append(peers, peer{addr: b.Address, ap: p.resolve(b.Address), weight: b.Weight, health: ck,
+					vpc: b.VpcID, src: lb.IP})
 			}
 			pk := poolKey{id, l.Port}
 			usedPools[pk] = true

@@ -25,6 +25,12 @@ type sgRule struct {
 // snapshot contribute nothing; rules for protocols other than TCP are left
 // out, since the data plane carries TCP only.
 func compileSG(groups map[string]*snapshot.SecurityGroup, ids []string) *sgTable {
+	return compileSGFor(groups, ids, "tcp")
+}
+
+// compileSGFor is compileSG for the rules of protocol proto ("tcp" or
+// "icmp": the netns front end answers ICMP echo on ENIs) and "all".
+func compileSGFor(groups map[string]*snapshot.SecurityGroup, ids []string, proto string) *sgTable {
 	t := &sgTable{}
 	for _, id := range ids {
 		g := groups[id]
@@ -32,7 +38,7 @@ func compileSG(groups map[string]*snapshot.SecurityGroup, ids []string) *sgTable
 			continue
 		}
 		for _, r := range g.Rules {
-			if r.Protocol != "tcp" && r.Protocol != "all" {
+			if r.Protocol != proto && r.Protocol != "all" {
 				continue
 			}
 			from, to := r.PortFrom, r.PortTo

@@ -12,7 +12,9 @@ func rule(proto, cidr string, from, to uint16, accept bool, prio int) snapshot.R
 		SourceCIDR: netip.MustParsePrefix(cidr), Accept: accept, Priority: prio}
 }
 
-func TestSecurityGroups(t *testing.T) {
+func TestSecurityGroups(t *testing.T) { onEachFrontEnd(t, testSecurityGroups) }
+
+func testSecurityGroups(t *testing.T, fe frontEnd) {
 	tests := []struct {
 		name   string
 		groups map[string][]snapshot.Rule

@@ -100,13 +100,15 @@ func TestDebtSplitsIntoBursts(t *testing.T) {
 // TestShapedFlowEndToEnd: a flow capped at 8 Mbps (1 MB/s) cannot move
 // 1.5 MB much faster than the cap allows, nor is it held back more than
 // the cap asks.
-func TestShapedFlowEndToEnd(t *testing.T) {
+func TestShapedFlowEndToEnd(t *testing.T) { onEachFrontEnd(t, testShapedFlowEndToEnd) }
+
+func testShapedFlowEndToEnd(t *testing.T, fe frontEnd) {
 	const size = 1500000
 	backend := serveTCP(t, func(c *net.TCPConn) {
 		io.CopyN(c, zeroReader{}, size)
 		c.CloseWrite()
 	})
-	l := newLab(t, Options{})
+	l := newLabOn(t, fe, Options{})
 	w := newWorld(backend)
 	w.mbps = 8
 	l.publish(w.snap())

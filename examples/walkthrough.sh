@@ -27,10 +27,18 @@
 #                                        another eplink)
 #   EPLINK_API=127.0.0.1:8080 EPLINK_DNS=127.0.0.1:8053 examples/walkthrough.sh
 #                                        use a running `eplink serve --lab examples/lab.yaml`
+#   NETWORK=netns examples/walkthrough.sh
+#                                        the same on the netns front end (root):
+#                                        examples/lab-netns.yaml, every client
+#                                        (dig, curl, wrk) inside ECS03's namespace,
+#                                        resolving through the VPC resolver; at the
+#                                        end eplink stops and must leave no
+#                                        namespace behind
 # Environment: EPLINK (binary; default: built from this checkout), EPLINK_API,
 # EPLINK_DNS (default 127.0.0.1:53 with EPLINK_API), WAIT_SECONDS (bound of
-# each wait, default 30), EPLINK_SKIP_NODE (set: skip the Node SDK check,
-# which needs the npm registry).
+# each wait, default 30), NETWORK (loopback, the default, or netns),
+# EPLINK_SKIP_NODE (set: skip the Node SDK check, which needs the npm
+# registry).
 #
 # Each step is checked; the first failure stops the script with a message
 # and a non-zero status. Every wait is bounded. Needs no terminal (CI=true).
@@ -38,6 +46,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WAIT_SECONDS=${WAIT_SECONDS:-30}
+NETWORK=${NETWORK:-loopback}
+# netns: the instances' namespaces get a prefix of this run's own.
+NETNS_PREFIX=wt$$-
+CLIENT=$NETNS_PREFIX"ecs03"
 
 # The lab's accounts (examples/lab.yaml).
 REGION=cn-hangzhou
@@ -177,9 +189,26 @@ wait_zone() {
 	done
 }
 
-# resolve DOMAIN: its A record from eplink's DNS server.
+# in_client CMD…: run CMD where the client runs: this host, or (netns)
+# inside ECS03, whose resolv.conf names the VPC resolver.
+in_client() {
+	if [[ $NETWORK == netns ]]; then
+		ip netns exec "$CLIENT" "$@"
+	else
+		"$@"
+	fi
+}
+
+# resolve DOMAIN: its A record from eplink's DNS server (netns: from the VPC
+# resolver 100.100.2.136, as ECS03 asks it).
 resolve() {
 	local ip
+	if [[ $NETWORK == netns ]]; then
+		ip=$(in_client dig "$1" A +short +time=2 +tries=1 | head -n 1) || true
+		[[ -n $ip ]] || fail "dig $1 in $CLIENT (resolver 100.100.2.136) returned no address"
+		printf '%s' "$ip"
+		return
+	fi
 	ip=$(dig @"$DNS_HOST" -p "$DNS_PORT" "$1" A +short +time=2 +tries=1 | head -n 1) || true
 	[[ -n $ip ]] || fail "dig @$DNS_HOST -p $DNS_PORT $1 returned no address"
 	printf '%s' "$ip"
@@ -190,7 +219,7 @@ resolve() {
 fetch() {
 	local body=
 	for _ in $(seq 1 25); do
-		body=$(curl -sS --max-time 3 --resolve "$1:80:$2" "http://$1/" 2>&1) || true
+		body=$(in_client curl -sS --max-time 3 --resolve "$1:80:$2" "http://$1/" 2>&1) || true
 		if [[ $body == *"$3"* ]]; then
 			printf '   ok: curl http://%s/ (%s): %s\n' "$1" "$2" "$body"
 			return
@@ -204,6 +233,7 @@ fetch() {
 # holds one, and curl would be talking to it).
 check_binds() {
 	local n
+	[[ $NETWORK != netns ]] || return 0 # the VPC stacks own the ENI addresses
 	n=$(curl -sS --max-time 3 "http://$API/metrics" |
 		awk '/^eplink_dataplane_listener_bind_errors_total/ {s += $NF} END {print s + 0}') ||
 		fail "GET http://$API/metrics failed"
@@ -241,6 +271,10 @@ free_port() {
 	fail "no free port found"
 }
 
+if [[ $NETWORK == netns ]]; then
+	[[ $(id -u) == 0 ]] || fail "NETWORK=netns needs root (namespaces and TUN devices)"
+	need ip "apt-get install iproute2"
+fi
 need curl "apt-get install curl"
 need dig "apt-get install dnsutils"
 
@@ -269,6 +303,11 @@ else
 	sed -e "s/127\.11\./127.$net./g" -e "s/127\.0\.0\.1:18081/127.0.0.1:$backend1/" \
 		-e "s/127\.0\.0\.1:18082/127.0.0.1:$backend2/" "$ROOT/examples/lab.yaml" >"$LAB"
 	serve_args=(serve --lab "$LAB" --data-dir "$TMP/data" --api-addr "$API" --dns-addr "$DNS")
+	if [[ $NETWORK == netns ]]; then
+		# The guide's own addresses: they live only in eplink's VPCs.
+		serve_args=(serve --lab "$ROOT/examples/lab-netns.yaml" --netns-prefix "$NETNS_PREFIX"
+			--data-dir "$TMP/data" --api-addr "$API" --dns-addr "$DNS")
+	fi
 	# Short transitional states keep the run quick, where the flag exists.
 	if "$EPLINK" serve --help 2>&1 | grep -q -- '-transition-delay'; then
 		serve_args+=(--transition-delay 200ms)
@@ -337,6 +376,12 @@ ENI1=$(zone_field EniIp)
 IP1=$(resolve "$DOMAIN")
 expect "$DOMAIN" "$IP1" "$ENI1"
 fetch "$DOMAIN" "$IP1" "This is ECS01"
+if [[ $NETWORK == netns ]]; then
+	# The guide's step as written: log in to ECS03, curl the zone domain.
+	printf '   $ ip netns exec %s curl http://%s/\n' "$CLIENT" "$DOMAIN"
+	body=$(in_client curl -sS --max-time 5 "http://$DOMAIN/" 2>&1) || fail "curl in $CLIENT: $body"
+	expect "curl in $CLIENT" "$body" "Hello World ! This is ECS01."
+fi
 check_binds
 
 step "provider: CloudMonitor alarm rule on CLB1's inbound bandwidth, webhook to a local receiver"
@@ -361,7 +406,11 @@ expect "rule state before the load" "$(QUIET=1 cms DescribeMetricRuleList --Rule
 
 if command -v wrk >/dev/null; then
 	step "consumer: 5s of wrk load on the zone's ENI, in the background"
-	wrk -t 1 -c 4 -d 5s --timeout 2s -H "Host: $DOMAIN" "http://$IP1/" >"$TMP/wrk.log" 2>&1 </dev/null &
+	if [[ $NETWORK == netns ]]; then
+		"$EPLINK" exec ecs03 -- wrk -t 1 -c 4 -d 5s --timeout 2s -H "Host: $DOMAIN" "http://$IP1/" >"$TMP/wrk.log" 2>&1 </dev/null &
+	else
+		wrk -t 1 -c 4 -d 5s --timeout 2s -H "Host: $DOMAIN" "http://$IP1/" >"$TMP/wrk.log" 2>&1 </dev/null &
+	fi
 	WRK_PID=$!
 	echo "   wrk pid $WRK_PID"
 
@@ -447,4 +496,15 @@ api provider DeleteVpcEndpointService --ServiceId "$SVC" --wait Deleted >/dev/nu
 LEFT=$(api consumer ListVpcEndpoints --EndpointId "$EP" --cli-query Endpoints)
 expect "endpoints left" "$(tr -d ' \n' <<<"$LEFT")" "[]"
 
-printf '\nwalkthrough passed\n'
+if [[ $NETWORK == netns && -n $SERVE_PID ]]; then
+	step "stop eplink: its namespaces, /etc/netns files and TUNs go with it"
+	kill -TERM "$SERVE_PID"
+	for _ in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+	! kill -0 "$SERVE_PID" 2>/dev/null || fail "eplink did not stop within 10s of SIGTERM"
+	SERVE_PID=
+	left=$(ls -d /run/netns/"$NETNS_PREFIX"* /etc/netns/"$NETNS_PREFIX"* 2>/dev/null || true)
+	[[ -z $left ]] || fail "left behind: $left"
+	echo "   ok: nothing left"
+fi
+
+printf '\nwalkthrough passed (%s front end)\n' "$NETWORK"

@@ -21,6 +21,7 @@ type startInfo struct {
 	Profiles          writtenProfiles // none with --no-profile
 	LabKey            string          // what /lab/ requires; "" = nothing
 	Lab               *lab.Lab
+	NetnsPrefix       string // netns front end only
 }
 
 // demoLab builds the guide's scenario. The two ECS backends are bound on
@@ -115,6 +116,27 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy 
 		w = replacingWriter{w, strings.NewReplacer("--profile provider", "--profile provider"+sfx,
 			"--profile consumer", "--profile consumer"+sfx)}
 	}
+	try := fmt.Sprintf(`Try it:
+  dig @%[1]s -p %[2]s +short %[3]s
+  curl --resolve %[3]s:%[4]d:%[5]s %[6]s
+  wrk -t2 -c50 -d10s http://%[5]s:%[4]d/
+`, host, dnsPort, zone.Domain, port, ip, url)
+	after := fmt.Sprintf(`  dig @%[1]s -p %[2]s +short %[3]s        # the new ENI
+  curl --resolve %[3]s:%[4]d:$(dig @%[1]s -p %[2]s +short %[3]s) %[5]s
+`, host, dnsPort, zone.Domain, port, url)
+	if p := info.NetnsPrefix; p != "" {
+		// The ENI lives in VPC1's network: clients run inside ECS03, whose
+		// resolv.conf names the VPC resolver.
+		in := "ip netns exec " + p + "ecs03"
+		try = fmt.Sprintf(`Try it inside VPC1's ECS03 (10.10.0.190), as the guide does (root):
+  %[1]s curl %[2]s
+  %[1]s dig +short %[3]s        # asks 100.100.2.136
+  eplink exec ecs03 -- wrk -t1 -c100 -d10s %[2]s
+`, in, url, zone.Domain)
+		after = fmt.Sprintf(`  %[1]s dig +short %[2]s        # the new ENI
+  %[1]s curl %[3]s
+`, in, zone.Domain, url)
+	}
 	fmt.Fprintf(w, `
 eplink demo is up: the product guide's scenario, endpoint %[1]s connected to service %[2]s.
 
@@ -128,24 +150,18 @@ eplink demo is up: the product guide's scenario, endpoint %[1]s connected to ser
   zone domain      %[8]s
   ENI              %[9]s %[10]s  → %[11]s (CLB1 → ECS01)
 
-Try it:
-  dig @%[12]s -p %[13]s +short %[8]s
-  curl --resolve %[8]s:%[14]d:%[10]s %[15]s
-  wrk -t2 -c50 -d10s http://%[10]s:%[14]d/
-
+%[17]s
 Smooth migration to CLB2 (ECS02), as in the guide:
   eplink api AttachResourceToVpcEndpointService --profile provider --ServiceId %[2]s --ResourceId lb-clb2 --ResourceType slb --ZoneId %[16]s
   eplink api UpdateVpcEndpointServiceResourceAttribute --profile provider --ServiceId %[2]s --ResourceId lb-clb1 --ZoneId %[16]s --AutoAllocatedEnabled false
   eplink api UpdateVpcEndpointZoneConnectionResourceAttribute --profile provider --ServiceId %[2]s --EndpointId %[1]s --ZoneId %[16]s --ResourceId lb-clb2 --ResourceType slb --ResourceReplaceMode Graceful --wait Migrated
   eplink api ListVpcEndpointZones --profile consumer --EndpointId %[1]s
-  dig @%[12]s -p %[13]s +short %[8]s        # the new ENI
-  curl --resolve %[8]s:%[14]d:$(dig @%[12]s -p %[13]s +short %[8]s) %[15]s
-  eplink api DisableVpcEndpointZoneConnection --profile provider --ServiceId %[2]s --EndpointId %[1]s --ZoneId %[16]s --ReplacedResource true
+%[18]s  eplink api DisableVpcEndpointZoneConnection --profile provider --ServiceId %[2]s --EndpointId %[1]s --ZoneId %[16]s --ReplacedResource true
   eplink status --profile consumer
 
 Ctrl-C stops eplink.
 `, epID, svcID, info.API, info.Lab.Region, info.DNS, profilesLine(info.Profiles), ep.Domain, zone.Domain,
-		zone.ENI.ID, ip, zone.ResourceID, host, dnsPort, port, url, zone.ZoneID)
+		zone.ENI.ID, ip, zone.ResourceID, host, dnsPort, port, url, zone.ZoneID, try, after)
 }
 
 // profilesLine is the banner's word on the CLI profiles.

@@ -6,6 +6,7 @@
 //	eplink backend --listen ADDR --name NAME   a demo HTTP backend
 //	eplink fault --endpoint-id EP --zone-id Z  fail a zone (DNS drops it)
 //	eplink fault --clb-zone-id Z       fail a zone for CLBs (they switch to their backup zone)
+//	eplink exec INSTANCE -- CMD…        run CMD inside an instance (netns labs)
 //	eplink bench                       side-by-side benchmarks
 package main
 
@@ -31,6 +32,7 @@ var commands = map[string]command{
 	"backend": backendCmd,
 	"bench":   benchCmd,
 	"fault":   faultCmd,
+	"exec":    execCmd,
 }
 
 const usage = `usage: eplink COMMAND [flags]
@@ -40,6 +42,7 @@ commands:
   api       call the PrivateLink OpenAPI: eplink api ACTION [--Param value ...]
   status    live view of endpoints, zones, flows and bandwidth
   backend   run a demo HTTP backend: --listen ADDR --name NAME
+  exec      run a command on an instance of a netns lab: eplink exec ecs03 -- curl http://...
   fault     fail or recover an endpoint zone (fault injection):
             --endpoint-id EP --zone-id Z [--recover],
             or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover]
@@ -82,9 +85,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	err := cmd(ctx, args[1:], stdout, stderr)
 	var ue *usageError
+	var es *exitStatus
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &es): // eplink exec: the command's own status
+		return es.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "eplink %s: %v\n", args[0], err)
 		return 2

@@ -28,6 +28,16 @@ type profileFile struct {
 	Profiles map[string]profile `json:"profiles"`
 }
 
+// instanceInfo is an ECS instance of a running netns lab.
+type instanceInfo struct {
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	VpcID     string `json:"vpc_id"`
+	VSwitchID string `json:"vswitch_id"`
+	IP        string `json:"ip"`
+	Namespace string `json:"namespace"`
+}
+
 type profile struct {
 	AccessKeyID     string `json:"access_key_id"`
 	AccessKeySecret string `json:"access_key_secret"`
@@ -40,6 +50,9 @@ type profile struct {
 	PID      int    `json:"pid,omitempty"` // of the eplink serving Endpoint
 	// LabKey is what the server's lab API (/lab/…) requires, if anything.
 	LabKey string `json:"lab_key,omitempty"`
+	// Instances are the server's ECS hosts (netns front end), for
+	// `eplink exec` and `eplink status`.
+	Instances []instanceInfo `json:"instances,omitempty"`
 }
 
 // gone reports whether the eplink that wrote the profile has exited. The
@@ -184,6 +197,7 @@ func writeProfile(l *lab.Lab, info startInfo, pid int) (writtenProfiles, error) 
 		accounts = append(accounts, account{name, profile{
 			AccessKeyID: a.AccessKeys[0].ID, AccessKeySecret: a.AccessKeys[0].Secret, UID: a.UID,
 			Endpoint: info.API, DNS: info.DNS, Region: l.Region, PID: pid, LabKey: info.LabKey,
+			Instances: instanceInfos(l, info.NetnsPrefix),
 		}})
 	}
 	// One suffix for all accounts, so that provider-2 and consumer-2 go

@@ -49,6 +49,8 @@ type serveFlags struct {
 	logLevel        string
 	noProfile       bool
 	labKey          string
+	network         string // "" = the lab's
+	netnsPrefix     string
 }
 
 // loops is the data plane's event loop count: GOMAXPROCS as the process
@@ -78,6 +80,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSe
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.noProfile, "no-profile", false, "do not write the CLI profile (~/.config/eplink/config.json)")
 	fs.StringVar(&f.labKey, "lab-key", os.Getenv("EPLINK_LAB_KEY"), "`KEY` the lab API (/lab/…) requires in the "+api.LabKeyHeader+" header (default $EPLINK_LAB_KEY;\nrandom when --api-addr is not loopback, none on loopback)")
+	fs.StringVar(&f.network, "network", "", "front end: `loopback` or netns (default: the lab's network, else loopback)")
+	fs.StringVar(&f.netnsPrefix, "netns-prefix", "eplink-", "netns front end: the instances' namespaces are `PREFIX`<instance id>")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, fs, err
@@ -89,6 +93,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSe
 	}
 	if f.demo == (f.labFile != "") {
 		return nil, fs, &usageError{"give exactly one of --demo or --lab FILE"}
+	}
+	switch f.network {
+	case "", lab.NetworkLoopback, lab.NetworkNetns:
+	default:
+		return nil, fs, &usageError{fmt.Sprintf("--network %q: want loopback or netns", f.network)}
 	}
 	if f.transitionDelay < 0 {
 		return nil, fs, &usageError{"--transition-delay must not be negative"}
@@ -145,16 +154,25 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	// their actual ports into its lab.
 	var l *lab.Lab
 	var builtins []builtinBackend
-	if f.demo {
+	if f.demo && f.network == lab.NetworkNetns {
+		l = lab.DemoNetns()
+	} else if f.demo {
 		l, builtins, err = demoLab()
 	} else {
 		l, err = lab.Load(f.labFile)
-		if err == nil {
+		if err == nil && f.network != "" && f.network != l.Network {
+			l.Network = f.network
+			err = l.Validate() // the lab's rules for the other front end
+		}
+		if err == nil && !l.Netns() {
 			err = checkLoopback(l)
 		}
 		if err == nil {
 			builtins, err = bindBuiltins(l)
 		}
+	}
+	if err == nil && l.Netns() {
+		err = netnsCheck() // before anything starts: say at once what is missing
 	}
 	if err != nil {
 		return err
@@ -194,7 +212,15 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	// context switch or two per connection. A spare P stops that: on two
 	// cores, half the context switches and ~10% more connections/s.
 	runtime.GOMAXPROCS(loops + 1)
-	proxy := dataplane.New(dataplane.Options{Loops: loops, Metrics: m, Logger: s.logger.With("component", "dataplane")})
+	dpOpts := dataplane.Options{Loops: loops, Metrics: m, Logger: s.logger.With("component", "dataplane")}
+	var vpcNet *vpcNetwork
+	if l.Netns() {
+		dpOpts.Netns = true
+		dpOpts.DialVPC = func(ctx context.Context, vpc string, src netip.Addr, dst netip.AddrPort) (net.Conn, error) {
+			return vpcNet.Dial(ctx, vpc, src, dst)
+		}
+	}
+	proxy := dataplane.New(dpOpts)
 
 	pub := &snapshot.Publisher{}
 	cp, err := controlplane.Open(controlplane.Config{
@@ -212,7 +238,6 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	defer cp.Close()
 
 	dpDone := make(chan error, 1)
-	go func() { dpDone <- proxy.Run(ctx, pub) }()
 
 	dnsCfg := dns.Config{
 		Zone:       f.dnsZone,
@@ -223,10 +248,21 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		Registerer: reg,
 		Logger:     s.logger.With("component", "dns"),
 	}
-	dnsAddr, dnsDone, err := startDNS(ctx, dnsCfg, pub, f.dnsAddr, !explicit["dns-addr"])
+	dnsAddr, dnsSrv, dnsDone, err := startDNS(ctx, dnsCfg, pub, f.dnsAddr, !explicit["dns-addr"])
 	if err != nil {
 		return fmt.Errorf("dns: %w", err)
 	}
+	if l.Netns() {
+		// The network is built before the data plane runs: its first
+		// health checks dial instance backends through it.
+		vpcNet, err = startNetwork(ctx, l, f.netnsPrefix, proxy, dnsSrv, s.logger.With("component", "netns"))
+		if err != nil {
+			return fmt.Errorf("netns: %w", err)
+		}
+		defer vpcNet.Close()
+		go vpcNet.Run(ctx, pub)
+	}
+	go func() { dpDone <- proxy.Run(ctx, pub) }()
 
 	// CloudMonitor: series from the data plane's counters, rules and alert
 	// log in the control plane's store. It stops before the store closes.
@@ -278,6 +314,9 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	}
 
 	info := startInfo{API: apiLn.Addr().String(), DNS: dnsAddr, DataDir: dataDir, Lab: l, LabKey: labKey}
+	if l.Netns() {
+		info.NetnsPrefix = f.netnsPrefix
+	}
 	if !f.noProfile {
 		if w, err := writeProfile(l, info, os.Getpid()); err != nil {
 			s.logger.Warn("could not write the CLI profile", "err", err)
@@ -388,7 +427,7 @@ func listenFallback(network, addr string, fallback bool) (net.Listener, error) {
 // bound: port 53 needs root, or a local resolver holds it. It returns the
 // bound address once UDP and TCP both serve, and a channel that yields the
 // server's exit.
-func startDNS(ctx context.Context, cfg dns.Config, pub *snapshot.Publisher, addr string, fallback bool) (string, <-chan error, error) {
+func startDNS(ctx context.Context, cfg dns.Config, pub *snapshot.Publisher, addr string, fallback bool) (string, *dns.Server, <-chan error, error) {
 	candidates := []string{addr}
 	if fallback {
 		host, _, _ := net.SplitHostPort(addr)
@@ -411,14 +450,14 @@ func startDNS(ctx context.Context, cfg dns.Config, pub *snapshot.Publisher, addr
 			if cfg.Registerer != nil {
 				cfg.Registerer.MustRegister(held.cs...)
 			}
-			return srv.Addr().String(), done, nil
+			return srv.Addr().String(), srv, done, nil
 		case err := <-done:
 			if firstErr == nil {
 				firstErr = err
 			}
 		}
 	}
-	return "", nil, firstErr
+	return "", nil, nil, firstErr
 }
 
 // heldRegisterer keeps collectors until it is known they should be

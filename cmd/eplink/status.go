@@ -75,6 +75,13 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	s := &statusWatcher{c: c, now: time.Now}
+	if pf, err := loadProfile(); err == nil && pf != nil {
+		for _, p := range pf.Profiles {
+			if "http://"+p.Endpoint == c.baseURL && !p.gone() {
+				s.instances = p.Instances
+			}
+		}
+	}
 	if *once {
 		// Two metric samples an interval apart give a throughput figure.
 		s.sampleMetrics(ctx, s.now())
@@ -144,6 +151,9 @@ type statusView struct {
 	Account *labAccount
 	// CLBNotes say which CLBs of the rows are not in their primary zone.
 	CLBNotes []string
+	// Instances are the ECS hosts of a netns lab (from the profile the
+	// server wrote, when it is the server asked).
+	Instances []instanceInfo
 }
 
 // labAccount is an account of GET /lab/accounts.
@@ -208,6 +218,8 @@ type statusWatcher struct {
 	prevAt   time.Time
 	lastRate map[zoneKey]float64
 	samples  *metricSet
+	// instances are a netns lab's hosts, from the profile.
+	instances []instanceInfo
 }
 
 type zoneKey struct{ endpoint, zone string }
@@ -263,7 +275,7 @@ func (s *statusWatcher) fetchMetrics(ctx context.Context) ([]byte, error) {
 
 // refresh reads the API and /metrics into a view.
 func (s *statusWatcher) refresh(ctx context.Context) (*statusView, error) {
-	v := &statusView{API: s.c.baseURL, At: s.now()}
+	v := &statusView{API: s.c.baseURL, At: s.now(), Instances: s.instances}
 	v.MetricsErr = s.sampleMetrics(ctx, v.At)
 	v.Account = s.fetchAccount(ctx)
 
@@ -387,6 +399,15 @@ func renderStatus(w io.Writer, v *statusView) error {
 	}
 	if len(v.Rules) > 0 {
 		renderRules(&b, v.Rules)
+	}
+	if len(v.Instances) > 0 {
+		fmt.Fprintln(&b, "\nINSTANCES (eplink exec INSTANCE -- CMD)")
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "INSTANCE\tNAME\tVPC\tVSWITCH\tIP\tNAMESPACE")
+		for _, in := range v.Instances {
+			fmt.Fprintln(tw, strings.Join([]string{in.ID, dash(in.Name), in.VpcID, in.VSwitchID, in.IP, in.Namespace}, "\t"))
+		}
+		tw.Flush()
 	}
 	_, err := w.Write(b.Bytes())
 	return err

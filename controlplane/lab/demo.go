@@ -86,3 +86,29 @@ func Demo(httpPort1, httpPort2 int) *Lab {
 	applyDefaults(l, nil) // limits, as Parse would fill them
 	return l
 }
+
+// DemoNetns returns the demo lab for the netns front end, with the guide's
+// own addresses: VPC1 10.10.0.0/16 holding ECS03 (10.10.0.190), the
+// consumer; VPC2 192.168.0.0/16 holding ECS01 (192.168.24.246) and ECS02
+// (192.168.24.247), builtin HTTP servers behind CLB1 and CLB2 on port 80.
+func DemoNetns() *Lab {
+	l := Demo(0, 0)
+	l.Network = NetworkNetns
+	c, p := &l.VPCs[0], &l.VPCs[1]
+	c.CIDR = "10.10.0.0/16"
+	c.VSwitches[0].CIDR, c.VSwitches[1].CIDR = "10.10.0.0/24", "10.10.1.0/24"
+	p.CIDR = "192.168.0.0/16"
+	p.VSwitches[0].CIDR, p.VSwitches[1].CIDR = "192.168.24.0/24", "192.168.25.0/24"
+	l.Instances = []Instance{
+		{ID: "ecs01", Name: "ECS01", VSwitch: "vsw-provider2-h", IP: "192.168.24.246", Builtin: "http"},
+		{ID: "ecs02", Name: "ECS02", VSwitch: "vsw-provider2-h", IP: "192.168.24.247", Builtin: "http"},
+		{ID: "ecs03", Name: "ECS03", VSwitch: "vsw-consumer1-h", IP: "10.10.0.190"},
+	}
+	for i, in := range []string{"ecs01", "ecs02"} {
+		l.LoadBalancers[i].Listeners = []Listener{{Port: 80, Backends: []Backend{
+			{Name: l.Instances[i].Name, Instance: in, Port: 80, Weight: 100},
+		}}}
+	}
+	applyDefaults(l, nil) // the CLBs' addresses
+	return l
+}

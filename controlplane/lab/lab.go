@@ -28,11 +28,16 @@ import (
 
 // Lab is a parsed and validated lab file.
 type Lab struct {
-	Region        string         `yaml:"region"`
-	Zones         []string       `yaml:"zones"`
+	Region string   `yaml:"region"`
+	Zones  []string `yaml:"zones"`
+	// Network is the front end: "loopback" (the default, ENIs are kernel
+	// sockets in 127.0.0.0/8) or "netns" (every VPC a userspace network
+	// stack, every instance a network namespace). See netns.go.
+	Network       string         `yaml:"network"`
 	Limits        Limits         `yaml:"limits"`
 	Accounts      []Account      `yaml:"accounts"`
 	VPCs          []VPC          `yaml:"vpcs"`
+	Instances     []Instance     `yaml:"instances"`
 	LoadBalancers []LoadBalancer `yaml:"load_balancers"`
 	Services      []Service      `yaml:"services"`
 	Endpoints     []Endpoint     `yaml:"endpoints"`
@@ -129,11 +134,14 @@ type Rule struct {
 // LoadBalancer is a CLB in a provider's vSwitch. Zone, when absent from the
 // file, is the vSwitch's zone.
 type LoadBalancer struct {
-	ID          string       `yaml:"id"`
-	Owner       string       `yaml:"owner"`
-	VSwitch     string       `yaml:"vswitch"`
-	Zone        string       `yaml:"zone"`
-	BackupZone  string       `yaml:"backup_zone"`
+	ID         string `yaml:"id"`
+	Owner      string `yaml:"owner"`
+	VSwitch    string `yaml:"vswitch"`
+	Zone       string `yaml:"zone"`
+	BackupZone string `yaml:"backup_zone"`
+	// IP is the CLB's address in its vSwitch (netns: the source address
+	// instance backends see); allocated when left out.
+	IP          string       `yaml:"ip"`
 	PrivateLink bool         `yaml:"privatelink"`
 	Listeners   []Listener   `yaml:"listeners"`
 	HealthCheck *HealthCheck `yaml:"health_check"`
@@ -158,11 +166,17 @@ type Listener struct {
 // HTTP server at Address, answering "Hello World ! This is <Name>.".
 // Weight is 0..100; a weight absent from the file is 100 (0 is a real
 // weight: the backend takes no new flows).
+//
+// In a netns lab a backend may be an instance of the CLB's VPC instead of an
+// address: {instance: ecs01, port: 80}. The CLB reaches it through the VPC's
+// network, from its own address.
 type Backend struct {
-	Name    string `yaml:"name"`
-	Address string `yaml:"address"`
-	Weight  int    `yaml:"weight"`
-	Builtin string `yaml:"builtin"`
+	Name     string `yaml:"name"`
+	Address  string `yaml:"address"`
+	Instance string `yaml:"instance"`
+	Port     int    `yaml:"port"`
+	Weight   int    `yaml:"weight"`
+	Builtin  string `yaml:"builtin"`
 }
 
 // Service declares an endpoint service to create (as its owner would

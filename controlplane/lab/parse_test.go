@@ -177,7 +177,7 @@ func TestParseBadLabs(t *testing.T) {
 	}{
 		{"region missing", "region: cn-hangzhou\n", "", 1, "region", "required"},
 		{"region malformed", "region: cn-hangzhou\n", "region: Hangzhou\n", 1, "region", `"Hangzhou" is not a region`},
-		{"unknown top key hint", "limits:", "limit:", 3, "limit", `unknown key "limit", did you mean "limits"? (known keys: region, zones, limits,`},
+		{"unknown top key hint", "limits:", "limit:", 3, "limit", `unknown key "limit", did you mean "limits"? (known keys: region, zones, network, limits,`},
 		{"unknown nested key", "    name: provider\n", "    nam: provider\n", 7, "accounts[0].nam", `did you mean "name"?`},
 		{"duplicate key", "    name: provider\n", "    name: provider\n    name: again\n", 8, "accounts[0].name", "duplicate key (first at line 7)"},
 		{"zones empty", "zones: [cn-hangzhou-h, cn-hangzhou-i]", "zones: []", 2, "zones", "at least one zone"},

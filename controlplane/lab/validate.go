@@ -72,6 +72,7 @@ func applyDefaults(l *Lab, d *decoder) {
 		}
 	}
 	ix := newIndex(l)
+	allocateNetns(l, ix)
 	for i := range l.LoadBalancers {
 		lb := &l.LoadBalancers[i]
 		if ref, ok := ix.vswitches[lb.VSwitch]; ok && lb.Zone == "" {
@@ -107,8 +108,8 @@ type checker struct {
 	ix       *index
 	zones    map[string]bool
 	accounts map[string]bool
-	ids      map[string]string // id → path where it was declared
-	ips      map[netip.Addr]string
+	ids      map[string]string    // id → path where it was declared
+	ips      map[ipKey]string     // ENI, instance and CLB addresses; vpc "" in a loopback lab
 	builtins map[string]builtinAt // builtin backend address → its first declaration
 }
 
@@ -151,15 +152,21 @@ func (c *checker) lab(l *Lab) {
 	c.zones = make(map[string]bool)
 	c.accounts = make(map[string]bool)
 	c.ids = make(map[string]string)
-	c.ips = make(map[netip.Addr]string)
+	c.ips = make(map[ipKey]string)
 
 	c.region(l)
+	c.networkMode(l)
 	c.limits(l.Limits.ConnectionBandwidthMbps)
 	c.accountList(l.Accounts)
 	for i := range l.VPCs {
 		c.vpc(&l.VPCs[i], fmt.Sprintf("vpcs[%d]", i))
 	}
 	c.vswitchOverlaps(l)
+	if l.Netns() {
+		for i := range l.Instances {
+			c.instance(&l.Instances[i], fmt.Sprintf("instances[%d]", i), c.ips)
+		}
+	}
 	for i := range l.LoadBalancers {
 		c.loadBalancer(&l.LoadBalancers[i], fmt.Sprintf("load_balancers[%d]", i))
 	}
@@ -373,7 +380,12 @@ func (c *checker) vswitchOverlaps(l *Lab) {
 	// Two prefixes overlap only if one holds the other. Sorted by address,
 	// wider first, every prefix inside another comes after it, and the
 	// last prefix not inside an earlier one ("cover") holds it: one pass.
-	slices.SortFunc(nets, func(a, b vswNet) int {
+	// In a netns lab each VPC is a network of its own: only vSwitches of
+	// one VPC must not overlap, so each VPC is scanned on its own.
+	slices.SortStableFunc(nets, func(a, b vswNet) int {
+		if l.Netns() && a.vpc != b.vpc {
+			return strings.Compare(a.vpc, b.vpc)
+		}
 		if c := a.p.Addr().Compare(b.p.Addr()); c != 0 {
 			return c
 		}
@@ -382,7 +394,7 @@ func (c *checker) vswitchOverlaps(l *Lab) {
 	var cover *vswNet
 	for i := range nets {
 		n := &nets[i]
-		if cover == nil || !cover.p.Overlaps(n.p) {
+		if cover == nil || !cover.p.Overlaps(n.p) || (l.Netns() && cover.vpc != n.vpc) {
 			cover = n
 			continue
 		}
@@ -444,7 +456,14 @@ func (c *checker) loadBalancer(lb *LoadBalancer, path string) {
 		default:
 			ports[ln.Port] = lp + ".port"
 		}
-		c.backends(ln.Backends, lp+".backends")
+		c.backends(ln.Backends, lp+".backends", vpc)
+	}
+	if lb.IP != "" || (c.l.Netns() && vswOK) {
+		if !c.l.Netns() {
+			c.errorf(path+".ip", "a CLB address is used only with network: netns")
+		} else {
+			c.netnsAddr(path+".ip", lb.IP, vsw, vpc, c.ips, true)
+		}
 	}
 	if hc := lb.HealthCheck; hc != nil {
 		hp := path + ".health_check"
@@ -465,7 +484,7 @@ func (c *checker) loadBalancer(lb *LoadBalancer, path string) {
 	}
 }
 
-func (c *checker) backends(bs []Backend, path string) {
+func (c *checker) backends(bs []Backend, path string, lbVPC *VPC) {
 	if len(bs) == 0 {
 		c.errorf(path, "a listener needs at least one backend")
 	}
@@ -478,8 +497,12 @@ func (c *checker) backends(bs []Backend, path string) {
 			}
 			names[b.Name] = bp + ".name"
 		}
-		if err := checkHostPort(b.Address); err != nil {
+		if b.Instance != "" {
+			c.instanceBackend(b, bp, lbVPC)
+		} else if err := checkHostPort(b.Address); err != nil {
 			c.errorf(bp+".address", "%v", err)
+		} else if b.Port != 0 {
+			c.errorf(bp+".port", "port goes with instance; an address carries its own port")
 		}
 		if b.Weight < 0 || b.Weight > 100 {
 			c.errorf(bp+".weight", "%d is not a weight 0..100", b.Weight)
@@ -639,11 +662,19 @@ func (c *checker) endpointZone(z EndpointZone, path string, vpc *VPC, vpcOK bool
 	}
 	if p, perr := netip.ParsePrefix(vswCIDR(vsw)); vswOK && perr == nil && !p.Contains(ip) {
 		c.errorf(path+".ip", "%s is outside the vswitch %s's CIDR %s", ip, vsw.ID, p)
+	} else if vswOK && perr == nil && c.l.Netns() {
+		if why := ReservedAddr(p, ip); why != "" {
+			c.errorf(path+".ip", "%s is %s of vswitch %s", ip, why, vsw.ID)
+		}
 	}
-	if first, dup := c.ips[ip]; dup {
+	k := ipKey{ip: ip}
+	if c.l.Netns() && vswOK {
+		k.vpc = vswVPC.ID
+	}
+	if first, dup := c.ips[k]; dup {
 		c.errorf(path+".ip", "%s is already an ENI address at %s", ip, c.where(first))
 	}
-	c.ips[ip] = path + ".ip"
+	c.ips[k] = path + ".ip"
 }
 
 func vswCIDR(vsw *VSwitch) string {

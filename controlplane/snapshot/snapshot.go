@@ -67,8 +67,11 @@ type LoadBalancer struct {
 	BackupZone string
 	VpcID      string
 	VSwitchID  string
-	Listeners  []Listener
-	Health     HealthCheck
+	// IP is the CLB's address in its vSwitch on the netns front end: the
+	// source address of its dials to instance backends. Zero on loopback.
+	IP        netip.Addr
+	Listeners []Listener
+	Health    HealthCheck
 
 	// ActiveZone is the zone carrying the CLB's traffic when it is not
 	// Zone: BackupZone while Zone is failed (the CLB switched over). A
@@ -89,7 +92,11 @@ type Listener struct {
 type Backend struct {
 	Name    string // e.g. "ECS01"
 	Address string // host:port
-	Weight  int    // 0..100; 0 gets no new flows
+	// VpcID is set for an instance backend (netns front end): Address is
+	// then inside that VPC, reached through its network from the CLB's IP,
+	// not from the host.
+	VpcID  string
+	Weight int // 0..100; 0 gets no new flows
 }
 
 // HealthCheck are the TCP health-check settings of a CLB. Zero values mean
