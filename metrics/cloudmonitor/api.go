@@ -571,47 +571,35 @@ func (m *Monitor) describeContactGroupList(_ context.Context, c *rpc.Call) (any,
 }
 
 func (m *Monitor) deleteContact(_ context.Context, c *rpc.Call) (any, error) {
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
-	name, err := c.Params.Required("ContactName")
-	if err != nil {
-		return nil, err
-	}
-	k := c.CallerUID + "/" + name
-	m.mu.Lock()
-	_, found := m.contacts[k]
-	m.mu.Unlock()
-	if !found {
-		return nil, notFound("The contact %q does not exist.", name)
-	}
-	if err := m.persistSync([]store.Op{{Bucket: bucketContacts, Key: k}}); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	delete(m.contacts, k)
-	m.mu.Unlock()
-	return okBody, nil
+	return deleteNamed(m, c, "ContactName", "contact", bucketContacts, m.contacts)
 }
 
 func (m *Monitor) deleteContactGroup(_ context.Context, c *rpc.Call) (any, error) {
+	return deleteNamed(m, c, "ContactGroupName", "contact group", bucketGroups, m.groups)
+}
+
+// deleteNamed removes the caller's entry named by the parameter param from
+// entries (contacts or groups) and from its bucket: on disk first, so that
+// what the API acknowledged is what a restart finds.
+func deleteNamed[V any](m *Monitor, c *rpc.Call, param, what, bucket string, entries map[string]V) (any, error) {
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	name, err := c.Params.Required("ContactGroupName")
+	name, err := c.Params.Required(param)
 	if err != nil {
 		return nil, err
 	}
 	k := c.CallerUID + "/" + name
 	m.mu.Lock()
-	_, found := m.groups[k]
+	_, found := entries[k]
 	m.mu.Unlock()
 	if !found {
-		return nil, notFound("The contact group %q does not exist.", name)
+		return nil, notFound("The %s %q does not exist.", what, name)
 	}
-	if err := m.persistSync([]store.Op{{Bucket: bucketGroups, Key: k}}); err != nil {
+	if err := m.persistSync([]store.Op{{Bucket: bucket, Key: k}}); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
-	delete(m.groups, k)
+	delete(entries, k)
 	m.mu.Unlock()
 	return okBody, nil
 }
