@@ -160,9 +160,17 @@ const upperHex = "0123456789ABCDEF"
 // appendTwiceEncoded appends percent(percent(s)) in one pass: the first
 // RFC 3986 encoding leaves unreserved bytes alone and turns any other byte
 // into %XX; the second leaves the unreserved bytes and the hex digits alone
-// and turns each '%' into %25. So a reserved byte ends up as %25XX. Runs
-// of unreserved bytes are copied whole: most names and values are one.
-func appendTwiceEncoded(dst []byte, s string) []byte {
+// and turns each '%' into %25. So a reserved byte ends up as %25XX.
+func appendTwiceEncoded(dst []byte, s string) []byte { return appendEscaped(dst, s, "%25") }
+
+// appendEncoded appends s percent-encoded once per RFC 3986: unreserved
+// bytes kept, every other byte %XX.
+func appendEncoded(dst []byte, s string) []byte { return appendEscaped(dst, s, "%") }
+
+// appendEscaped appends s with every byte but the unreserved ones written
+// as escape followed by its two upper-case hex digits. Runs of unreserved
+// bytes are copied whole: most names and values are one.
+func appendEscaped(dst []byte, s, escape string) []byte {
 	for len(s) > 0 {
 		i := 0
 		for i < len(s) && unreservedBytes[s[i]] {
@@ -173,7 +181,8 @@ func appendTwiceEncoded(dst []byte, s string) []byte {
 			break
 		}
 		c := s[i]
-		dst = append(dst, '%', '2', '5', upperHex[c>>4], upperHex[c&15])
+		dst = append(dst, escape...)
+		dst = append(dst, upperHex[c>>4], upperHex[c&15])
 		s = s[i+1:]
 	}
 	return dst

@@ -182,25 +182,6 @@ func appendStringToSignV3(dst, canonicalRequest []byte) []byte {
 	return hex.AppendEncode(dst, sum[:])
 }
 
-// appendEncoded appends s percent-encoded once per RFC 3986: unreserved
-// bytes kept, every other byte %XX.
-func appendEncoded(dst []byte, s string) []byte {
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && unreservedBytes[s[i]] {
-			i++
-		}
-		dst = append(dst, s[:i]...)
-		if i == len(s) {
-			break
-		}
-		c := s[i]
-		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
-		s = s[i+1:]
-	}
-	return dst
-}
-
 // authorizationV3 is the parsed Authorization header of a v3 request.
 type authorizationV3 struct {
 	algorithm     string
