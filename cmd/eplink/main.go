@@ -6,6 +6,7 @@
 //	eplink backend --listen ADDR --name NAME   a demo HTTP backend
 //	eplink fault --endpoint-id EP --zone-id Z  fail a zone (DNS drops it)
 //	eplink fault --clb-zone-id Z       fail a zone for CLBs (they switch to their backup zone)
+//	eplink experiment run PLAN.yaml    a failover experiment: load, faults, report
 //	eplink bench                       side-by-side benchmarks
 package main
 
@@ -31,6 +32,8 @@ var commands = map[string]command{
 	"backend": backendCmd,
 	"bench":   benchCmd,
 	"fault":   faultCmd,
+	// experiment runs a failover plan: load, faults, expectations, report.
+	"experiment": experimentCmd,
 }
 
 const usage = `usage: eplink COMMAND [flags]
@@ -43,6 +46,7 @@ commands:
   fault     fail or recover an endpoint zone (fault injection):
             --endpoint-id EP --zone-id Z [--recover],
             or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover]
+  experiment  run a failover experiment: eplink experiment run PLAN.yaml [--out DIR]
   bench     measure eplink side by side with direct connections and HAProxy
   version   print the version
 
