@@ -144,7 +144,9 @@ func (x expectation) evaluate(bins []*Bin, at map[string]float64, end float64) O
 	o.Window = fmt.Sprintf("%.1fs-%.1fs", from, to)
 	var in []*Bin
 	for _, b := range bins {
-		if b.T+1e-9 >= from && b.T+BinWidth.Seconds() <= to+1e-9 {
+		// A bin belongs to the window that holds its middle: adjacent
+		// windows (before X, after X) share none, and miss none.
+		if mid := b.T + BinWidth.Seconds()/2; mid >= from && mid < to {
 			in = append(in, b)
 		}
 	}

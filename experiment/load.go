@@ -26,9 +26,9 @@ type client struct {
 	rec     *recorder
 	http    *http.Client
 
-	mu       sync.Mutex
-	cached   []string
-	cachedAt time.Time
+	mu          sync.Mutex
+	cached      []string
+	cachedUntil time.Time
 }
 
 // dnsError is a name that did not resolve.
@@ -65,15 +65,15 @@ func (c *client) resolve(ctx context.Context) (string, error) {
 	if net.ParseIP(c.host) != nil {
 		return c.host, nil
 	}
-	if c.l.DNS == "cached" {
+	if c.l.DNS != "per-connection" {
 		c.mu.Lock()
-		addrs, at := c.cached, c.cachedAt
+		addrs, until := c.cached, c.cachedUntil
 		c.mu.Unlock()
-		if len(addrs) > 0 && time.Since(at) < c.l.DNSCache {
+		if len(addrs) > 0 && time.Now().Before(until) {
 			return addrs[rand.IntN(len(addrs))], nil
 		}
 	}
-	addrs, err := lookupA(ctx, c.dnsAddr, c.host)
+	addrs, ttl, err := lookupA(ctx, c.dnsAddr, c.host)
 	if err != nil {
 		return "", &dnsError{err}
 	}
@@ -81,33 +81,40 @@ func (c *client) resolve(ctx context.Context) (string, error) {
 	for _, a := range addrs {
 		c.rec.dnsAnswer(now, a)
 	}
-	if c.l.DNS == "cached" {
+	if c.l.DNS != "per-connection" {
+		keep := c.l.DNSCache
+		if c.l.DNS == "ttl" {
+			keep = ttl
+		}
 		c.mu.Lock()
-		c.cached, c.cachedAt = addrs, now
+		c.cached, c.cachedUntil = addrs, now.Add(keep)
 		c.mu.Unlock()
 	}
 	return addrs[rand.IntN(len(addrs))], nil
 }
 
-// lookupA asks server for the A records of name.
-func lookupA(ctx context.Context, server, name string) ([]string, error) {
+// lookupA asks server for the A records of name; ttl is their least TTL.
+func lookupA(ctx context.Context, server, name string) (addrs []string, ttl time.Duration, err error) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
 	dc := &dns.Client{Timeout: 500 * time.Millisecond}
 	in, _, err := dc.ExchangeContext(ctx, m, server)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var out []string
 	for _, rr := range in.Answer {
 		if a, ok := rr.(*dns.A); ok {
-			out = append(out, a.A.String())
+			addrs = append(addrs, a.A.String())
+			t := time.Duration(a.Hdr.Ttl) * time.Second
+			if ttl == 0 || t < ttl {
+				ttl = t
+			}
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no address (%s)", name, dns.RcodeToString[in.Rcode])
+	if len(addrs) == 0 {
+		return nil, 0, fmt.Errorf("%s: no address (%s)", name, dns.RcodeToString[in.Rcode])
 	}
-	return out, nil
+	return addrs, ttl, nil
 }
 
 // greeting is how the demo backends name themselves.

@@ -64,8 +64,9 @@ type Load struct {
 	// KeepAlive reuses connections; default one connection per request.
 	KeepAlive bool `yaml:"keep_alive"`
 	// DNS: "per-connection" (default) resolves the name for every new
-	// connection; "cached" keeps an answer for DNSCache (default 30s, a
-	// JVM's networkaddress.cache.ttl).
+	// connection; "ttl" keeps an answer for its TTL, as a caching stub
+	// resolver does; "cached" keeps it for DNSCache (default 30s, a JVM's
+	// networkaddress.cache.ttl) whatever the TTL.
 	DNS      string        `yaml:"dns"`
 	DNSCache time.Duration `yaml:"dns_cache"`
 	// Timeout of one request (connect to last byte); default 1s.
@@ -226,9 +227,9 @@ func (p *Plan) checkLoad(i int, bad func(string, string, ...any), names map[stri
 	switch l.DNS {
 	case "":
 		l.DNS = "per-connection"
-	case "per-connection", "cached":
+	case "per-connection", "ttl", "cached":
 	default:
-		bad(path+".dns", "%q: want per-connection or cached", l.DNS)
+		bad(path+".dns", "%q: want per-connection, ttl or cached", l.DNS)
 	}
 	if l.DNSCache == 0 {
 		l.DNSCache = 30 * time.Second

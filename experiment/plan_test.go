@@ -63,7 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{"not an endpoint", "duration: 1s\nload:\n  - {endpoint: epsrv-1}\n", `p.yaml:3: load[0].endpoint: "epsrv-1" is not an endpoint id`},
 		{"rate and conns", "duration: 1s\nload:\n  - host: a\n    rate: 5\n    connections: 2\n", "p.yaml:5: load[0].connections: rate and connections exclude"},
 		{"rate bound", "duration: 1s\nload:\n  - host: a\n    rate: 9000\n", "p.yaml:4: load[0].rate: 9000 requests per second"},
-		{"dns mode", "duration: 1s\nload:\n  - host: a\n    dns: jvm\n", `p.yaml:4: load[0].dns: "jvm": want per-connection or cached`},
+		{"dns mode", "duration: 1s\nload:\n  - host: a\n    dns: jvm\n", `p.yaml:4: load[0].dns: "jvm": want per-connection, ttl or cached`},
 		{"rate type", "duration: 1s\nload:\n  - host: a\n    rate: fast\n", `p.yaml:4: load[0].rate: expected an integer, got "fast"`},
 		{"fault name", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: zone-dwon ep-1 z\n", `p.yaml:4: timeline[0].fault: unknown fault "zone-dwon", did you mean "zone-down"?`},
 		{"fault args", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: zone-down ep-1\n", "p.yaml:4: timeline[0].fault: zone-down takes 2 arguments, got 1"},

@@ -236,7 +236,7 @@ func (r *run) waitResolvable(ctx context.Context, clients []*client) error {
 			if net.ParseIP(c.host) != nil {
 				break
 			}
-			_, err := lookupA(ctx, r.dns, c.host)
+			_, _, err := lookupA(ctx, r.dns, c.host)
 			if err == nil {
 				break
 			}

@@ -181,7 +181,7 @@ func TestClientDNSCache(t *testing.T) {
 	for _, tc := range []struct {
 		mode string
 		want int
-	}{{"per-connection", 5}, {"cached", 1}} {
+	}{{"per-connection", 5}, {"cached", 1}, {"ttl", 1}} {
 		mu.Lock()
 		asked = 0
 		mu.Unlock()
