@@ -96,7 +96,9 @@ func TestEvaluate(t *testing.T) {
 	}
 	bins[12].Failed = map[string]int{KindReset: 2}
 	bins[14].Failed = map[string]int{KindRefused: 1}
-	at := map[string]float64{"start": 0, "end": 3, "cut": 1.0}
+	// Events fall between bin edges; a bin belongs to the window holding
+	// its middle, so that "before" and "after" an event miss nothing.
+	at := map[string]float64{"start": 0, "end": 3, "cut": 1.0, "mid": 1.23}
 	for _, tc := range []struct {
 		expect string
 		pass   bool
@@ -111,6 +113,8 @@ func TestEvaluate(t *testing.T) {
 		{"recovery < 600ms after cut", true, 500},
 		{"recovery < 400ms after cut", false, 500},
 		{"recovery == 0s before cut", true, 0},
+		{"failed == 3 after mid", true, 3},
+		{"failed == 0 before mid", true, 0},
 		{"ok == 300", true, 300},
 		{"requests == 303", true, 303},
 		{"answered_by ECS01 >= 300", true, 300},
