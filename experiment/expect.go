@@ -15,10 +15,12 @@ import (
 //
 // METRIC is requests, ok, failed, a failure kind (refused, reset, timeout,
 // bad, dns), answered_by NAME (answers from the backend NAME), p50 or p99
-// (of the window's OK requests), or recovery: from the window's start to the
-// end of its last 100 ms with a failed request (0 when none failed). OP is
-// one of == != < <= > >=; VALUE a number, or a duration (50ms) for p50, p99
-// and recovery. A and B name timeline steps (or start, end), optionally
+// (of the window's OK requests), recovery: from the window's start to the
+// end of its last 100 ms with a failed request (0 when none failed), or
+// backend_out ADDR / backend_in ADDR: from the window's start to the first
+// sample of eplink's health checks that has the backend out (in). OP is
+// one of == != < <= > >=; VALUE a number, or a duration (50ms) for the
+// times. A and B name timeline steps (or start, end), optionally
 // shifted: zone_down+2s. Without a window it is the whole run.
 type expectation struct {
 	text     string
@@ -48,14 +50,14 @@ func parseExpectation(s string) (expectation, error) {
 	}
 	x.metric, f = f[0], f[1:]
 	switch {
-	case x.metric == "answered_by":
+	case x.metric == "answered_by", x.metric == "backend_out", x.metric == "backend_in":
 		if len(f) == 0 {
-			return x, fmt.Errorf("answered_by needs a backend name (answered_by ECS02 > 0)")
+			return x, fmt.Errorf("%s needs a backend (answered_by ECS02 > 0, backend_out 127.0.0.1:8080 < 2s)", x.metric)
 		}
 		x.backend, f = f[0], f[1:]
 	case countMetrics[x.metric], x.metric == "p50", x.metric == "p99", x.metric == "recovery":
 	default:
-		return x, fmt.Errorf("unknown metric %q: want requests, ok, failed, %s, answered_by NAME, p50, p99 or recovery",
+		return x, fmt.Errorf("unknown metric %q: want requests, ok, failed, %s, answered_by NAME, p50, p99, recovery, backend_out ADDR or backend_in ADDR",
 			x.metric, strings.Join(Kinds, ", "))
 	}
 	if len(f) < 2 || !contains(ops, f[0]) {
@@ -63,7 +65,7 @@ func parseExpectation(s string) (expectation, error) {
 	}
 	x.op = f[0]
 	var err error
-	if x.metric == "p50" || x.metric == "p99" || x.metric == "recovery" {
+	if x.isDuration() {
 		d, derr := time.ParseDuration(f[1])
 		if derr != nil {
 			return x, fmt.Errorf("%s compares with a duration such as 50ms, got %q", x.metric, f[1])
@@ -87,6 +89,12 @@ func parseExpectation(s string) (expectation, error) {
 		err = fmt.Errorf("%q: a window is \"between A and B\", \"after A\" or \"before A\"", strings.Join(f, " "))
 	}
 	return x, err
+}
+
+// isDuration: the metric is a time, compared with a duration.
+func (x expectation) isDuration() bool {
+	return x.metric == "p50" || x.metric == "p99" || x.metric == "recovery" ||
+		x.metric == "backend_out" || x.metric == "backend_in"
 }
 
 func parseMark(s string) (mark, error) {
@@ -172,6 +180,23 @@ func (x expectation) evaluate(bins []*Bin, at map[string]float64, end float64) O
 			if b.failed() > 0 {
 				o.Value = (b.T + BinWidth.Seconds() - from) * 1000
 			}
+		}
+	case "backend_out", "backend_in":
+		o.Unit = "ms"
+		want := 0
+		if x.metric == "backend_in" {
+			want = 1
+		}
+		o.Value, o.Note = (to-from)*1000, "not seen in the window"
+		seen := false
+		for _, b := range in {
+			if v, ok := b.Health[x.backend]; ok && v == want {
+				o.Value, o.Note, seen = math.Max(0, (b.T-from)*1000), "", true
+				break
+			}
+		}
+		if !seen {
+			return o // a change never seen meets no bound
 		}
 	default:
 		for _, b := range in {

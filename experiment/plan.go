@@ -89,7 +89,9 @@ type Step struct {
 	As  string   `yaml:"as"`
 	API *APICall `yaml:"api"`
 	// Fault is one of: zone-down EP ZONE, zone-up EP ZONE, clb-zone-down
-	// ZONE, clb-zone-up ZONE, eplink-kill, eplink-start, eplink-restart.
+	// ZONE, clb-zone-up ZONE, backend-down ADDR [stop|refuse|blackhole]
+	// (a builtin backend; default stop), backend-up ADDR, eplink-kill,
+	// eplink-start, eplink-restart.
 	Fault string `yaml:"fault"`
 }
 
@@ -135,9 +137,11 @@ func (p *Plan) LabPath() string {
 // must be bounded in time.
 const maxDuration = 10 * time.Minute
 
-// faults lists each fault and how many arguments it takes.
+// faults lists each fault and how many arguments it takes (backend-down's
+// mode is optional).
 var faults = map[string]int{
 	"zone-down": 2, "zone-up": 2, "clb-zone-down": 1, "clb-zone-up": 1,
+	"backend-down": 2, "backend-up": 1,
 	"eplink-kill": 0, "eplink-start": 0, "eplink-restart": 0,
 }
 
@@ -281,6 +285,9 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 				msg = fmt.Sprintf("unknown fault %q, did you mean %q?", f[0], c)
 			}
 			bad(path+".fault", "%s", msg)
+		case f[0] == "backend-down" && len(f) == 3 && !contains([]string{"stop", "refuse", "blackhole"}, f[2]):
+			bad(path+".fault", "backend-down %s: mode %q is not stop, refuse or blackhole", f[1], f[2])
+		case f[0] == "backend-down" && len(f) == 2:
 		case len(f)-1 != n:
 			bad(path+".fault", "%s takes %d arguments, got %d", f[0], n, len(f)-1)
 		}

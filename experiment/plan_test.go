@@ -67,6 +67,7 @@ func TestParseErrors(t *testing.T) {
 		{"rate type", "duration: 1s\nload:\n  - host: a\n    rate: fast\n", `p.yaml:4: load[0].rate: expected an integer, got "fast"`},
 		{"fault name", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: zone-dwon ep-1 z\n", `p.yaml:4: timeline[0].fault: unknown fault "zone-dwon", did you mean "zone-down"?`},
 		{"fault args", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: zone-down ep-1\n", "p.yaml:4: timeline[0].fault: zone-down takes 2 arguments, got 1"},
+		{"backend mode", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: backend-down 127.0.0.1:80 crash\n", `p.yaml:4: timeline[0].fault: backend-down 127.0.0.1:80: mode "crash" is not stop`},
 		{"api without as", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - api: {action: DescribeRegions}\n", "p.yaml:4: timeline[0].as: required with api"},
 		{"api and fault", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - as: provider\n    api: {action: DescribeRegions}\n    fault: eplink-kill\n", "p.yaml:4: timeline[0]: one step does one thing"},
 		{"params type", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - as: p\n    api: {action: A, params: [x]}\n", "p.yaml:5: timeline[0].api.params: expected a mapping"},
@@ -95,6 +96,12 @@ func TestEvaluate(t *testing.T) {
 		bins[i] = &Bin{T: float64(i) / 10, OK: 10, Backend: map[string]int{"ECS01": 10}, lat: []float64{1, 2, 3, 4, 50}}
 	}
 	bins[12].Failed = map[string]int{KindReset: 2}
+	for i := 5; i < 30; i += 5 { // health sampled every 500 ms: out at 1.5 s, in at 2.5 s
+		bins[i].Health = map[string]int{"10.0.0.1:80": 1}
+		if i == 15 || i == 20 {
+			bins[i].Health["10.0.0.1:80"] = 0
+		}
+	}
 	bins[14].Failed = map[string]int{KindRefused: 1}
 	// Events fall between bin edges; a bin belongs to the window holding
 	// its middle, so that "before" and "after" an event miss nothing.
@@ -116,6 +123,9 @@ func TestEvaluate(t *testing.T) {
 		{"failed == 3 after mid", true, 3},
 		{"failed == 0 before mid", true, 0},
 		{"ok == 300", true, 300},
+		{"backend_out 10.0.0.1:80 < 600ms after cut", true, 500},
+		{"backend_in 10.0.0.1:80 <= 1s after cut+500ms", true, 1000},
+		{"backend_out 10.0.0.2:80 < 10s", false, 3000},
 		{"requests == 303", true, 303},
 		{"answered_by ECS01 >= 300", true, 300},
 		{"answered_by ECS02 > 0", false, 0},

@@ -29,10 +29,14 @@ type Bin struct {
 	Failed  map[string]int `json:"failed,omitempty"`  // by kind
 	Backend map[string]int `json:"backend,omitempty"` // answers by backend name
 	DNS     map[string]int `json:"dns,omitempty"`     // answers the clients got, by address
-	Flows   map[string]int `json:"flows,omitempty"`   // eplink's active flows by CLB
-	P50     float64        `json:"p50_ms,omitempty"`  // latency of the OK requests
-	P99     float64        `json:"p99_ms,omitempty"`  //
-	lat     []float64      // ms
+	// Sampled from eplink: active flows by CLB, backend health (1 up, 0
+	// down) and zone states ("EP ZONE" → state); nil when not sampled.
+	Flows  map[string]int    `json:"flows,omitempty"`
+	Health map[string]int    `json:"health,omitempty"`
+	Zones  map[string]string `json:"zones,omitempty"`
+	P50    float64           `json:"p50_ms,omitempty"` // latency of the OK requests
+	P99    float64           `json:"p99_ms,omitempty"` //
+	lat    []float64         // ms
 }
 
 func (b *Bin) failed() int {
@@ -115,11 +119,11 @@ func (r *recorder) dnsAnswer(t time.Time, addr string) {
 	}
 }
 
-func (r *recorder) flows(t time.Time, byCLB map[string]int) {
+func (r *recorder) state(t time.Time, st eplinkState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if b := r.bin(t); b != nil {
-		b.Flows = byCLB
+		b.Flows, b.Health, b.Zones = st.flows, st.health, st.zones
 	}
 }
 

@@ -148,7 +148,8 @@ func (res *Result) Markdown() string {
 	}
 	b.WriteString("\n![requests per second](timeline.png)\n\n![latency](latency.png)\n")
 	b.WriteString("\n## Second by second\n\n")
-	b.WriteString("| s | ok | failed | p50 ms | p99 ms | answered by | DNS answers | flows by CLB |\n|---:|---:|---|---:|---:|---|---|---|\n")
+	b.WriteString("| s | ok | failed | p50 ms | p99 ms | answered by | DNS answers | flows by CLB | backends out | zones |\n")
+	b.WriteString("|---:|---:|---|---:|---:|---|---|---|---|---|\n")
 	per := int(1 / BinWidth.Seconds())
 	for i := 0; i < len(res.Bins); i += per {
 		sec := res.Bins[i:min(i+per, len(res.Bins))]
@@ -162,12 +163,24 @@ func (res *Result) Markdown() string {
 			add(s.DNS, bin.DNS)
 			lat = append(lat, bin.lat...)
 			if bin.Flows != nil {
-				s.Flows = bin.Flows // the last sample of the second
+				// The last sample of the second.
+				s.Flows, s.Health, s.Zones = bin.Flows, bin.Health, bin.Zones
 			}
 		}
 		sort.Float64s(lat)
-		fmt.Fprintf(&b, "| %d | %d | %s | %.1f | %.1f | %s | %s | %s |\n", i/per, s.OK, counts(s.Failed),
-			percentile(lat, 0.5), percentile(lat, 0.99), counts(s.Backend), counts(s.DNS), counts(s.Flows))
+		var out []string
+		for _, k := range sortedKeys(s.Health) {
+			if s.Health[k] == 0 {
+				out = append(out, k)
+			}
+		}
+		var zones []string
+		for _, k := range sortedKeys(s.Zones) {
+			zones = append(zones, k+" "+s.Zones[k])
+		}
+		fmt.Fprintf(&b, "| %d | %d | %s | %.1f | %.1f | %s | %s | %s | %s | %s |\n", i/per, s.OK, counts(s.Failed),
+			percentile(lat, 0.5), percentile(lat, 0.99), counts(s.Backend), counts(s.DNS), counts(s.Flows),
+			strings.Join(out, ", "), strings.Join(zones, ", "))
 	}
 	return b.String()
 }

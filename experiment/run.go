@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -143,7 +144,7 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 		go func() { defer wg.Done(); c.run(runCtx) }()
 	}
 	wg.Add(1)
-	go func() { defer wg.Done(); r.sampleFlows(runCtx) }()
+	go func() { defer wg.Done(); r.sampleState(runCtx) }()
 	problems := r.timeline(runCtx)
 	<-runCtx.Done()
 	wg.Wait()
@@ -381,6 +382,14 @@ func (r *run) fault(ctx context.Context, f []string) (string, error) {
 	case "clb-zone-down", "clb-zone-up":
 		return r.lab(ctx, "/lab/clb-zone-fault", url.Values{"ZoneId": {f[1]},
 			"Failed": {strconv.FormatBool(f[0] == "clb-zone-down")}})
+	case "backend-down":
+		mode := "stop"
+		if len(f) == 3 {
+			mode = f[2]
+		}
+		return r.lab(ctx, "/lab/backend-fault", url.Values{"Address": {f[1]}, "Mode": {mode}})
+	case "backend-up":
+		return r.lab(ctx, "/lab/backend-fault", url.Values{"Address": {f[1]}, "Mode": {"none"}})
 	case "eplink-kill":
 		return "", r.signalEplink(syscall.SIGKILL)
 	case "eplink-restart":
@@ -451,8 +460,9 @@ func (r *run) waitUp(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// sampleFlows records eplink's active flows per CLB every 100 ms.
-func (r *run) sampleFlows(ctx context.Context) {
+// sampleState records eplink's active flows per CLB, backend health and
+// zone states every 100 ms.
+func (r *run) sampleState(ctx context.Context) {
 	t := time.NewTicker(BinWidth)
 	defer t.Stop()
 	for {
@@ -461,38 +471,53 @@ func (r *run) sampleFlows(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if byCLB, err := r.flows(ctx); err == nil {
-			r.rec.flows(time.Now(), byCLB)
+		if st, err := r.state(ctx); err == nil {
+			r.rec.state(time.Now(), st)
 		}
 	}
 }
 
-func (r *run) flows(ctx context.Context) (map[string]int, error) {
+// eplinkState is what a run samples from eplink's /metrics.
+type eplinkState struct {
+	flows  map[string]int    // active flows by CLB
+	health map[string]int    // backend → 1 up, 0 down (health checks)
+	zones  map[string]string // "EP ZONE" → state
+}
+
+func (r *run) state(ctx context.Context) (eplinkState, error) {
+	st := eplinkState{flows: map[string]int{}, health: map[string]int{}, zones: map[string]string{}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.api+"/metrics", nil)
 	if err != nil {
-		return nil, err
+		return st, err
 	}
 	resp, err := r.hc.Do(req)
 	if err != nil {
-		return nil, err
+		return st, err
 	}
 	defer resp.Body.Close()
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return nil, err
+		return st, err
 	}
-	out := map[string]int{}
-	if f := fams["eplink_dataplane_flows_active"]; f != nil {
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "resource_id" {
-					out[l.GetValue()] += int(m.GetGauge().GetValue())
-				}
-			}
+	labels := func(m *dto.Metric) map[string]string {
+		out := map[string]string{}
+		for _, l := range m.GetLabel() {
+			out[l.GetName()] = l.GetValue()
 		}
+		return out
 	}
-	return out, nil
+	for _, m := range fams["eplink_dataplane_flows_active"].GetMetric() {
+		st.flows[labels(m)["resource_id"]] += int(m.GetGauge().GetValue())
+	}
+	for _, m := range fams["eplink_dataplane_backend_up"].GetMetric() {
+		st.health[labels(m)["backend"]] = int(m.GetGauge().GetValue())
+	}
+	for _, m := range fams["eplink_dataplane_zone_state"].GetMetric() {
+		l := labels(m)
+		st.zones[l["endpoint_id"]+" "+l["zone_id"]] = l["state"]
+	}
+	return st, nil
 }
 
 // startLab starts eplink from the plan's lab on free loopback ports, with
