@@ -31,7 +31,7 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	zone := fs.String("zone-id", "", "zone `ID` (e.g. cn-hangzhou-h)")
 	clbZone := fs.String("clb-zone-id", "", "fail this zone for CLBs: they switch to their backup zone")
 	backendAddr := fs.String("backend", "", "fail this builtin backend `HOST:PORT` of the lab instead (--mode)")
-	mode := fs.String("mode", "stop", "backend fault: stop (port closed), refuse (accept and reset) or blackhole (accept, never answer)")
+	mode := fs.String("mode", "stop", "backend fault: stop (port closed), refuse (accept and reset)\nor blackhole (accept, never answer)")
 	recover := fs.Bool("recover", false, "recover the zone (or backend) instead of failing it")
 	labKey := fs.String("lab-key", os.Getenv("EPLINK_LAB_KEY"), "lab admin `KEY`, needed when eplink's API is not on loopback\n(default $EPLINK_LAB_KEY, else the profile's)")
 	if err := fs.Parse(args); err != nil {

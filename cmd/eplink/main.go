@@ -47,7 +47,9 @@ commands:
             --endpoint-id EP --zone-id Z [--recover],
             or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover],
             or a builtin backend: --backend HOST:PORT [--mode stop|refuse|blackhole] [--recover]
-  experiment  run a failover experiment: eplink experiment run PLAN.yaml [--out DIR]
+  experiment
+            run a failover experiment (load, faults, expectations, report):
+            eplink experiment run PLAN.yaml [--out DIR]
   bench     measure eplink side by side with direct connections and HAProxy
   version   print the version
 
