@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"eplink/controlplane/lab"
+	"eplink/dataplane/backend"
 )
 
 // Plan is a parsed experiment plan.
@@ -90,8 +91,10 @@ type Step struct {
 	API *APICall `yaml:"api"`
 	// Fault is one of: zone-down EP ZONE, zone-up EP ZONE, clb-zone-down
 	// ZONE, clb-zone-up ZONE, backend-down ADDR [stop|refuse|blackhole]
-	// (a builtin backend; default stop), backend-up ADDR, eplink-kill,
-	// eplink-start, eplink-restart.
+	// (a builtin backend; default stop), backend-up ADDR, backend-impair
+	// ADDR SPEC… (latency=50ms jitter=5ms bandwidth=BYTES/S
+	// reset-after=BYTES stall, or none), eplink-kill, eplink-start,
+	// eplink-restart.
 	Fault string `yaml:"fault"`
 }
 
@@ -141,7 +144,7 @@ const maxDuration = 10 * time.Minute
 // mode is optional).
 var faults = map[string]int{
 	"zone-down": 2, "zone-up": 2, "clb-zone-down": 1, "clb-zone-up": 1,
-	"backend-down": 2, "backend-up": 1,
+	"backend-down": 2, "backend-up": 1, "backend-impair": -1,
 	"eplink-kill": 0, "eplink-start": 0, "eplink-restart": 0,
 }
 
@@ -288,6 +291,12 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 		case f[0] == "backend-down" && len(f) == 3 && !contains([]string{"stop", "refuse", "blackhole"}, f[2]):
 			bad(path+".fault", "backend-down %s: mode %q is not stop, refuse or blackhole", f[1], f[2])
 		case f[0] == "backend-down" && len(f) == 2:
+		case f[0] == "backend-impair" && len(f) < 3:
+			bad(path+".fault", "backend-impair takes ADDR and an impairment (latency=50ms jitter=5ms, none…)")
+		case f[0] == "backend-impair":
+			if _, err := backend.ParseImpairment(strings.Join(f[2:], " ")); err != nil {
+				bad(path+".fault", "backend-impair: %v", err)
+			}
 		case len(f)-1 != n:
 			bad(path+".fault", "%s takes %d arguments, got %d", f[0], n, len(f)-1)
 		}

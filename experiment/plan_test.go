@@ -68,6 +68,8 @@ func TestParseErrors(t *testing.T) {
 		{"fault name", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: zone-dwon ep-1 z\n", `p.yaml:4: timeline[0].fault: unknown fault "zone-dwon", did you mean "zone-down"?`},
 		{"fault args", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: zone-down ep-1\n", "p.yaml:4: timeline[0].fault: zone-down takes 2 arguments, got 1"},
 		{"backend mode", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: backend-down 127.0.0.1:80 crash\n", `p.yaml:4: timeline[0].fault: backend-down 127.0.0.1:80: mode "crash" is not stop`},
+		{"impair spec", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: backend-impair 127.0.0.1:80 latency=5ms jitter=9ms\n", "p.yaml:4: timeline[0].fault: backend-impair: jitter must not exceed the latency"},
+		{"impair none", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: backend-impair 127.0.0.1:80\n", "p.yaml:4: timeline[0].fault: backend-impair takes ADDR and an impairment"},
 		{"api without as", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - api: {action: DescribeRegions}\n", "p.yaml:4: timeline[0].as: required with api"},
 		{"api and fault", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - as: provider\n    api: {action: DescribeRegions}\n    fault: eplink-kill\n", "p.yaml:4: timeline[0]: one step does one thing"},
 		{"params type", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - as: p\n    api: {action: A, params: [x]}\n", "p.yaml:5: timeline[0].api.params: expected a mapping"},

@@ -390,6 +390,8 @@ func (r *run) fault(ctx context.Context, f []string) (string, error) {
 		return r.lab(ctx, "/lab/backend-fault", url.Values{"Address": {f[1]}, "Mode": {mode}})
 	case "backend-up":
 		return r.lab(ctx, "/lab/backend-fault", url.Values{"Address": {f[1]}, "Mode": {"none"}})
+	case "backend-impair":
+		return r.lab(ctx, "/lab/backend-impair", url.Values{"Address": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
 	case "eplink-kill":
 		return "", r.signalEplink(syscall.SIGKILL)
 	case "eplink-restart":

@@ -32,6 +32,7 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clbZone := fs.String("clb-zone-id", "", "fail this zone for CLBs: they switch to their backup zone")
 	backendAddr := fs.String("backend", "", "fail this builtin backend `HOST:PORT` of the lab instead (--mode)")
 	mode := fs.String("mode", "stop", "backend fault: stop (port closed), refuse (accept and reset)\nor blackhole (accept, never answer)")
+	impair := fs.String("impair", "", "impair the --backend's flows instead: `SPEC` such as \"latency=50ms jitter=5ms\",\nbandwidth=BYTES/S, reset-after=BYTES, stall; none lifts it")
 	recover := fs.Bool("recover", false, "recover the zone (or backend) instead of failing it")
 	labKey := fs.String("lab-key", os.Getenv("EPLINK_LAB_KEY"), "lab admin `KEY`, needed when eplink's API is not on loopback\n(default $EPLINK_LAB_KEY, else the profile's)")
 	if err := fs.Parse(args); err != nil {
@@ -44,6 +45,10 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case *backendAddr != "" && (*ep != "" || *zone != "" || *clbZone != ""):
 		return &usageError{"--backend goes without --endpoint-id, --zone-id and --clb-zone-id"}
+	case *impair != "" && *backendAddr == "":
+		return &usageError{"--impair goes with --backend"}
+	case *impair != "":
+		path, form = "/lab/backend-impair", url.Values{"Address": {*backendAddr}, "Impairment": {*impair}}
 	case *backendAddr != "":
 		m := *mode
 		if *recover {

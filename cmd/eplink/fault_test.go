@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"eplink/controlplane/api"
 	"eplink/controlplane/apitest"
@@ -131,7 +132,10 @@ func TestFaultBackend(t *testing.T) {
 	defer cancel()
 	go backend.Serve(ctx, fl, "ECS09")
 	faults := map[string]*backend.FaultListener{ln.Addr().String(): fl}
-	srv := httptest.NewServer(api.BackendFault(func(a, m string) error { return setBackendFault(faults, a, m) }))
+	mux := http.NewServeMux()
+	mux.Handle("POST /lab/backend-fault", api.BackendFault(func(a, m string) error { return setBackendFault(faults, a, m) }))
+	mux.Handle("POST /lab/backend-impair", api.BackendImpair(func(a, spec string) (string, error) { return impairBackend(faults, a, spec) }))
+	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	t.Setenv("EPLINK_CONFIG", filepath.Join(t.TempDir(), "config.json"))
 	fault := func(code int, args ...string) string {
@@ -164,4 +168,17 @@ func TestFaultBackend(t *testing.T) {
 		t.Errorf("unknown mode: %s, mode %s", out, fl.Mode())
 	}
 	fault(2, "--backend", addr, "--zone-id", "z")
+
+	if out := fault(0, "--backend", addr, "--impair", "latency=50ms,jitter=5ms"); !strings.Contains(out, `"Impairment":"latency=50ms jitter=5ms"`) ||
+		fl.Impairment() != (backend.Impairment{Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}) {
+		t.Errorf("impair: %s, now %v", out, fl.Impairment())
+	}
+	if out := fault(1, "--backend", addr, "--impair", "loss=10%"); !strings.Contains(out, "InvalidParameter") || fl.Impairment().Latency == 0 {
+		t.Errorf("bad impairment: %s, now %v", out, fl.Impairment())
+	}
+	fault(0, "--backend", addr, "--impair", "none")
+	if fl.Impairment() != (backend.Impairment{}) {
+		t.Errorf("after none: %v", fl.Impairment())
+	}
+	fault(2, "--impair", "stall")
 }

@@ -46,7 +46,8 @@ commands:
   fault     fail or recover an endpoint zone (fault injection):
             --endpoint-id EP --zone-id Z [--recover],
             or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover],
-            or a builtin backend: --backend HOST:PORT [--mode stop|refuse|blackhole] [--recover]
+            or a builtin backend: --backend HOST:PORT [--mode stop|refuse|blackhole] [--recover],
+            or impair its flows: --backend HOST:PORT --impair "latency=50ms jitter=5ms"|none
   experiment
             run a failover experiment (load, faults, expectations, report):
             eplink experiment run PLAN.yaml [--out DIR]

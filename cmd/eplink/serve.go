@@ -243,6 +243,9 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	labMux.Handle("POST /lab/backend-fault", api.BackendFault(func(addr, mode string) error {
 		return setBackendFault(backendFaults, addr, mode)
 	}))
+	labMux.Handle("POST /lab/backend-impair", api.BackendImpair(func(addr, spec string) (string, error) {
+		return impairBackend(backendFaults, addr, spec)
+	}))
 	var admin http.Handler = labMux
 	if labKey != "" {
 		admin = api.RequireLabKey(labKey, admin)
@@ -444,16 +447,40 @@ func setBackendFault(faults map[string]*backend.FaultListener, addr, mode string
 	if !slices.Contains(backend.FaultModes, mode) {
 		return rpc.InvalidParameter("Mode", "must be one of "+strings.Join(backend.FaultModes, ", "))
 	}
-	fl, ok := faults[addr]
-	if !ok {
-		have := slices.Sorted(maps.Keys(faults))
-		return rpc.Errorf(http.StatusNotFound, "InvalidBackend.NotFound",
-			"%s is not a builtin backend of this lab (only builtin: http backends can be failed; have: %s)", addr, strings.Join(have, ", "))
+	fl, err := builtinAt(faults, addr)
+	if err != nil {
+		return err
 	}
 	if err := fl.Set(mode); err != nil {
 		return rpc.Errorf(http.StatusConflict, "IncorrectStatus.Backend", "%v", err)
 	}
 	return nil
+}
+
+// impairBackend sets the impairment of the builtin backend at addr.
+func impairBackend(faults map[string]*backend.FaultListener, addr, spec string) (string, error) {
+	im, err := backend.ParseImpairment(spec)
+	if err != nil {
+		return "", rpc.InvalidParameter("Impairment", err.Error())
+	}
+	fl, err := builtinAt(faults, addr)
+	if err != nil {
+		return "", err
+	}
+	if err := fl.Impair(im); err != nil {
+		return "", rpc.InvalidParameter("Impairment", err.Error())
+	}
+	return im.String(), nil
+}
+
+func builtinAt(faults map[string]*backend.FaultListener, addr string) (*backend.FaultListener, error) {
+	fl, ok := faults[addr]
+	if !ok {
+		have := slices.Sorted(maps.Keys(faults))
+		return nil, rpc.Errorf(http.StatusNotFound, "InvalidBackend.NotFound",
+			"%s is not a builtin backend of this lab (only builtin: http backends can be failed; have: %s)", addr, strings.Join(have, ", "))
+	}
+	return fl, nil
 }
 
 // builtinBackend is a `builtin: http` backend of the lab, already bound.

@@ -34,12 +34,15 @@ type FaultListener struct {
 	conns   map[net.Conn]struct{}
 	held    []net.Conn // accepted while blackholed
 	closed  bool
+
+	impair        Impairment
+	impairChanged chan struct{} // closed and replaced when impair changes
 }
 
 // NewFaultListener wraps ln, serving.
 func NewFaultListener(ln net.Listener) *FaultListener {
 	return &FaultListener{addr: ln.Addr().String(), inner: ln, mode: FaultNone,
-		changed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+		changed: make(chan struct{}), conns: map[net.Conn]struct{}{}, impairChanged: make(chan struct{})}
 }
 
 // Accept implements the net.Listener interface.
@@ -76,10 +79,10 @@ func (l *FaultListener) Accept() (net.Conn, error) {
 			l.mu.Unlock()
 			continue
 		}
-		tc := &trackedConn{Conn: c, l: l}
-		l.conns[tc] = struct{}{}
+		ic := &impairedConn{Conn: c, l: l, closed: make(chan struct{})}
+		l.conns[ic] = struct{}{}
 		l.mu.Unlock()
-		return tc, nil
+		return ic, nil
 	}
 }
 
@@ -135,7 +138,9 @@ func (l *FaultListener) Mode() string {
 // l.mu held.
 func (l *FaultListener) resetAll() {
 	for c := range l.conns {
-		reset(c.(*trackedConn).Conn)
+		ic := c.(*impairedConn)
+		ic.closeOnce.Do(func() { close(ic.closed) })
+		reset(ic.Conn)
 	}
 	clear(l.conns)
 	l.dropHeld()
@@ -177,17 +182,4 @@ func reset(c net.Conn) {
 		tc.SetLinger(0)
 	}
 	c.Close()
-}
-
-// trackedConn leaves the listener's set when closed.
-type trackedConn struct {
-	net.Conn
-	l *FaultListener
-}
-
-func (c *trackedConn) Close() error {
-	c.l.mu.Lock()
-	delete(c.l.conns, c)
-	c.l.mu.Unlock()
-	return c.Conn.Close()
 }
