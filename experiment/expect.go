@@ -14,7 +14,7 @@ import (
 //	METRIC OP VALUE [between A and B | after A | before A]
 //
 // METRIC is requests, ok, failed, a failure kind (refused, reset, timeout,
-// bad, dns), answered_by NAME (answers from the backend NAME), p50 or p99
+// bad, dns), stream_bytes (read by stream loads), answered_by NAME (answers from the backend NAME), p50 or p99
 // (of the window's OK requests), recovery: from the window's start to the
 // end of its last 100 ms with a failed request (0 when none failed), or
 // backend_out ADDR / backend_in ADDR: from the window's start to the first
@@ -39,7 +39,7 @@ type mark struct {
 
 var ops = []string{"==", "!=", "<=", ">=", "<", ">"}
 
-var countMetrics = map[string]bool{"requests": true, "ok": true, "failed": true,
+var countMetrics = map[string]bool{"requests": true, "ok": true, "failed": true, "stream_bytes": true,
 	KindRefused: true, KindReset: true, KindTimeout: true, KindBad: true, KindDNS: true}
 
 func parseExpectation(s string) (expectation, error) {
@@ -57,7 +57,7 @@ func parseExpectation(s string) (expectation, error) {
 		x.backend, f = f[0], f[1:]
 	case countMetrics[x.metric], x.metric == "p50", x.metric == "p99", x.metric == "recovery":
 	default:
-		return x, fmt.Errorf("unknown metric %q: want requests, ok, failed, %s, answered_by NAME, p50, p99, recovery, backend_out ADDR or backend_in ADDR",
+		return x, fmt.Errorf("unknown metric %q: want requests, ok, failed, %s, stream_bytes, answered_by NAME, p50, p99, recovery, backend_out ADDR or backend_in ADDR",
 			x.metric, strings.Join(Kinds, ", "))
 	}
 	if len(f) < 2 || !contains(ops, f[0]) {
@@ -209,6 +209,8 @@ func (x expectation) evaluate(bins []*Bin, at map[string]float64, end float64) O
 				o.Value += float64(b.failed())
 			case "answered_by":
 				o.Value += float64(b.Backend[x.backend])
+			case "stream_bytes":
+				o.Value += float64(b.Stream)
 			default:
 				o.Value += float64(b.Failed[x.metric])
 			}

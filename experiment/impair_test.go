@@ -167,3 +167,40 @@ func TestParseImpairment(t *testing.T) {
 }
 
 func containsStr(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestStreamLoad: a stream load reads at its bandwidth, counts a reset when
+// the backend cuts it, and opens the stream again.
+func TestStreamLoad(t *testing.T) {
+	fl, port := demoBackend(t)
+	start := time.Now()
+	rec := newRecorder(start, 2*time.Second)
+	c := newClient(Load{Kind: "stream", Connections: 1, Bandwidth: 200_000, Port: port, DNS: "per-connection", Timeout: time.Second},
+		"127.0.0.1", "", rec)
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(1500*time.Millisecond))
+	defer cancel()
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		fl.Set(backend.FaultRefuse) // resets the open stream
+		time.Sleep(50 * time.Millisecond)
+		fl.Set(backend.FaultNone)
+	}()
+	c.run(ctx)
+	bins, _ := rec.finish()
+	var before, after int64
+	failed := map[string]int{}
+	for _, b := range bins {
+		add(failed, b.Failed)
+		if b.T < 0.7 {
+			before += b.Stream
+		} else if b.T >= 0.9 {
+			after += b.Stream
+		}
+	}
+	// 200 kB/s for 0.7 s is 140 kB, plus a burst of 16 kB.
+	if before == 0 || before > 160_000 {
+		t.Errorf("%d bytes in 0.7 s at 200 kB/s", before)
+	}
+	if failed[KindReset] < 1 || after == 0 {
+		t.Errorf("failed %v, %d bytes after the stream was cut", failed, after)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/time/rate"
 )
 
 // client is one load group: it resolves its name through eplink's DNS
@@ -154,6 +155,53 @@ func (c *client) do(ctx context.Context) (kind, backend string) {
 	return "", backend
 }
 
+// stream downloads from the backend at the load's bandwidth until ctx
+// ends or the stream breaks, which it records; false when it broke.
+func (c *client) stream(ctx context.Context) bool {
+	url := "http://" + net.JoinHostPort(c.host, strconv.Itoa(c.l.Port)) + "/bytes?n=" + strconv.FormatInt(1<<36, 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	// The request's timeout would cut a long stream: connect and answer
+	// headers within it, then read as long as the run lasts.
+	hc := *c.http
+	hc.Timeout = 0
+	hctx, cancel := context.WithCancel(ctx)
+	timer := time.AfterFunc(c.l.Timeout, cancel)
+	resp, err := hc.Do(req.WithContext(hctx))
+	if err != nil {
+		timer.Stop()
+		cancel()
+		if ctx.Err() == nil {
+			c.rec.failure(time.Now(), classify(err))
+		}
+		return false
+	}
+	timer.Stop()
+	defer cancel()
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.rec.failure(time.Now(), KindBad)
+		return false
+	}
+	lim := rate.NewLimiter(rate.Limit(c.l.Bandwidth), min(c.l.Bandwidth, 16<<10))
+	buf := make([]byte, min(c.l.Bandwidth, 16<<10))
+	for {
+		if lim.WaitN(ctx, len(buf)) != nil {
+			return true // the run ended
+		}
+		n, err := io.ReadFull(resp.Body, buf)
+		c.rec.streamBytes(time.Now(), n)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.rec.failure(time.Now(), classify(err))
+			}
+			return false
+		}
+	}
+}
+
 // classify names the kind of a failed request.
 func classify(err error) string {
 	var de *dnsError
@@ -177,6 +225,20 @@ func (c *client) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer c.http.CloseIdleConnections()
+	if c.l.Kind == "stream" {
+		for range c.l.Connections {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					if !c.stream(ctx) {
+						sleep(ctx, 100*time.Millisecond) // as a client backs off
+					}
+				}
+			}()
+		}
+		return
+	}
 	if c.l.Connections > 0 {
 		for range c.l.Connections {
 			wg.Add(1)

@@ -72,6 +72,12 @@ type Load struct {
 	DNSCache time.Duration `yaml:"dns_cache"`
 	// Timeout of one request (connect to last byte); default 1s.
 	Timeout time.Duration `yaml:"timeout"`
+	// Kind is "http" (default: requests) or "stream": Connections long
+	// downloads (GET /bytes of the demo backend), each read at Bandwidth
+	// bytes/s (default 1000000); a stream that breaks is a failure of its
+	// kind, and is opened again.
+	Kind      string `yaml:"kind"`
+	Bandwidth int    `yaml:"bandwidth"`
 }
 
 // Step is one moment of the timeline. Steps run in order: each waits until
@@ -220,6 +226,24 @@ func (p *Plan) checkLoad(i int, bad func(string, string, ...any), names map[stri
 		l.Path = "/"
 	} else if !strings.HasPrefix(l.Path, "/") {
 		bad(path+".path", "%q must start with /", l.Path)
+	}
+	switch l.Kind {
+	case "", "http":
+		l.Kind = "http"
+	case "stream":
+		if l.Rate > 0 {
+			bad(path+".rate", "a stream load has connections, not a rate")
+		}
+		if l.Bandwidth == 0 {
+			l.Bandwidth = 1_000_000
+		}
+	default:
+		bad(path+".kind", "%q: want http or stream", l.Kind)
+	}
+	if l.Bandwidth < 0 || l.Bandwidth > 1<<30 {
+		bad(path+".bandwidth", "%d bytes/s is outside 1-%d", l.Bandwidth, 1<<30)
+	} else if l.Bandwidth > 0 && l.Kind != "stream" {
+		bad(path+".bandwidth", "bandwidth is for kind: stream")
 	}
 	switch {
 	case l.Rate < 0 || l.Rate > 5000:

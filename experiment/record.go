@@ -34,8 +34,9 @@ type Bin struct {
 	Flows  map[string]int    `json:"flows,omitempty"`
 	Health map[string]int    `json:"health,omitempty"`
 	Zones  map[string]string `json:"zones,omitempty"`
-	P50    float64           `json:"p50_ms,omitempty"` // latency of the OK requests
-	P99    float64           `json:"p99_ms,omitempty"` //
+	Stream int64             `json:"stream_bytes,omitempty"` // bytes the streams read
+	P50    float64           `json:"p50_ms,omitempty"`       // latency of the OK requests
+	P99    float64           `json:"p99_ms,omitempty"`       //
 	lat    []float64         // ms
 }
 
@@ -106,6 +107,19 @@ func (r *recorder) result(begin, end time.Time, kind, backend string) {
 		}
 		b.Backend[backend]++
 	}
+}
+
+func (r *recorder) streamBytes(t time.Time, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b := r.bin(t); b != nil {
+		b.Stream += int64(n)
+	}
+}
+
+// failure records a failure that is not a request's (a stream broke).
+func (r *recorder) failure(t time.Time, kind string) {
+	r.result(t, t, kind, "")
 }
 
 func (r *recorder) dnsAnswer(t time.Time, addr string) {

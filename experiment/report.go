@@ -148,8 +148,8 @@ func (res *Result) Markdown() string {
 	}
 	b.WriteString("\n![requests per second](timeline.png)\n\n![latency](latency.png)\n")
 	b.WriteString("\n## Second by second\n\n")
-	b.WriteString("| s | ok | failed | p50 ms | p99 ms | answered by | DNS answers | flows by CLB | backends out | zones |\n")
-	b.WriteString("|---:|---:|---|---:|---:|---|---|---|---|---|\n")
+	b.WriteString("| s | ok | failed | p50 ms | p99 ms | answered by | stream kB/s | DNS answers | flows by CLB | backends out | zones |\n")
+	b.WriteString("|---:|---:|---|---:|---:|---|---:|---|---|---|---|\n")
 	per := int(1 / BinWidth.Seconds())
 	for i := 0; i < len(res.Bins); i += per {
 		sec := res.Bins[i:min(i+per, len(res.Bins))]
@@ -158,6 +158,7 @@ func (res *Result) Markdown() string {
 		var lat []float64
 		for _, bin := range sec {
 			s.OK += bin.OK
+			s.Stream += bin.Stream
 			add(s.Failed, bin.Failed)
 			add(s.Backend, bin.Backend)
 			add(s.DNS, bin.DNS)
@@ -178,8 +179,9 @@ func (res *Result) Markdown() string {
 		for _, k := range sortedKeys(s.Zones) {
 			zones = append(zones, k+" "+s.Zones[k])
 		}
-		fmt.Fprintf(&b, "| %d | %d | %s | %.1f | %.1f | %s | %s | %s | %s | %s |\n", i/per, s.OK, counts(s.Failed),
-			percentile(lat, 0.5), percentile(lat, 0.99), counts(s.Backend), counts(s.DNS), counts(s.Flows),
+		fmt.Fprintf(&b, "| %d | %d | %s | %.1f | %.1f | %s | %.0f | %s | %s | %s | %s |\n", i/per, s.OK, counts(s.Failed),
+			percentile(lat, 0.5), percentile(lat, 0.99), counts(s.Backend), float64(s.Stream)/1000/float64(len(sec))*float64(per),
+			counts(s.DNS), counts(s.Flows),
 			strings.Join(out, ", "), strings.Join(zones, ", "))
 	}
 	return b.String()
