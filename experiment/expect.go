@@ -21,9 +21,11 @@ import (
 // sample of eplink's health checks that has the backend out (in). OP is
 // one of == != < <= > >=; VALUE a number, or a duration (50ms) for the
 // times. A and B name timeline steps (or start, end), optionally
-// shifted: zone_down+2s. Without a window it is the whole run.
+// shifted: zone_down+2s. Without a window it is the whole run. LOAD.METRIC
+// (web.failed) counts one load group only.
 type expectation struct {
 	text     string
+	load     string // "" = all loads
 	metric   string
 	backend  string // of answered_by
 	op       string
@@ -49,6 +51,9 @@ func parseExpectation(s string) (expectation, error) {
 		return x, fmt.Errorf("empty expectation")
 	}
 	x.metric, f = f[0], f[1:]
+	if load, metric, ok := strings.Cut(x.metric, "."); ok {
+		x.load, x.metric = load, metric
+	}
 	switch {
 	case x.metric == "answered_by", x.metric == "backend_out", x.metric == "backend_in":
 		if len(f) == 0 {

@@ -186,8 +186,15 @@ func (p *Plan) check() error {
 			bad(path, "%v", err)
 			continue
 		}
+		if x.load != "" && names[x.load] != "load" {
+			var loads []string
+			for _, l := range p.Load {
+				loads = append(loads, l.Name)
+			}
+			bad(path, "no load is named %q (loads: %s)", x.load, strings.Join(loads, ", "))
+		}
 		for _, ev := range x.events() {
-			if _, ok := names[ev]; !ok {
+			if k, ok := names[ev]; !ok || k == "load" {
 				bad(path, "no timeline step is named %q (steps: %s)", ev, stepNames(p.Timeline))
 			}
 		}

@@ -81,6 +81,8 @@ func TestParseErrors(t *testing.T) {
 		{"expect op", "duration: 5s\nload: [{host: a}]\nexpect:\n  - failed = 0\n", "p.yaml:4: expect[0]: \"failed = 0\": want METRIC OP VALUE"},
 		{"expect value", "duration: 5s\nload: [{host: a}]\nexpect:\n  - p99 < 50\n", "p.yaml:4: expect[0]: p99 compares with a duration"},
 		{"expect event", "duration: 5s\nload: [{host: a}]\nexpect:\n  - failed == 0 after replace\n", `p.yaml:4: expect[0]: no timeline step is named "replace"`},
+		{"expect load", "duration: 5s\nload: [{host: a, name: web}]\nexpect:\n  - api.failed == 0\n", `p.yaml:4: expect[0]: no load is named "api" (loads: web)`},
+		{"params dup", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - as: p\n    api: {action: A, params: {X: 1, X: 2}}\n", "p.yaml:5: timeline[0].api.params.X: duplicate key"},
 		{"expect window", "duration: 5s\nload: [{host: a}]\nexpect:\n  - failed == 0 during start\n", `p.yaml:4: expect[0]: "during start": a window is`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

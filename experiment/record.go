@@ -59,19 +59,32 @@ type Event struct {
 
 // recorder collects results into bins; safe for concurrent use.
 type recorder struct {
-	start time.Time
-	mu    sync.Mutex
-	bins  []*Bin
-	evs   []Event
+	start  time.Time
+	d      time.Duration
+	parent *recorder // a load's recorder also records into the run's
+	mu     sync.Mutex
+	bins   []*Bin
+	evs    []Event
+	loads  map[string]*recorder
 }
 
 func newRecorder(start time.Time, d time.Duration) *recorder {
-	r := &recorder{start: start}
+	r := &recorder{start: start, d: d, loads: map[string]*recorder{}}
 	n := int((d + BinWidth - 1) / BinWidth)
 	for i := range n {
 		r.bins = append(r.bins, &Bin{T: float64(i) * BinWidth.Seconds()})
 	}
 	return r
+}
+
+// load returns the recorder of one load group, which records into r too.
+func (r *recorder) load(name string) *recorder {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := newRecorder(r.start, r.d)
+	l.parent = r
+	r.loads[name] = l
+	return l
 }
 
 // bin is the bin of t, nil past the end; r.mu held.
@@ -85,6 +98,9 @@ func (r *recorder) bin(t time.Time) *Bin {
 
 // result records one request that started at begin and ended at end.
 func (r *recorder) result(begin, end time.Time, kind, backend string) {
+	if r.parent != nil {
+		r.parent.result(begin, end, kind, backend)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// A request counts in the bin where its answer (or failure) came.
@@ -110,6 +126,9 @@ func (r *recorder) result(begin, end time.Time, kind, backend string) {
 }
 
 func (r *recorder) streamBytes(t time.Time, n int) {
+	if r.parent != nil {
+		r.parent.streamBytes(t, n)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if b := r.bin(t); b != nil {
@@ -123,6 +142,9 @@ func (r *recorder) failure(t time.Time, kind string) {
 }
 
 func (r *recorder) dnsAnswer(t time.Time, addr string) {
+	if r.parent != nil {
+		r.parent.dnsAnswer(t, addr)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if b := r.bin(t); b != nil {

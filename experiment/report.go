@@ -24,7 +24,7 @@ func (res *Result) Summary() string {
 		ok += bin.OK
 		failed += bin.failed()
 	}
-	fmt.Fprintf(&b, "%s %s: %d requests ok, %d failed in %.0fs\n", verdict, res.Name, ok, failed, res.Duration)
+	fmt.Fprintf(&b, "%s %s: %d requests ok, %d failed (requests and streams) in %.0fs\n", verdict, res.Name, ok, failed, res.Duration)
 	for _, p := range res.Problems {
 		fmt.Fprintf(&b, "  FAILED: %s\n", p)
 	}

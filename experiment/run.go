@@ -61,11 +61,12 @@ type Result struct {
 	Bins     []*Bin    `json:"bins"`
 }
 
-// LoadRef says what a load group connected to.
+// LoadRef says what a load group connected to, and what it saw.
 type LoadRef struct {
 	Name string `json:"name"`
 	Host string `json:"host"`
 	Mode string `json:"mode"`
+	Bins []*Bin `json:"bins"`
 }
 
 // run is the state of one run.
@@ -139,7 +140,7 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, c := range clients {
-		c.rec = r.rec
+		c.rec = r.rec.load(c.l.Name)
 		wg.Add(1)
 		go func() { defer wg.Done(); c.run(runCtx) }()
 	}
@@ -155,6 +156,11 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	bins, events := r.rec.finish()
 	res := &Result{Name: p.Name, Plan: p.file, Started: r.start.UTC(), Duration: p.Duration.Seconds(),
 		Problems: problems, Events: events, Loads: refs, Bins: bins, Pass: len(problems) == 0}
+	loadBins := map[string][]*Bin{}
+	for i, c := range clients {
+		loadBins[c.l.Name], _ = c.rec.finish()
+		res.Loads[i].Bins = loadBins[c.l.Name]
+	}
 	at := map[string]float64{"start": 0, "end": p.Duration.Seconds()}
 	for _, e := range events {
 		if e.Err == "" {
@@ -162,7 +168,11 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 		}
 	}
 	for _, x := range p.expectation {
-		o := x.evaluate(bins, at, p.Duration.Seconds())
+		of := bins
+		if x.load != "" {
+			of = loadBins[x.load]
+		}
+		o := x.evaluate(of, at, p.Duration.Seconds())
 		res.Outcomes = append(res.Outcomes, o)
 		res.Pass = res.Pass && o.Pass
 	}

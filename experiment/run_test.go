@@ -221,18 +221,24 @@ func fakeEplink(t *testing.T) (addr string, faults *[]string) {
 
 func TestRun(t *testing.T) {
 	api, faults := fakeEplink(t)
+	refusedLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	refusedPort := refusedLn.Addr().(*net.TCPAddr).Port
+	refusedLn.Close()
 	_, port := listen(t, answer(200, "This is ECS01."))
 	plan := fmt.Sprintf(`duration: 1500ms
 load:
   - {host: 127.0.0.1, port: %d, rate: 40}
+  - {name: broken, host: 127.0.0.1, port: %d, rate: 10}
 timeline:
   - {name: down, at: 500ms, fault: zone-down ep-1 cn-hangzhou-h}
 expect:
-  - failed == 0
+  - load1.failed == 0
   - answered_by ECS01 > 20
   - ok > 0 after down
-  - failed > 0 after down
-`, port)
+  - load1.failed > 0 after down
+  - broken.refused > 5
+  - failed > 5
+`, port, refusedPort)
 	p, err := Parse([]byte(plan), "p.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -251,12 +257,12 @@ expect:
 	if res.Pass {
 		t.Error("the run passed with an expectation that cannot hold")
 	}
-	for i, want := range []bool{true, true, true, false} {
+	for i, want := range []bool{true, true, true, false, true, true} {
 		if res.Outcomes[i].Pass != want {
 			t.Errorf("%s: pass %v, want %v", res.Outcomes[i].Text(), res.Outcomes[i].Pass, want)
 		}
 	}
-	if s := res.Summary(); !strings.Contains(s, "FAILED: failed > 0 after down (measured 0 over 0.5s-1.5s)") {
+	if s := res.Summary(); !strings.Contains(s, "FAILED: load1.failed > 0 after down (measured 0 over 0.5s-1.5s)") {
 		t.Errorf("summary:\n%s", s)
 	}
 	flows := 0
