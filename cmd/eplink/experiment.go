@@ -116,17 +116,26 @@ func fromProfiles(o *experiment.Options) error {
 	if pf == nil || len(pf.Profiles) == 0 {
 		return errors.New("the plan has no lab: and no 'eplink serve' profile exists; start one, or add lab: to the plan")
 	}
-	o.API, o.DNS, o.Region = orDefault(o.API, pf.Endpoint), orDefault(o.DNS, pf.DNS), pf.Region
+	o.API = orDefault(o.API, orDefault(pf.Endpoint, defaultAPIAddr))
+	o.Region = orDefault(pf.Region, defaultRegion)
+	if o.API == pf.Endpoint {
+		o.DNS = orDefault(o.DNS, pf.DNS)
+	}
 	o.Accounts = map[string]experiment.Credentials{}
 	for name, p := range pf.Profiles {
-		if p.gone() {
+		// The profiles of the server called: the file may hold those of
+		// several eplinks (consumer, consumer-2…).
+		if p.gone() || p.Endpoint != "" && p.Endpoint != o.API {
 			continue
 		}
 		o.Accounts[name] = experiment.Credentials{KeyID: p.AccessKeyID, Secret: p.AccessKeySecret}
-		if o.LabKey == "" && p.Endpoint == o.API {
+		if o.LabKey == "" {
 			o.LabKey = p.LabKey
 		}
+		if o.DNS == "" {
+			o.DNS = p.DNS
+		}
 	}
-	o.API, o.DNS = orDefault(o.API, defaultAPIAddr), orDefault(o.DNS, defaultDNSAddr)
+	o.DNS = orDefault(o.DNS, defaultDNSAddr)
 	return nil
 }
