@@ -6,7 +6,7 @@ BIN      := bin/eplink
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-short smoke deps bench bench-quick gobench lint fmt clean
+.PHONY: all build run test test-short smoke experiments deps bench bench-quick gobench lint fmt clean
 
 all: build
 
@@ -26,6 +26,7 @@ test: deps
 	@echo ">> running tests (race detector on)"
 	$(GO) test -race -count=1 -timeout 20m ./...
 	@$(MAKE) --no-print-directory smoke
+	@$(MAKE) --no-print-directory experiments
 
 # smoke runs the guide's walkthrough end to end with the real clients
 # (eplink api, dig, curl, wrk) against a freshly built eplink; as root also
@@ -39,6 +40,16 @@ smoke: build
 	else \
 		echo ">> skipping the netns walkthrough: it needs root"; \
 	fi
+
+# experiments runs every failover plan in examples/experiments/ (each starts
+# its own eplink from the lab there, 10-15 s) and fails when one fails its
+# expectations; reports go to bin/experiments/PLAN/.
+EXPERIMENTS := $(filter-out examples/experiments/lab.yaml,$(wildcard examples/experiments/*.yaml))
+experiments: build
+	@echo ">> running the failover experiments in examples/experiments/"
+	@set -e; for p in $(EXPERIMENTS); do \
+		./$(BIN) experiment run $$p --out bin/experiments/$$(basename $$p .yaml); \
+	done
 
 test-short:
 	$(GO) test -short -race ./...

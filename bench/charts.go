@@ -100,15 +100,29 @@ func ratioChart(rows []headRow, path string) error {
 // seriesChart draws the series of one chart as lines and its events as
 // dashed vertical markers.
 func seriesChart(s *ScenarioResult, name, path string) error {
+	var series []Series
+	var events []Event
+	for _, x := range s.Series {
+		if x.Chart == name {
+			series = append(series, x)
+		}
+	}
+	for _, e := range s.Events {
+		if e.Chart == name {
+			events = append(events, e)
+		}
+	}
+	return SeriesChart(name, series, events, path)
+}
+
+// SeriesChart draws series as lines and events as dashed vertical markers
+// into the PNG at path; failover experiments draw their timelines with it.
+func SeriesChart(title string, series []Series, events []Event, path string) error {
 	p := plot.New()
-	p.Title.Text = name
+	p.Title.Text = title
 	p.X.Label.Text = "seconds"
 	ymax := 0.0
-	i := 0
-	for _, x := range s.Series {
-		if x.Chart != name {
-			continue
-		}
+	for i, x := range series {
 		p.Y.Label.Text = x.Unit
 		pts := make(plotter.XYs, len(x.T))
 		for j := range x.T {
@@ -117,28 +131,27 @@ func seriesChart(s *ScenarioResult, name, path string) error {
 		}
 		line, err := plotter.NewLine(pts)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", title, err)
 		}
 		line.Color = plotutil.Color(i)
 		line.Width = vg.Points(1.5)
 		p.Add(line)
 		p.Legend.Add(x.Name, line)
-		i++
 	}
 	if ymax == 0 {
 		ymax = 1
 	}
-	for _, e := range s.Events {
-		if e.Chart != name {
-			continue
-		}
-		mark, err := plotter.NewLine(plotter.XYs{{X: e.T, Y: 0}, {X: e.T, Y: ymax * 1.05}})
+	// Event labels take three rows above the data, so that events close in
+	// time do not print over each other; the legend goes below them.
+	for i, e := range events {
+		top := ymax * (1.05 + 0.1*float64(i%3))
+		mark, err := plotter.NewLine(plotter.XYs{{X: e.T, Y: 0}, {X: e.T, Y: top}})
 		if err != nil {
 			return err
 		}
 		mark.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
 		p.Add(mark)
-		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: e.T, Y: ymax * 1.05}}, Labels: []string{" " + e.Label}})
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: e.T, Y: top}}, Labels: []string{" " + e.Label}})
 		if err != nil {
 			return err
 		}
@@ -147,5 +160,10 @@ func seriesChart(s *ScenarioResult, name, path string) error {
 	p.Y.Min = 0
 	p.Legend.Top = true
 	p.Legend.Left = true
+	if len(events) > 0 {
+		p.Y.Max = ymax * 1.32
+		p.Legend.Left = false
+		p.Legend.YOffs = -vg.Points(42)
+	}
 	return p.Save(9*vg.Inch, 4.5*vg.Inch, path)
 }

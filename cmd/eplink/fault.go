@@ -20,7 +20,9 @@ import (
 // API: DNS stops answering with the zone's ENI, as when the cloud takes a
 // zone out of service. Flows already open are left alone. With
 // --clb-zone-id it fails a zone for CLBs instead: the CLBs deployed there
-// switch to their backup zone, cutting their flows.
+// switch to their backup zone, cutting their flows. With --backend it fails
+// a builtin backend of the lab (--mode stop, refuse or blackhole), which
+// the CLBs' health checks then see.
 func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fault", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -28,7 +30,10 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ep := fs.String("endpoint-id", "", "endpoint `ID` (ep-…)")
 	zone := fs.String("zone-id", "", "zone `ID` (e.g. cn-hangzhou-h)")
 	clbZone := fs.String("clb-zone-id", "", "fail this zone for CLBs: they switch to their backup zone")
-	recover := fs.Bool("recover", false, "recover the zone instead of failing it")
+	backendAddr := fs.String("backend", "", "fail this builtin backend `HOST:PORT` of the lab instead (--mode)")
+	mode := fs.String("mode", "stop", "backend fault: stop (port closed), refuse (accept and reset)\nor blackhole (accept, never answer)")
+	impair := fs.String("impair", "", "impair the --backend's flows instead: `SPEC` such as \"latency=50ms jitter=5ms\",\nbandwidth=BYTES/S, reset-after=BYTES, stall; none lifts it")
+	recover := fs.Bool("recover", false, "recover the zone (or backend) instead of failing it")
 	labKey := fs.String("lab-key", os.Getenv("EPLINK_LAB_KEY"), "lab admin `KEY`, needed when eplink's API is not on loopback\n(default $EPLINK_LAB_KEY, else the profile's)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -38,12 +43,24 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	path, form := "/lab/zone-fault", url.Values{"EndpointId": {*ep}, "ZoneId": {*zone}, "Failed": {strconv.FormatBool(!*recover)}}
 	switch {
+	case *backendAddr != "" && (*ep != "" || *zone != "" || *clbZone != ""):
+		return &usageError{"--backend goes without --endpoint-id, --zone-id and --clb-zone-id"}
+	case *impair != "" && *backendAddr == "":
+		return &usageError{"--impair goes with --backend"}
+	case *impair != "":
+		path, form = "/lab/backend-impair", url.Values{"Address": {*backendAddr}, "Impairment": {*impair}}
+	case *backendAddr != "":
+		m := *mode
+		if *recover {
+			m = "none"
+		}
+		path, form = "/lab/backend-fault", url.Values{"Address": {*backendAddr}, "Mode": {m}}
 	case *clbZone != "" && (*ep != "" || *zone != ""):
 		return &usageError{"--clb-zone-id goes without --endpoint-id and --zone-id"}
 	case *clbZone != "":
 		path, form = "/lab/clb-zone-fault", url.Values{"ZoneId": {*clbZone}, "Failed": {strconv.FormatBool(!*recover)}}
 	case *ep == "" || *zone == "":
-		return &usageError{"--endpoint-id and --zone-id (or --clb-zone-id) are required"}
+		return &usageError{"--endpoint-id and --zone-id (or --clb-zone-id, or --backend) are required"}
 	}
 	addr, key := *endpoint, *labKey
 	pf, _ := loadProfile()

@@ -2,15 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"eplink/controlplane/api"
 	"eplink/controlplane/apitest"
+	"eplink/dataplane/backend"
 )
 
 func TestChooseLabKey(t *testing.T) {
@@ -111,4 +116,69 @@ func TestFaultCLBZone(t *testing.T) {
 
 	fault(1, "--clb-zone-id", "cn-hangzhou-x")
 	fault(2, "--clb-zone-id", apitest.ZoneH, "--zone-id", apitest.ZoneH)
+}
+
+// TestFaultBackend: `eplink fault --backend` fails a builtin backend
+// through the lab API (the demo server stops answering as asked) and
+// --recover brings it back; an unknown backend or mode is the API's error
+// and changes nothing.
+func TestFaultBackend(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := backend.NewFaultListener(ln)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go backend.Serve(ctx, fl, "ECS09")
+	faults := map[string]*backend.FaultListener{ln.Addr().String(): fl}
+	mux := http.NewServeMux()
+	mux.Handle("POST /lab/backend-fault", api.BackendFault(func(a, m string) error { return setBackendFault(faults, a, m) }))
+	mux.Handle("POST /lab/backend-impair", api.BackendImpair(func(a, spec string) (string, error) { return impairBackend(faults, a, spec) }))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	t.Setenv("EPLINK_CONFIG", filepath.Join(t.TempDir(), "config.json"))
+	fault := func(code int, args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if got := run(append([]string{"fault", "--endpoint", strings.TrimPrefix(srv.URL, "http://")}, args...), &out, &errOut); got != code {
+			t.Fatalf("eplink fault %v: exit %d, want %d; stderr: %s", args, got, code, errOut.String())
+		}
+		return out.String() + errOut.String()
+	}
+	addr := ln.Addr().String()
+	refused := func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return errors.Is(err, syscall.ECONNREFUSED)
+	}
+	if out := fault(0, "--backend", addr); !strings.Contains(out, `"Mode":"stop"`) || !refused() || fl.Mode() != "stop" {
+		t.Errorf("stop: %s, mode %s", out, fl.Mode())
+	}
+	fault(0, "--backend", addr, "--recover")
+	if refused() || fl.Mode() != "none" {
+		t.Errorf("after --recover: refused %v, mode %s", refused(), fl.Mode())
+	}
+	if out := fault(1, "--backend", "127.0.0.1:1"); !strings.Contains(out, "InvalidBackend.NotFound") {
+		t.Errorf("unknown backend: %s", out)
+	}
+	if out := fault(1, "--backend", addr, "--mode", "crash"); !strings.Contains(out, "400 Bad Request") || fl.Mode() != "none" {
+		t.Errorf("unknown mode: %s, mode %s", out, fl.Mode())
+	}
+	fault(2, "--backend", addr, "--zone-id", "z")
+
+	if out := fault(0, "--backend", addr, "--impair", "latency=50ms,jitter=5ms"); !strings.Contains(out, `"Impairment":"latency=50ms jitter=5ms"`) ||
+		fl.Impairment() != (backend.Impairment{Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}) {
+		t.Errorf("impair: %s, now %v", out, fl.Impairment())
+	}
+	if out := fault(1, "--backend", addr, "--impair", "loss=10%"); !strings.Contains(out, "InvalidParameter") || fl.Impairment().Latency == 0 {
+		t.Errorf("bad impairment: %s, now %v", out, fl.Impairment())
+	}
+	fault(0, "--backend", addr, "--impair", "none")
+	if fl.Impairment() != (backend.Impairment{}) {
+		t.Errorf("after none: %v", fl.Impairment())
+	}
+	fault(2, "--impair", "stall")
 }

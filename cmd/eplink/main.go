@@ -7,6 +7,7 @@
 //	eplink fault --endpoint-id EP --zone-id Z  fail a zone (DNS drops it)
 //	eplink fault --clb-zone-id Z       fail a zone for CLBs (they switch to their backup zone)
 //	eplink exec INSTANCE -- CMD…        run CMD inside an instance (netns labs)
+//	eplink experiment run PLAN.yaml    a failover experiment: load, faults, report
 //	eplink bench                       side-by-side benchmarks
 package main
 
@@ -33,6 +34,8 @@ var commands = map[string]command{
 	"bench":   benchCmd,
 	"fault":   faultCmd,
 	"exec":    execCmd,
+	// experiment runs a failover plan: load, faults, expectations, report.
+	"experiment": experimentCmd,
 }
 
 const usage = `usage: eplink COMMAND [flags]
@@ -45,7 +48,12 @@ commands:
   exec      run a command on an instance of a netns lab: eplink exec ecs03 -- curl http://...
   fault     fail or recover an endpoint zone (fault injection):
             --endpoint-id EP --zone-id Z [--recover],
-            or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover]
+            or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover],
+            or a builtin backend: --backend HOST:PORT [--mode stop|refuse|blackhole] [--recover],
+            or impair its flows: --backend HOST:PORT --impair "latency=50ms jitter=5ms"|none
+  experiment
+            run a failover experiment (load, faults, expectations, report):
+            eplink experiment run PLAN.yaml [--out DIR]
   bench     measure eplink side by side with direct connections and HAProxy
   version   print the version
 

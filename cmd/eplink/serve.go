@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -177,10 +179,13 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	if err != nil {
 		return err
 	}
+	backendFaults := map[string]*backend.FaultListener{}
 	for _, b := range builtins {
 		b := b
+		fl := backend.NewFaultListener(b.ln)
+		backendFaults[b.ln.Addr().String()] = fl
 		go func() {
-			if err := backend.Serve(ctx, b.ln, b.name); err != nil && ctx.Err() == nil {
+			if err := backend.Serve(ctx, fl, b.name); err != nil && ctx.Err() == nil {
 				s.logger.Error("builtin backend stopped", "name", b.name, "addr", b.ln.Addr(), "err", err)
 			}
 		}()
@@ -287,7 +292,15 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	if err != nil {
 		return err
 	}
-	var admin http.Handler = api.Admin(cp)
+	labMux := http.NewServeMux()
+	labMux.Handle(api.AdminPath, api.Admin(cp))
+	labMux.Handle("POST /lab/backend-fault", api.BackendFault(func(addr, mode string) error {
+		return setBackendFault(backendFaults, addr, mode)
+	}))
+	labMux.Handle("POST /lab/backend-impair", api.BackendImpair(func(addr, spec string) (string, error) {
+		return impairBackend(backendFaults, addr, spec)
+	}))
+	var admin http.Handler = labMux
 	if labKey != "" {
 		admin = api.RequireLabKey(labKey, admin)
 	}
@@ -488,6 +501,47 @@ func checkLoopback(l *lab.Lab) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// setBackendFault fails or recovers the builtin backend at addr.
+func setBackendFault(faults map[string]*backend.FaultListener, addr, mode string) error {
+	if !slices.Contains(backend.FaultModes, mode) {
+		return rpc.InvalidParameter("Mode", "must be one of "+strings.Join(backend.FaultModes, ", "))
+	}
+	fl, err := builtinAt(faults, addr)
+	if err != nil {
+		return err
+	}
+	if err := fl.Set(mode); err != nil {
+		return rpc.Errorf(http.StatusConflict, "IncorrectStatus.Backend", "%v", err)
+	}
+	return nil
+}
+
+// impairBackend sets the impairment of the builtin backend at addr.
+func impairBackend(faults map[string]*backend.FaultListener, addr, spec string) (string, error) {
+	im, err := backend.ParseImpairment(spec)
+	if err != nil {
+		return "", rpc.InvalidParameter("Impairment", err.Error())
+	}
+	fl, err := builtinAt(faults, addr)
+	if err != nil {
+		return "", err
+	}
+	if err := fl.Impair(im); err != nil {
+		return "", rpc.InvalidParameter("Impairment", err.Error())
+	}
+	return im.String(), nil
+}
+
+func builtinAt(faults map[string]*backend.FaultListener, addr string) (*backend.FaultListener, error) {
+	fl, ok := faults[addr]
+	if !ok {
+		have := slices.Sorted(maps.Keys(faults))
+		return nil, rpc.Errorf(http.StatusNotFound, "InvalidBackend.NotFound",
+			"%s is not a builtin backend of this lab (only builtin: http backends can be failed; have: %s)", addr, strings.Join(have, ", "))
+	}
+	return fl, nil
 }
 
 // builtinBackend is a `builtin: http` backend of the lab, already bound.

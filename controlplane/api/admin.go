@@ -98,6 +98,70 @@ func Admin(cp *controlplane.ControlPlane) http.Handler {
 	return mux
 }
 
+// BackendFault returns the handler of the lab's backend faults:
+//
+//	POST /lab/backend-fault?Address=HOST:PORT&Mode=stop|refuse|blackhole|none
+//
+// fails (or, with none, recovers) a builtin backend of the lab: stop closes
+// its port (connections refused, open ones reset), refuse accepts and
+// resets, blackhole accepts and never answers. set applies it; an unknown
+// address is its error. Answers {"Address","Mode"}.
+func BackendFault(set func(address, mode string) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
+			return
+		}
+		addr, mode := r.Form.Get("Address"), r.Form.Get("Mode")
+		switch {
+		case addr == "":
+			writeAdminError(w, rpc.MissingParameter("Address"))
+			return
+		case mode == "":
+			writeAdminError(w, rpc.MissingParameter("Mode"))
+			return
+		}
+		if err := set(addr, mode); err != nil {
+			writeAdminError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"Address": addr, "Mode": mode})
+	})
+}
+
+// BackendImpair returns the handler of the lab's backend impairments:
+//
+//	POST /lab/backend-impair?Address=HOST:PORT&Impairment=latency=50ms+jitter=5ms
+//
+// impairs what a builtin backend sends on its flows, open and new: latency
+// (and jitter), bandwidth (bytes/s), reset-after (bytes), stall; "none"
+// lifts it. set applies it. Answers {"Address","Impairment"}.
+func BackendImpair(set func(address, spec string) (string, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
+			return
+		}
+		addr, spec := r.Form.Get("Address"), r.Form.Get("Impairment")
+		switch {
+		case addr == "":
+			writeAdminError(w, rpc.MissingParameter("Address"))
+			return
+		case spec == "":
+			writeAdminError(w, rpc.MissingParameter("Impairment"))
+			return
+		}
+		now, err := set(addr, spec)
+		if err != nil {
+			writeAdminError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"Address": addr, "Impairment": now})
+	})
+}
+
 // LabKeyHeader carries the lab admin key on /lab/ requests.
 const LabKeyHeader = "X-Eplink-Lab-Key"
 

@@ -122,6 +122,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetInt(int64(i))
+	case reflect.Map:
+		d.decodeMap(n, v, path)
 	case reflect.Bool:
 		var b bool
 		if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
@@ -162,6 +164,36 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
 	}
 	v.Set(s)
+}
+
+// decodeMap decodes a mapping of string keys to string values (an API
+// call's parameters in a plan); the lab schema itself has no maps.
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "expected a mapping, got %s", describe(n))
+		return
+	}
+	if v.Type().Key().Kind() != reflect.String || v.Type().Elem().Kind() != reflect.String {
+		panic(fmt.Sprintf("lab: no decoder for %s at %s", v.Type(), path))
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := make(map[string]int)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		if kn.Kind != yaml.ScalarNode {
+			d.errs.add(kn.Line, path, fmt.Sprintf("expected a key, got %s", kindName(kn)))
+			continue
+		}
+		if first, dup := seen[kn.Value]; dup {
+			d.errs.add(kn.Line, joinPath(path, kn.Value), fmt.Sprintf("duplicate key (first at line %d)", first))
+			continue
+		}
+		seen[kn.Value] = kn.Line
+		var s string
+		d.decode(vn, reflect.ValueOf(&s).Elem(), joinPath(path, kn.Value))
+		m.SetMapIndex(reflect.ValueOf(kn.Value), reflect.ValueOf(s))
+	}
+	v.Set(m)
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {

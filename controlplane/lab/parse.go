@@ -99,7 +99,7 @@ func Load(path string) (*Lab, error) {
 // defaults the schema documents are filled in.
 func Parse(data []byte, name string) (*Lab, error) {
 	errs := &errorList{file: name}
-	root, err := parseYAML(data, name)
+	root, err := parseYAML(data, name, "lab file")
 	if err != nil {
 		return nil, err
 	}
@@ -119,31 +119,53 @@ func Parse(data []byte, name string) (*Lab, error) {
 	return &l, nil
 }
 
+// Decode decodes a YAML file of another kind (an experiment plan) into v, a
+// pointer to a struct, as strictly as a lab file: unknown and duplicate keys
+// and mistyped values are errors naming file:line and the field path. noun
+// names the kind of file in messages ("plan"). It returns the line of each
+// field path (of the nearest enclosing value when a path is absent), for the
+// caller's own checks.
+func Decode(data []byte, name, noun string, v any) (line func(path string) int, err error) {
+	errs := &errorList{file: name}
+	root, err := parseYAML(data, name, noun)
+	if err != nil {
+		return nil, err
+	}
+	d := newDecoder(errs)
+	d.decode(root, reflect.ValueOf(v).Elem(), "")
+	return d.line, errs.err()
+}
+
+// NewError returns an *Error at file:line, path (as Decode's errors read).
+func NewError(file string, line int, path, msg string) error {
+	return &Error{File: file, Line: line, Path: path, Msg: msg}
+}
+
 // yamlLine pulls the line out of yaml.v3's syntax errors ("yaml: line 3: …").
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseYAML parses one YAML document into its root mapping node.
-func parseYAML(data []byte, name string) (*yaml.Node, error) {
+func parseYAML(data []byte, name, noun string) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if err == io.EOF {
-			return nil, &Error{File: name, Msg: "the lab file is empty"}
+			return nil, &Error{File: name, Msg: "the " + noun + " is empty"}
 		}
 		return nil, yamlError(name, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{File: name, Line: extra.Line, Msg: "a lab file holds one YAML document; found another (---)"}
+		return nil, &Error{File: name, Line: extra.Line, Msg: "a " + noun + " holds one YAML document; found another (---)"}
 	} else if err != io.EOF {
 		return nil, yamlError(name, err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, &Error{File: name, Line: doc.Line, Msg: "the lab file is empty"}
+		return nil, &Error{File: name, Line: doc.Line, Msg: "the " + noun + " is empty"}
 	}
 	root := doc.Content[0]
 	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-		return nil, &Error{File: name, Line: root.Line, Msg: "the lab file is empty"}
+		return nil, &Error{File: name, Line: root.Line, Msg: "the " + noun + " is empty"}
 	}
 	return root, nil
 }
