@@ -3,8 +3,9 @@
 # if missing: curl, dig and wrk drive the walkthrough and the CLI tests;
 # haproxy, nginx, iperf3, dnsperf and nsd are what the bench harness's
 # --quick test compares eplink with; node and npm run the current Node SDK
-# core (examples/node) in the walkthrough. Idempotent; does nothing when
-# all are there.
+# core (examples/node) in the walkthrough; chromium is the real browser the
+# console's tests drive headless (console/browser_test.go). Idempotent;
+# does nothing when all are there.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
@@ -19,6 +20,7 @@ have dnsperf || need+=(dnsperf)
 have nsd     || need+=(nsd)
 have node    || need+=(nodejs)
 have npm     || need+=(npm)
+have chromium || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

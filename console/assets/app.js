@@ -7,7 +7,7 @@ const T = {
   en: {
     title: 'eplink console', services: 'Endpoint services', endpoints: 'Endpoints', monitor: 'Monitoring', topology: 'Topology',
     signin: 'Sign in', signout: 'Sign out', akid: 'AccessKey ID', aksecret: 'AccessKey secret', demoAccounts: 'Demo accounts',
-    signinAs: 'Sign in as', lang: '中文', id: 'ID', status: 'Status', description: 'Description', zones: 'Zones',
+    signinAs: 'Sign in as', lang: '中文 (zh)', id: 'ID', status: 'Status', description: 'Description', zones: 'Zones',
     autoAccept: 'Auto-accept connections', bandwidth: 'Bandwidth (Mbps)', defaultBandwidth: 'Default connection bandwidth (Mbps)',
     resources: 'Service resources', connections: 'Endpoint connections', whitelist: 'Service whitelist', basic: 'Basic information',
     resourceId: 'Resource ID', zone: 'Zone', ip: 'IP', autoAlloc: 'Automatic allocation', related: 'Related endpoints',
@@ -30,7 +30,7 @@ const T = {
   zh: {
     title: 'eplink 控制台', services: '终端节点服务', endpoints: '终端节点', monitor: '云监控', topology: '拓扑',
     signin: '登录', signout: '退出', akid: 'AccessKey ID', aksecret: 'AccessKey Secret', demoAccounts: '演示账号',
-    signinAs: '登录为', lang: 'English', id: 'ID', status: '状态', description: '描述', zones: '可用区',
+    signinAs: '登录为', lang: 'English (en)', id: 'ID', status: '状态', description: '描述', zones: '可用区',
     autoAccept: '自动接受连接', bandwidth: '带宽 (Mbps)', defaultBandwidth: '默认连接带宽峰值 (Mbps)',
     resources: '服务资源', connections: '终端节点连接', whitelist: '服务白名单', basic: '基本信息',
     resourceId: '资源ID', zone: '可用区', ip: 'IP', autoAlloc: '自动分配资源', related: '关联终端节点数',
@@ -107,7 +107,7 @@ async function call(action, params, opts) {
   try { data = await r.json(); } catch (e) { data = { Code: 'BadResponse', Message: String(e) }; }
   if (r.status === 401) { sess = null; route(); throw new Error(data.Message); }
   const mutation = !/^(List|Get|Describe|Check)/.test(action);
-  if (mutation || !r.ok) logCLI(cliLine(action, params, opts.version), r.ok ? '' : (data.Code + ': ' + data.Message));
+  if (!opts.quiet && (mutation || !r.ok)) logCLI(cliLine(action, params, opts.version), r.ok ? '' : (data.Code + ': ' + data.Message));
   if (!r.ok) { const e = new Error(data.Code + ': ' + data.Message); e.code = data.Code; e.status = r.status; throw e; }
   return data;
 }
@@ -135,12 +135,16 @@ function act(btn, fn, again) {
     if (btn && btn.dataset && btn.dataset.confirm && !confirm(t('confirm'))) return;
     const errBox = document.getElementById('err');
     if (errBox) errBox.textContent = '';
-    try { await fn(); } catch (e) { if (errBox) errBox.textContent = e.message; }
+    try { await fn(); settleUntil = Date.now() + 5000; } catch (e) { if (errBox) errBox.textContent = e.message; }
     if (again) again();
   };
 }
 function errBox() { return h('p', { id: 'err', class: 'err', role: 'alert' }); }
 function poll(fn, ms) { timers.push(setTimeout(fn, ms || 1000)); }
+// After an action the page keeps refreshing for a while: some changes show
+// only once the control plane has finished them.
+let settleUntil = 0;
+const settling = () => Date.now() < settleUntil;
 function stopTimers() { timers.forEach(clearTimeout); timers = []; }
 
 // ---------- header, sign-in ----------
@@ -148,13 +152,13 @@ function header() {
   const cur = location.hash.split('/')[1] || 'services';
   const link = (k) => h('a', { href: '#/' + k, 'aria-current': cur === k ? 'page' : null }, t(k));
   const top = document.getElementById('top');
-  top.replaceChildren(
+  top.replaceChildren(...[
     h('span', { class: 'brand' }, t('title')),
     h('nav', { 'aria-label': 'main' }, sess ? ['services', 'endpoints', 'monitor', 'topology'].map(link) : []),
     h('button', { id: 'lang', onclick: () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('eplink.lang', lang); document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'; route(); } }, t('lang')),
     sess ? h('span', { class: 'muted', id: 'who' }, (sess.Name ? sess.Name + ' · ' : '') + (sess.Uid || sess.AccessKeyId)) : null,
     sess ? h('button', { id: 'signout', onclick: async () => { await fetch('/console/api/logout', { method: 'POST', headers: { 'X-CSRF-Token': sess.CsrfToken } }); sess = null; route(); } }, t('signout')) : null,
-  );
+  ].filter(Boolean));
   document.title = t('title');
 }
 
@@ -193,7 +197,7 @@ async function viewServices() {
         h('td', {}, h('a', { href: '#/services/' + s.ServiceId + '/resources' }, s.ServiceId)),
         h('td', { class: 'desc' }, s.ServiceDescription || ''), h('td', {}, st(s.ServiceStatus)), h('td', {}, String(s.AutoAcceptEnabled)),
         h('td', {}, s.ConnectBandwidth), h('td', {}, (s.Zones || []).join(', ')))) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('none'))))));
-  if (svcs.some((s) => transitional(s.ServiceStatus))) poll(route);
+  if (settling() || svcs.some((s) => transitional(s.ServiceStatus))) poll(route);
 }
 
 async function viewService(id, tab) {
@@ -257,7 +261,7 @@ async function viewService(id, tab) {
       h('div', { class: 'row' }, h('label', { for: 'user-id' }, t('userId')), uid, h('button', { id: 'user-add', onclick: act(null, () => call('AddUserToVpcEndpointService', { ServiceId: id, UserId: uid.value }), again) }, t('addUser'))));
   }
   show(h('p', {}, h('a', { href: '#/services' }, '← ' + t('services'))), h('h1', {}, s.ServiceId), errBox(), basic, tablist, panel);
-  if (busy) poll(route);
+  if (busy || settling()) poll(route);
 }
 
 // zoneTable is the "+" of a connection: its zones and what the provider
@@ -292,7 +296,7 @@ async function viewEndpoints() {
     h('table', {}, h('thead', {}, h('tr', {}, [t('id'), t('name'), t('service'), t('vpc'), t('epStatus'), t('connStatus'), t('bandwidth')].map((x) => h('th', {}, x)))),
       h('tbody', {}, eps.length ? eps.map((e) => h('tr', {}, h('td', {}, h('a', { href: '#/endpoints/' + e.EndpointId }, e.EndpointId)), h('td', {}, e.EndpointName || ''),
         h('td', {}, e.ServiceId), h('td', {}, e.VpcId), h('td', {}, st(e.EndpointStatus)), h('td', {}, st(e.ConnectionStatus)), h('td', {}, e.Bandwidth))) : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('none'))))));
-  if (eps.some((e) => transitional(e.EndpointStatus) || transitional(e.ConnectionStatus))) poll(route);
+  if (settling() || eps.some((e) => transitional(e.EndpointStatus) || transitional(e.ConnectionStatus))) poll(route);
 }
 
 async function viewEndpointNew() {
@@ -362,16 +366,17 @@ async function viewEndpoint(id) {
       h('td', {}, h('button', { class: 'danger', onclick: act(null, () => call('DetachSecurityGroupFromVpcEndpoint', { EndpointId: id, SecurityGroupId: g.SecurityGroupId }), again) }, t('detach'))))))),
     h('div', { class: 'row' }, h('label', { for: 'add-sg' }, t('sg')), nsg,
       h('button', { onclick: act(null, () => call('AttachSecurityGroupToVpcEndpoint', { EndpointId: id, SecurityGroupId: nsg.value }), again) }, t('attach'))));
-  if (transitional(e.EndpointStatus) || transitional(e.ConnectionStatus) || zones.some((z) => transitional(z.ZoneStatus))) poll(route);
+  if (settling() || transitional(e.EndpointStatus) || transitional(e.ConnectionStatus) || zones.some((z) => transitional(z.ZoneStatus))) poll(route);
 }
 
 // ---------- monitoring ----------
-function lineChart(title, lines, times, cap) {
+function lineChart(title, lines, times, cap, now) {
   const W = 420, H = 150, L = 40, B = 18;
   let max = cap || 0;
   for (const ln of lines) for (const v of ln.values) if (v !== null && v > max) max = v;
   if (max <= 0) max = 1;
-  const t0 = times[0] || 0, t1 = times[times.length - 1] || 1, span = Math.max(t1 - t0, 1);
+  // The x axis is the last 15 minutes, however much has been sampled.
+  const t1 = now || times[times.length - 1] || 1, t0 = t1 - 15 * 60 * 1000, span = t1 - t0;
   const x = (tm) => L + (W - L - 4) * (tm - t0) / span, y = (v) => 4 + (H - B - 4) * (1 - v / max);
   const colors = ['#0064c8', '#ff6a00', '#1a9b4b', '#a23bb3', '#d4380d', '#13a8a8'];
   const svg = h('svg:svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title },
@@ -415,18 +420,18 @@ async function viewMonitor() {
     const cap = groupBy === 'endpoint_id' ? d.Caps[g] : 0;
     charts.push(h('h2', {}, g));
     const row = h('div', { class: 'charts' });
-    row.append(lineChart(t('inOut'), [{ name: 'in', values: mbps(up) }, { name: 'out', values: mbps(down) }], d.Times, cap));
+    row.append(lineChart(t('inOut'), [{ name: 'in', values: mbps(up) }, { name: 'out', values: mbps(down) }], d.Times, cap, +d.Now));
     const act = sumBy(d.Series, 'flows_active', () => 'active', f);
-    row.append(lineChart(t('active'), [...act].map(([k, v]) => ({ name: k, values: v })), d.Times));
+    row.append(lineChart(t('active'), [...act].map(([k, v]) => ({ name: k, values: v })), d.Times, 0, +d.Now));
     const nw = sumBy(d.Series, 'flows_total', () => 'new', f);
-    row.append(lineChart(t('newConn'), [...nw].map(([k, v]) => ({ name: k, values: v })), d.Times));
+    row.append(lineChart(t('newConn'), [...nw].map(([k, v]) => ({ name: k, values: v })), d.Times, 0, +d.Now));
     const rf = sumBy(d.Series, 'flows_refused_total', (l) => l.reason, f);
-    row.append(lineChart(t('refused'), [...rf].map(([k, v]) => ({ name: k, values: v })), d.Times));
+    row.append(lineChart(t('refused'), [...rf].map(([k, v]) => ({ name: k, values: v })), d.Times, 0, +d.Now));
     charts.push(row);
   }
   const alarms = h('div', { class: 'card', id: 'alarms' }, h('h2', {}, t('alarms')));
   try {
-    const r = await call('DescribeMetricRuleList', { Namespace: 'acs_privatelink' }, { version: '2019-01-01' });
+    const r = await call('DescribeMetricRuleList', { Namespace: 'acs_privatelink' }, { version: '2019-01-01', quiet: true });
     const rules = (r.Alarms && (r.Alarms.Alarm || r.Alarms)) || [];
     alarms.append(rules.length ? h('table', {}, h('thead', {}, h('tr', {}, [t('rule'), t('metric'), t('state'), t('enabled')].map((x) => h('th', {}, x)))),
       h('tbody', {}, rules.map((a) => h('tr', {}, h('td', {}, a.RuleName || a.RuleId), h('td', {}, a.MetricName), h('td', {}, st(a.AlertState)), h('td', {}, String(a.EnableState)))))) : h('p', { class: 'muted' }, t('none')));
@@ -446,41 +451,47 @@ async function viewTopology() {
   const node = (col, id, label, sub, cls) => { const k = col + '|' + id; if (!pos.has(k)) { pos.set(k, { col, i: cols[col].length, label, sub, cls }); cols[col].push(k); } return k; };
   const rows = [];
   for (const e of d.Endpoints) {
-    const v = node(0, e.VpcId, e.VpcId, e.EndpointId + ' · ' + e.ConnectionStatus, e.ConnectionStatus === 'Connected' ? 'ok' : 'warn');
+    const v = node(0, e.VpcId, e.VpcId, e.EndpointId, e.ConnectionStatus === 'Connected' ? 'ok' : 'warn');
     for (const z of e.Zones) {
       const zn = node(2, z.ZoneId, z.ZoneId, '', '');
       const cur = node(1, z.EniId || e.EndpointId + z.ZoneId, z.EniId || '—', (z.EniIp || '') + ' · ' + z.ZoneStatus, z.ZoneStatus === 'Connected' ? 'ok' : transitional(z.ZoneStatus) || z.ZoneStatus === 'Migrated' ? 'warn' : 'bad');
-      edges.push({ a: v, b: cur, label: '' }, { a: cur, b: zn, label: '' });
+      edges.push({ a: v, b: cur }, { a: cur, b: zn });
       if (z.ResourceId) {
         const lb = node(3, z.ResourceId, z.ResourceId, '', '');
-        const lbl = z.Flows + ' ' + t('flows') + ' · ' + fmt(z.InMbps) + '/' + fmt(z.OutMbps) + ' Mbit/s';
+        const lbl = [z.Flows + ' ' + t('flows'), fmt(z.InMbps) + ' / ' + fmt(z.OutMbps) + ' Mbit/s'];
         edges.push({ a: zn, b: lb, label: lbl, via: z.EniId });
         rows.push([e.EndpointId, z.ZoneId, z.EniId, z.ResourceId, z.ZoneStatus, z.Flows, fmt(z.InMbps), fmt(z.OutMbps)]);
       }
       if (z.ReplacedResourceId) {
         const old = node(1, z.ReplacedEniId || 'old' + z.ZoneId, z.ReplacedEniId || '—', 'replaced', 'warn');
         const lb = node(3, z.ReplacedResourceId, z.ReplacedResourceId, '', '');
-        edges.push({ a: v, b: old, label: '' }, { a: old, b: lb, label: z.ReplacedFlows + ' ' + t('flows') + ' · ' + fmt(z.ReplacedInMbps) + '/' + fmt(z.ReplacedOutMbps) + ' Mbit/s', dashed: true });
+        edges.push({ a: v, b: old }, { a: old, b: lb, label: [z.ReplacedFlows + ' ' + t('flows'), fmt(z.ReplacedInMbps) + ' / ' + fmt(z.ReplacedOutMbps) + ' Mbit/s'], dashed: true });
         rows.push([e.EndpointId, z.ZoneId, z.ReplacedEniId + ' (replaced)', z.ReplacedResourceId, 'Migrated', z.ReplacedFlows, fmt(z.ReplacedInMbps), fmt(z.ReplacedOutMbps)]);
       }
     }
   }
   for (const r of d.Resources) {
     const lb = node(3, r.ResourceId, r.ResourceId, r.ZoneId || '', '');
-    for (const b of r.Backends || []) { const bn = node(4, r.ResourceId + '/' + b.Name, b.Name, b.Up ? 'up' : 'down', b.Up ? 'ok' : 'bad'); edges.push({ a: lb, b: bn, label: '', health: b.Up }); }
+    for (const b of r.Backends || []) { const bn = node(4, r.ResourceId + '/' + b.Name, b.Name, b.Up ? 'up' : 'down', b.Up ? 'ok' : 'bad'); edges.push({ a: lb, b: bn, health: b.Up }); }
   }
-  const CW = 250, NW = 190, NH = 44, RH = 64, X0 = 10, Y0 = 36;
+  // Columns: VPC, ENI, zone, CLB, backend; the zone → CLB gap is wider,
+  // for the flows and Mbit/s on those edges.
+  const CX = [0, 230, 460, 790, 1030], NW = 170, NH = 44, RH = 64, X0 = 10, Y0 = 36;
   const rowsN = Math.max(1, ...cols.map((c) => c.length));
-  const W = X0 + CW * 5, H = Y0 + RH * rowsN + 10;
-  const xy = (k) => { const p = pos.get(k); return { x: X0 + p.col * CW, y: Y0 + p.i * RH }; };
+  const W = X0 + CX[4] + NW + 10, H = Y0 + RH * rowsN + 10;
+  const xy = (k) => { const p = pos.get(k); return { x: X0 + CX[p.col], y: Y0 + p.i * RH }; };
   const svg = h('svg:svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('topology') });
-  ['VPC', t('eni'), t('zone'), 'CLB', 'ECS'].forEach((n, i) => svg.append(h('svg:text', { x: X0 + i * CW, y: 18, 'font-weight': 'bold' }, n)));
+  ['VPC', t('eni'), t('zone'), 'CLB', 'ECS'].forEach((n, i) => svg.append(h('svg:text', { x: X0 + CX[i], y: 18, 'font-weight': 'bold' }, n)));
   for (const e of edges) {
     const a = xy(e.a), b = xy(e.b);
     const x1 = a.x + NW, y1 = a.y + NH / 2, x2 = b.x, y2 = b.y + NH / 2;
     const color = e.health === false ? '#d4380d' : e.dashed ? '#d48806' : '#8f959e';
     svg.append(h('svg:line', { x1, y1, x2, y2, stroke: color, 'stroke-width': e.label ? 2 : 1, 'stroke-dasharray': e.dashed ? '5 4' : null }));
-    if (e.label) svg.append(h('svg:text', { x: (x1 + x2) / 2 - 50, y: (y1 + y2) / 2 - 4, fill: '#1f2329' }, e.label));
+    if (e.label) {
+      const [l1, l2] = e.label;
+      svg.append(h('svg:text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 5, 'text-anchor': 'middle', fill: '#1f2329' }, l1),
+        h('svg:text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 + 14, 'text-anchor': 'middle', fill: '#646a73' }, l2));
+    }
   }
   const fills = { ok: '#e8f7ee', warn: '#fff7e6', bad: '#fdeee8', '': '#f2f3f5' };
   for (const [k, p] of pos) {
@@ -496,8 +507,16 @@ async function viewTopology() {
 }
 
 // ---------- routing ----------
-let routing = 0;
+// route renders the page the hash names. Calls are serialized: one that
+// comes while a page is loading runs once that one is done.
+let routing = 0, inflight = false, pending = false;
 async function route() {
+  if (inflight) { pending = true; return; }
+  inflight = true;
+  try { await routeOnce(); } finally { inflight = false; }
+  if (pending) { pending = false; route(); }
+}
+async function routeOnce() {
   stopTimers();
   const my = ++routing;
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
