@@ -21,6 +21,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"eplink/console"
@@ -206,7 +207,7 @@ func TestBrowserGuideFlow(t *testing.T) {
 	}
 	click := func(id string) {
 		t.Helper()
-		waitFor("#"+id, fmt.Sprintf(`!!document.getElementById(%q)`, id))
+		waitFor("#"+id, fmt.Sprintf(`!!document.getElementById(%q)&&document.body.dataset.busy==='0'`, id))
 		// Looked up and clicked in one step: a polling page may have
 		// replaced the element since the wait.
 		var ok bool
@@ -217,15 +218,28 @@ func TestBrowserGuideFlow(t *testing.T) {
 	}
 	set := func(id, v string) {
 		t.Helper()
-		waitFor("#"+id, fmt.Sprintf(`!!document.getElementById(%q)`, id))
+		waitFor("#"+id, fmt.Sprintf(`!!document.getElementById(%q)&&document.body.dataset.busy==='0'`, id))
 		var ok bool
 		eval(fmt.Sprintf(`(()=>{const e=document.getElementById(%q);if(!e)return false;e.value=%q;return e.value===%q})()`, id, v, v), &ok)
 		if !ok {
 			t.Fatalf("#%s could not be set to %q", id, v)
 		}
 	}
+	// Every control a page shows has a name a screen reader says: a
+	// <label>, an aria-label, or a button's text.
+	labelled := func(page string) {
+		t.Helper()
+		var unnamed string
+		eval(`[...document.querySelectorAll('input, select, button')].filter(e =>
+			!(e.labels && e.labels.length) && !e.getAttribute('aria-label') &&
+			!(e.tagName === 'BUTTON' && e.textContent.trim())).map(e => e.id || e.outerHTML.slice(0, 80)).join(' ')`, &unnamed)
+		if unnamed != "" {
+			t.Errorf("%s: controls without a label: %s", page, unnamed)
+		}
+	}
 	shot := func(name string) {
 		t.Helper()
+		labelled(name)
 		run("settle", chromedp.Sleep(300*time.Millisecond))
 		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
@@ -252,8 +266,10 @@ func TestBrowserGuideFlow(t *testing.T) {
 	waitFor("English", `document.body.innerText.includes('Sign in as consumer')`)
 	shot("signin")
 
-	// Consumer: the endpoint wizard.
-	click("as-consumer")
+	// Consumer, signing in with the keyboard only; then the endpoint wizard.
+	waitFor("page settled", `document.body.dataset.busy==='0'`)
+	run("type the AccessKey", chromedp.Focus(chromedp.ID("akid")), chromedp.KeyEvent(lab.DemoConsumerKey),
+		chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(lab.DemoConsumerSecret), chromedp.KeyEvent(kb.Enter))
 	waitFor("signed in as consumer", `(document.getElementById('who')||{textContent:''}).textContent.startsWith('consumer')`)
 	goTo("#/endpoints/new")
 	set("new-name", "console-ep")
@@ -273,6 +289,11 @@ func TestBrowserGuideFlow(t *testing.T) {
 	click("signout")
 	click("as-provider")
 	waitFor("signed in as provider", `(document.getElementById('who')||{textContent:''}).textContent.startsWith('provider')`)
+	goTo("#/services/epsrv-demo1/resources")
+	// The tabs follow the arrow keys.
+	waitFor("tabs", `!!document.getElementById('tab-resources')&&document.body.dataset.busy==='0'`)
+	run("arrow to the next tab", chromedp.Focus(chromedp.ID("tab-resources")), chromedp.KeyEvent(kb.ArrowRight))
+	waitFor("connections tab", `location.hash.endsWith('/connections')&&!!document.getElementById('tab-connections')&&document.getElementById('tab-connections').getAttribute('aria-selected')==='true'`)
 	goTo("#/services/epsrv-demo1/resources")
 	const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>`
 	set("svc-desc", evil)
@@ -410,7 +431,16 @@ func TestBrowserGuideFlow(t *testing.T) {
 	}))
 	defer attacker.Close()
 	run("cross-origin form", chromedp.Navigate(attacker.URL))
-	waitFor("refused", `document.body.innerText.includes('Forbidden.CrossOrigin')`)
+	// The form submits itself, so the page navigates under the wait:
+	// look again until the console's answer is the page.
+	refused := false
+	for deadline := time.Now().Add(30 * time.Second); !refused && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+		refused = strings.Contains(text, "Forbidden.CrossOrigin")
+	}
+	if !refused {
+		fail("the console's refusal of the cross-origin form", fmt.Errorf("not shown"))
+	}
 	req := privatelink.CreateListVpcEndpointServiceUsersRequest()
 	req.ServiceId = "epsrv-demo1"
 	users, err := s.Provider.ListVpcEndpointServiceUsers(req)

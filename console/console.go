@@ -61,6 +61,9 @@ const CSRFHeader = "X-CSRF-Token"
 // DefaultSessionTTL is how long a session lasts when Options leaves it zero.
 const DefaultSessionTTL = 8 * time.Hour
 
+// DefaultMaxSessions is the cap on live sessions when Options leaves it zero.
+const DefaultMaxSessions = 1000
+
 // Account is an AccessKey pair the sign-in page offers to pick (the demo's).
 type Account struct {
 	Name            string `json:"Name"`
@@ -88,6 +91,10 @@ type Options struct {
 	UIDOf func(accessKeyID string) (secret, uid string, ok bool)
 	// SessionTTL is how long a session lasts; zero means DefaultSessionTTL.
 	SessionTTL time.Duration
+	// MaxSessions bounds the live sessions, so that signing in again and
+	// again costs bounded memory; zero means DefaultMaxSessions. Beyond it a
+	// sign-in gets 429 until sessions expire or sign out.
+	MaxSessions int
 	// Sample is the interval of the monitoring samples; zero means 2 s.
 	Sample time.Duration
 	// Now is the clock; nil means time.Now. A test seam.
@@ -125,6 +132,9 @@ func New(opts Options) *Console {
 	}
 	if opts.Sample <= 0 {
 		opts.Sample = 2 * time.Second
+	}
+	if opts.MaxSessions <= 0 {
+		opts.MaxSessions = DefaultMaxSessions
 	}
 	c := &Console{opts: opts, log: opts.Logger, sessions: map[string]*session{}}
 	if c.log == nil {
@@ -267,8 +277,16 @@ func (c *Console) serveLogin(w http.ResponseWriter, r *http.Request) {
 	token := randomToken()
 	c.mu.Lock()
 	c.expireLocked()
-	c.sessions[token] = s
+	full := len(c.sessions) >= c.opts.MaxSessions
+	if !full {
+		c.sessions[token] = s
+	}
 	c.mu.Unlock()
+	if full {
+		writeError(w, http.StatusTooManyRequests, "Throttling.Sessions",
+			"Too many console sessions are open: sign out of one, or wait for one to expire.")
+		return
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: token, Path: Path, MaxAge: int(c.opts.SessionTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
@@ -394,7 +412,8 @@ func (c *Console) call(ctx context.Context, s *session, version, action string, 
 	q.Set("SignatureMethod", "HMAC-SHA1")
 	q.Set("SignatureVersion", "1.0")
 	q.Set("SignatureNonce", randomToken())
-	q.Set("Timestamp", c.now().UTC().Format("2006-01-02T15:04:05Z"))
+	// The wall clock, not Options.Now: the API checks it against its own.
+	q.Set("Timestamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
 	if c.opts.Region != "" {
 		q.Set("RegionId", c.opts.Region)
 	}

@@ -33,7 +33,9 @@ type stack struct {
 	http *httptest.Server
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackMax(t, 0) }
+
+func newStackMax(t *testing.T, maxSessions int) *stack {
 	t.Helper()
 	env := apitest.New(t, apitest.Options{})
 	s := &stack{Env: env, reg: prometheus.NewRegistry(), now: time.Now(), ttl: time.Hour}
@@ -41,7 +43,7 @@ func newStack(t *testing.T) *stack {
 	apiH := api.New(env.CP, nil)
 	s.con = console.New(console.Options{
 		API: mux, Version: api.Version, Region: apitest.Region, Gatherer: s.reg,
-		UIDOf: env.CP.Credentials, SessionTTL: s.ttl, Sample: time.Second,
+		UIDOf: env.CP.Credentials, SessionTTL: s.ttl, Sample: time.Second, MaxSessions: maxSessions,
 		Now: func() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.now },
 	})
 	mux.Handle(console.Path, s.con)
@@ -306,5 +308,22 @@ func TestBrowserAtRootGoesToConsole(t *testing.T) {
 	st, _, resp = b.do("GET", "/console/", nil, nil)
 	if st != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") {
 		t.Fatalf("console page: %d CSP %q", st, resp.Header.Get("Content-Security-Policy"))
+	}
+}
+
+func TestSessionsAreBounded(t *testing.T) {
+	s := newStackMax(t, 2)
+	for i := 0; i < 2; i++ {
+		if st, m, _ := s.browser(t).login(apitest.ConsumerAK, apitest.ConsumerSK); st != http.StatusOK {
+			t.Fatalf("sign-in %d: %d %v", i, st, m)
+		}
+	}
+	b := s.browser(t)
+	if st, m, resp := b.login(apitest.ConsumerAK, apitest.ConsumerSK); st != http.StatusTooManyRequests || m["Code"] != "Throttling.Sessions" || len(resp.Cookies()) != 0 {
+		t.Fatalf("third sign-in: %d %v, want 429 Throttling.Sessions and no cookie", st, m)
+	}
+	s.advance(s.ttl + time.Second) // the two expire
+	if st, m, _ := b.login(apitest.ConsumerAK, apitest.ConsumerSK); st != http.StatusOK {
+		t.Fatalf("sign-in after expiry: %d %v", st, m)
 	}
 }

@@ -19,7 +19,7 @@ const T = {
     userId: 'Account ID', addUser: 'Add to whitelist', none: 'None', create: 'Create endpoint', name: 'Name',
     service: 'Endpoint service', sgs: 'Security groups', sg: 'Security group', vswitch: 'vSwitch', addZone: 'Add zone',
     removeZone: 'Remove zone', domain: 'Endpoint domain', zoneDomain: 'Zone domain', del: 'Delete', attach: 'Attach', detach: 'Detach',
-    connStatus: 'Connection', epStatus: 'Endpoint', cancel: 'Cancel', submit: 'Create', back: 'Back',
+    connStatus: 'Connection', epStatus: 'Endpoint', allowAuto: 'and allocate resources automatically', cancel: 'Cancel', submit: 'Create', back: 'Back',
     groupBy: 'Chart per', inOut: 'Bandwidth in / out (Mbit/s) against the cap', active: 'Active connections', newConn: 'New connections /s',
     refused: 'Refused connections /s by reason', alarms: 'Alarm rules', cmsNA: 'CloudMonitor not available on this eplink.',
     last15: 'Last 15 minutes, sampled every', noData: 'No traffic data yet.', flows: 'flows', health: 'health',
@@ -42,7 +42,7 @@ const T = {
     userId: '账号ID', addUser: '添加白名单', none: '无', create: '创建终端节点', name: '名称',
     service: '终端节点服务', sgs: '安全组', sg: '安全组', vswitch: '交换机', addZone: '添加可用区',
     removeZone: '删除可用区', domain: '终端节点域名', zoneDomain: '可用区域名', del: '删除', attach: '加入', detach: '移出',
-    connStatus: '连接状态', epStatus: '终端节点状态', cancel: '取消', submit: '确定创建', back: '返回',
+    connStatus: '连接状态', epStatus: '终端节点状态', allowAuto: '允许连接并自动分配服务资源', cancel: '取消', submit: '确定创建', back: '返回',
     groupBy: '图表维度', inOut: '入/出带宽 (Mbit/s) 与带宽上限', active: '活跃连接数', newConn: '新建连接数 /秒',
     refused: '被拒绝连接数 /秒 (按原因)', alarms: '报警规则', cmsNA: '此 eplink 未提供云监控。',
     last15: '最近15分钟，采样间隔', noData: '暂无流量数据。', flows: '连接', health: '健康',
@@ -105,7 +105,7 @@ async function call(action, params, opts) {
   const r = await fetch('/console/api/call', { method: 'POST', body, credentials: 'same-origin', headers: { 'X-CSRF-Token': sess ? sess.CsrfToken : '' } });
   let data = {};
   try { data = await r.json(); } catch (e) { data = { Code: 'BadResponse', Message: String(e) }; }
-  if (r.status === 401) { sess = null; route(); throw new Error(data.Message); }
+  if (r.status === 401 && sess) { sess = null; route(); throw new Error(data.Message); }
   const mutation = !/^(List|Get|Describe|Check)/.test(action);
   if (!opts.quiet && (mutation || !r.ok)) logCLI(cliLine(action, params, opts.version), r.ok ? '' : (data.Code + ': ' + data.Message));
   if (!r.ok) { const e = new Error(data.Code + ': ' + data.Message); e.code = data.Code; e.status = r.status; throw e; }
@@ -114,7 +114,7 @@ async function call(action, params, opts) {
 async function getJSON(path) {
   const r = await fetch(path, { credentials: 'same-origin' });
   const d = await r.json();
-  if (r.status === 401) { sess = null; route(); throw new Error(d.Message); }
+  if (r.status === 401 && sess) { sess = null; route(); throw new Error(d.Message); }
   if (!r.ok) throw new Error(d.Code + ': ' + d.Message);
   return d;
 }
@@ -140,7 +140,14 @@ function act(btn, fn, again) {
   };
 }
 function errBox() { return h('p', { id: 'err', class: 'err', role: 'alert' }); }
-function poll(fn, ms) { timers.push(setTimeout(fn, ms || 1000)); }
+// poll re-renders the page later; not while the user is typing in it.
+function poll(fn, ms) {
+  timers.push(setTimeout(() => {
+    const a = document.activeElement;
+    if (a && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName) && a.type !== 'checkbox') return poll(fn, ms);
+    fn();
+  }, ms || 1000));
+}
 // After an action the page keeps refreshing for a while: some changes show
 // only once the control plane has finished them.
 let settleUntil = 0;
@@ -242,12 +249,15 @@ async function viewService(id, tab) {
       busy = busy || transitional(c.ConnectionStatus) || (c.Zones || []).some((z) => transitional(z.ZoneStatus));
       const bwIn = h('input', { type: 'number', id: 'bw-' + c.EndpointId, value: c.Bandwidth, min: s.MinBandwidth, max: s.MaxBandwidth, 'aria-label': t('bandwidth') + ' ' + c.EndpointId });
       const open = expanded.has(c.EndpointId);
+      // The guide's allow dialog: "允许连接并自动分配服务资源".
+      const autoBox = h('input', { type: 'checkbox', id: 'allow-auto-' + c.EndpointId });
       tb.append(h('tr', {},
         h('td', {}, h('button', { id: 'plus-' + c.EndpointId, 'aria-expanded': String(open), 'aria-label': (open ? t('hideZones') : t('showZones')) + ' ' + c.EndpointId, onclick: () => { open ? expanded.delete(c.EndpointId) : expanded.add(c.EndpointId); route(); } }, open ? '−' : '+'), ' ', c.EndpointId),
         h('td', {}, String(c.EndpointOwnerId)), h('td', {}, c.EndpointVpcId), h('td', {}, st(c.ConnectionStatus)),
         h('td', {}, bwIn, h('button', { id: 'bwset-' + c.EndpointId, onclick: act(null, () => call('UpdateVpcEndpointConnectionAttribute', { ServiceId: id, EndpointId: c.EndpointId, Bandwidth: bwIn.value }), again) }, t('adjust'))),
         h('td', {},
-          h('button', { id: 'allow-' + c.EndpointId, class: 'primary', onclick: act(null, () => call('EnableVpcEndpointConnection', { ServiceId: id, EndpointId: c.EndpointId }), again) }, t('allow')),
+          h('label', {}, autoBox, ' ', t('allowAuto')),
+          h('button', { id: 'allow-' + c.EndpointId, class: 'primary', onclick: act(null, () => call('EnableVpcEndpointConnection', { ServiceId: id, EndpointId: c.EndpointId, AutoAllocatedEnabled: autoBox.checked ? true : '' }), again) }, t('allow')),
           h('button', { id: 'reject-' + c.EndpointId, class: 'danger', 'data-confirm': 1, onclick: act(null, () => call('DisableVpcEndpointConnection', { ServiceId: id, EndpointId: c.EndpointId }), again) }, t('reject')))));
       if (open) tb.append(h('tr', {}, h('td', { colspan: 6, class: 'sub' }, zoneTable(id, c, resources, again))));
     }
@@ -513,8 +523,9 @@ let routing = 0, inflight = false, pending = false;
 async function route() {
   if (inflight) { pending = true; return; }
   inflight = true;
+  document.body.dataset.busy = '1';
   try { await routeOnce(); } finally { inflight = false; }
-  if (pending) { pending = false; route(); }
+  if (pending) { pending = false; route(); } else document.body.dataset.busy = '0';
 }
 async function routeOnce() {
   stopTimers();
