@@ -162,6 +162,10 @@ func TestBrowserGuideFlow(t *testing.T) {
 	dialogs := make(chan string, 16)
 	if err := chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			if e.Type == page.DialogTypeConfirm { // the console's "are you sure?"
+				go chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+				return
+			}
 			select {
 			case dialogs <- string(e.Type) + ": " + e.Message:
 			default:
@@ -306,6 +310,22 @@ func TestBrowserGuideFlow(t *testing.T) {
 	}
 	goTo("#/services")
 	waitFor("list shows the description", `Array.from(document.querySelectorAll('td.desc')).some(td=>td.textContent.startsWith('<script>'))`)
+
+	// A service made with the form, then deleted: refused while it has a
+	// resource (the API's error is shown), done once the resource is removed.
+	click("svc-new")
+	set("svc-new-res", "lb-clb2:cn-hangzhou-h")
+	set("svc-new-desc", "second service")
+	click("svc-new-submit")
+	waitFor("new service page", `/^#\/services\/epsrv-[a-z0-9]+\/resources$/.test(location.hash)&&!location.hash.includes('demo1')&&!!document.getElementById('auto-lb-clb2')`)
+	waitFor("new service Active", `!/Creating|Pending/.test(document.body.innerText)`)
+	click("svc-delete")
+	waitFor("deletion refused", `/EndpointServiceResourceDependence|resource/i.test((document.getElementById('err')||{textContent:''}).textContent)`)
+	click("detach-lb-clb2")
+	waitFor("resource removed", `!document.getElementById('detach-lb-clb2')&&!/Pending/.test(document.body.innerText)`)
+	click("svc-delete")
+	waitFor("back on the list", `location.hash==='#/services'`)
+	waitFor("service gone", `document.querySelectorAll('main table')[0].querySelectorAll('tbody tr').length===1`)
 
 	// Allow the connection: the zone gets CLB1.
 	goTo("#/services/epsrv-demo1/connections")

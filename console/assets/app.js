@@ -25,7 +25,7 @@ const T = {
     last15: 'Last 15 minutes, sampled every', noData: 'No traffic data yet.', flows: 'flows', health: 'health',
     cli: 'CLI', confirm: 'Are you sure?', noSampling: 'This eplink has no data plane metrics to chart.',
     topoHelp: 'Consumer VPCs → endpoint ENIs → zones → CLBs → backends. Edges: active flows and Mbit/s (in/out); dashed: a replaced ENI still carrying its flows.',
-    services_prov: 'Services I provide', rule: 'Rule', state: 'State', metric: 'Metric', enabled: 'Enabled', history: 'History',
+    services_prov: 'Services I provide', createService: 'Create endpoint service', available: 'Services shared with me', delService: 'Delete service', rule: 'Rule', state: 'State', metric: 'Metric', enabled: 'Enabled', history: 'History',
   },
   zh: {
     title: 'eplink 控制台', services: '终端节点服务', endpoints: '终端节点', monitor: '云监控', topology: '拓扑',
@@ -48,7 +48,7 @@ const T = {
     last15: '最近15分钟，采样间隔', noData: '暂无流量数据。', flows: '连接', health: '健康',
     cli: '命令行', confirm: '确定吗？', noSampling: '此 eplink 没有可绘制的数据面指标。',
     topoHelp: '消费者VPC → 终端节点网卡 → 可用区 → CLB → 后端服务器。连线：活跃连接与 Mbit/s（入/出）；虚线：被替换的网卡仍承载原有连接。',
-    services_prov: '我提供的服务', rule: '规则', state: '状态', metric: '指标', enabled: '启用', history: '历史',
+    services_prov: '我提供的服务', createService: '创建终端节点服务', available: '可连接的服务（白名单）', delService: '删除服务', rule: '规则', state: '状态', metric: '指标', enabled: '启用', history: '历史',
   },
 };
 let lang = localStorage.getItem('eplink.lang') || 'zh';
@@ -131,8 +131,10 @@ async function listAll(action, params, field) {
 
 // act runs a mutation from a button, shows its error, and re-renders.
 function act(btn, fn, again) {
-  return async () => {
-    if (btn && btn.dataset && btn.dataset.confirm && !confirm(t('confirm'))) return;
+  return async (ev) => {
+    // Destructive buttons (data-confirm) ask first, as the cloud's dialogs do.
+    const el = btn || (ev && ev.currentTarget);
+    if (el && el.dataset && el.dataset.confirm && !confirm(t('confirm'))) return;
     const errBox = document.getElementById('err');
     if (errBox) errBox.textContent = '';
     try { await fn(); settleUntil = Date.now() + 5000; } catch (e) { if (errBox) errBox.textContent = e.message; }
@@ -198,12 +200,31 @@ async function viewLogin() {
 // ---------- endpoint services ----------
 async function viewServices() {
   const svcs = await listAll('ListVpcEndpointServices', {}, 'Services');
-  show(h('h1', {}, t('services')), errBox(),
-    h('table', {}, h('thead', {}, h('tr', {}, [t('id'), t('description'), t('status'), t('autoAccept'), t('defaultBandwidth'), t('zones')].map((x) => h('th', {}, x)))),
-      h('tbody', {}, svcs.length ? svcs.map((s) => h('tr', {},
-        h('td', {}, h('a', { href: '#/services/' + s.ServiceId + '/resources' }, s.ServiceId)),
-        h('td', { class: 'desc' }, s.ServiceDescription || ''), h('td', {}, st(s.ServiceStatus)), h('td', {}, String(s.AutoAcceptEnabled)),
-        h('td', {}, s.ConnectBandwidth), h('td', {}, (s.Zones || []).join(', ')))) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('none'))))));
+  const avail = (await listAll('ListVpcEndpointServicesByEndUser', {}, 'Services')).filter((a) => !svcs.some((s) => s.ServiceId === a.ServiceId));
+  const table = (list, link) => h('table', {}, h('thead', {}, h('tr', {}, [t('id'), t('description'), t('status'), t('autoAccept'), t('defaultBandwidth'), t('zones')].map((x) => h('th', {}, x)))),
+    h('tbody', {}, list.length ? list.map((s) => h('tr', {},
+      h('td', {}, link ? h('a', { href: '#/services/' + s.ServiceId + '/resources' }, s.ServiceId) : s.ServiceId),
+      h('td', { class: 'desc' }, s.ServiceDescription || ''), h('td', {}, st(s.ServiceStatus)), h('td', {}, String(s.AutoAcceptEnabled)),
+      h('td', {}, s.ConnectBandwidth), h('td', {}, (s.Zones || []).join(', ')))) : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('none')))));
+  // The create form: resources (CLB + zone), auto-accept, description.
+  const res = h('input', { id: 'svc-new-res', placeholder: 'lb-clb1:cn-hangzhou-h, lb-clb2:cn-hangzhou-h', size: 50 });
+  const aa = h('input', { id: 'svc-new-aa', type: 'checkbox' });
+  const desc = h('input', { id: 'svc-new-desc', size: 30 });
+  const create = act(null, async () => {
+    const p = { ServiceResourceType: 'slb', AutoAcceptEnabled: aa.checked, ServiceDescription: desc.value };
+    res.value.split(',').map((x) => x.trim()).filter(Boolean).forEach((x, i) => {
+      const [rid, zone] = x.split(':');
+      p['Resource.' + (i + 1) + '.ResourceType'] = 'slb'; p['Resource.' + (i + 1) + '.ResourceId'] = rid; p['Resource.' + (i + 1) + '.ZoneId'] = zone || '';
+    });
+    const r = await call('CreateVpcEndpointService', p);
+    location.hash = '#/services/' + r.ServiceId + '/resources';
+  });
+  show(h('h1', {}, t('services')), errBox(), table(svcs, true),
+    h('details', { class: 'card' }, h('summary', { id: 'svc-new' }, t('createService')),
+      h('div', { class: 'row' }, h('label', { for: 'svc-new-res' }, t('resources') + ' (CLB:zone)'), res),
+      h('div', { class: 'row' }, h('label', { for: 'svc-new-desc' }, t('description')), desc, h('label', { for: 'svc-new-aa' }, t('autoAccept')), aa,
+        h('button', { class: 'primary', id: 'svc-new-submit', onclick: create }, t('createService')))),
+    h('h2', {}, t('available')), table(avail, false));
   if (settling() || svcs.some((s) => transitional(s.ServiceStatus))) poll(route);
 }
 
@@ -219,7 +240,8 @@ async function viewService(id, tab) {
       h('dt', {}, t('description')), h('dd', { id: 'svc-desc-text' }, s.ServiceDescription || '')),
     h('div', { class: 'row' }, h('label', { for: 'svc-desc' }, t('description')), desc,
       h('label', { for: 'svc-bw' }, t('defaultBandwidth')), bw, h('label', { for: 'svc-autoaccept' }, t('autoAccept')), aa,
-      h('button', { id: 'svc-save', onclick: act(null, () => call('UpdateVpcEndpointServiceAttribute', { ServiceId: id, ServiceDescription: desc.value, ConnectBandwidth: bw.value, AutoAcceptEnabled: aa.checked }), again) }, t('save'))));
+      h('button', { id: 'svc-save', onclick: act(null, () => call('UpdateVpcEndpointServiceAttribute', { ServiceId: id, ServiceDescription: desc.value, ConnectBandwidth: bw.value, AutoAcceptEnabled: aa.checked }), again) }, t('save')),
+      h('button', { id: 'svc-delete', class: 'danger', 'data-confirm': 1, onclick: act(null, async () => { await call('DeleteVpcEndpointService', { ServiceId: id }); location.hash = '#/services'; }) }, t('delService'))));
   const tabs = ['resources', 'connections', 'whitelist'];
   const tablist = h('div', { role: 'tablist', 'aria-label': t('services') }, tabs.map((k) => h('button', {
     role: 'tab', id: 'tab-' + k, 'aria-selected': String(k === tab), 'aria-controls': 'panel', tabindex: k === tab ? 0 : -1,
