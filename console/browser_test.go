@@ -196,6 +196,8 @@ func TestBrowserGuideFlow(t *testing.T) {
 			*p, err = chromedp.Run(ctx, chromedp.Evaluate[int](js))
 		case *bool:
 			*p, err = chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		default:
+			_, err = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](js))
 		}
 		if err != nil {
 			fail(js, err)
@@ -330,7 +332,7 @@ func TestBrowserGuideFlow(t *testing.T) {
 	// Allow the connection: the zone gets CLB1.
 	goTo("#/services/epsrv-demo1/connections")
 	click("allow-" + ep)
-	waitFor("Connected", rowHas("allow-"+ep, "Connected"))
+	waitFor("Connected", rowHas("reject-"+ep, "Connected"))
 	click("plus-" + ep)
 	key := ep + "-cn-hangzhou-h"
 	waitFor("zone connected to CLB1", rowHas("replace-"+key, "lb-clb1")+`&&`+rowHas("replace-"+key, "Connected"))
@@ -391,6 +393,7 @@ func TestBrowserGuideFlow(t *testing.T) {
 	set("mode-"+key, "Graceful")
 	click("replace-" + key)
 	waitFor("Migrated", rowHas("replace-"+key, "Migrated"))
+	eval(fmt.Sprintf(`document.getElementById(%q).scrollIntoView({block:'center'})`, "replace-"+key), nil)
 	shot("service-connections")
 
 	// curl through the zone's new ENI reaches ECS02; the kept client is

@@ -278,9 +278,10 @@ async function viewService(id, tab) {
         h('td', {}, String(c.EndpointOwnerId)), h('td', {}, c.EndpointVpcId), h('td', {}, st(c.ConnectionStatus)),
         h('td', {}, bwIn, h('button', { id: 'bwset-' + c.EndpointId, onclick: act(null, () => call('UpdateVpcEndpointConnectionAttribute', { ServiceId: id, EndpointId: c.EndpointId, Bandwidth: bwIn.value }), again) }, t('adjust'))),
         h('td', {},
-          h('label', {}, autoBox, ' ', t('allowAuto')),
-          h('button', { id: 'allow-' + c.EndpointId, class: 'primary', onclick: act(null, () => call('EnableVpcEndpointConnection', { ServiceId: id, EndpointId: c.EndpointId, AutoAllocatedEnabled: autoBox.checked ? true : '' }), again) }, t('allow')),
-          h('button', { id: 'reject-' + c.EndpointId, class: 'danger', 'data-confirm': 1, onclick: act(null, () => call('DisableVpcEndpointConnection', { ServiceId: id, EndpointId: c.EndpointId }), again) }, t('reject')))));
+          // Allow while the connection waits for it, reject while it is up.
+          c.ConnectionStatus !== 'Disconnected' ? null : h('label', {}, autoBox, ' ', t('allowAuto')),
+          c.ConnectionStatus !== 'Disconnected' ? null : h('button', { id: 'allow-' + c.EndpointId, class: 'primary', onclick: act(null, () => call('EnableVpcEndpointConnection', { ServiceId: id, EndpointId: c.EndpointId, AutoAllocatedEnabled: autoBox.checked ? true : '' }), again) }, t('allow')),
+          c.ConnectionStatus === 'Disconnected' ? null : h('button', { id: 'reject-' + c.EndpointId, class: 'danger', 'data-confirm': 1, onclick: act(null, () => call('DisableVpcEndpointConnection', { ServiceId: id, EndpointId: c.EndpointId }), again) }, t('reject')))));
       if (open) tb.append(h('tr', {}, h('td', { colspan: 6, class: 'sub' }, zoneTable(id, c, resources, again))));
     }
     panel.append(h('table', {}, h('thead', {}, h('tr', {}, [t('endpointId'), t('owner'), t('vpc'), t('status'), t('bandwidth'), t('actions')].map((x) => h('th', {}, x)))), tb));
