@@ -395,6 +395,13 @@ func TestBrowserGuideFlow(t *testing.T) {
 	waitFor("Migrated", rowHas("replace-"+key, "Migrated"))
 	eval(fmt.Sprintf(`document.getElementById(%q).scrollIntoView({block:'center'})`, "replace-"+key), nil)
 	shot("service-connections")
+	// The same page in the guide's language.
+	click("lang")
+	waitFor("Chinese", `document.body.innerText.includes('终端节点连接')&&!!document.getElementById(`+strconv.Quote("replace-"+key)+`)`)
+	eval(fmt.Sprintf(`document.getElementById(%q).scrollIntoView({block:'center'})`, "replace-"+key), nil)
+	shot("service-connections-zh")
+	click("lang")
+	waitFor("English again", `document.body.innerText.includes('Endpoint connections')`)
 
 	// curl through the zone's new ENI reaches ECS02; the kept client is
 	// still on ECS01.

@@ -25,7 +25,7 @@ const T = {
     last15: 'Last 15 minutes, sampled every', noData: 'No traffic data yet.', flows: 'flows', health: 'health',
     cli: 'CLI', confirm: 'Are you sure?', noSampling: 'This eplink has no data plane metrics to chart.',
     topoHelp: 'Consumer VPCs → endpoint ENIs → zones → CLBs → backends. Edges: active flows and Mbit/s (in/out); dashed: a replaced ENI still carrying its flows.',
-    services_prov: 'Services I provide', createService: 'Create endpoint service', available: 'Services shared with me', delService: 'Delete service', rule: 'Rule', state: 'State', metric: 'Metric', enabled: 'Enabled', history: 'History',
+    serviceName: 'Service name', serviceDomain: 'Service domain', services_prov: 'Services I provide', createService: 'Create endpoint service', available: 'Services shared with me', delService: 'Delete service', rule: 'Rule', state: 'State', metric: 'Metric', enabled: 'Enabled', history: 'History',
   },
   zh: {
     title: 'eplink 控制台', services: '终端节点服务', endpoints: '终端节点', monitor: '云监控', topology: '拓扑',
@@ -48,7 +48,7 @@ const T = {
     last15: '最近15分钟，采样间隔', noData: '暂无流量数据。', flows: '连接', health: '健康',
     cli: '命令行', confirm: '确定吗？', noSampling: '此 eplink 没有可绘制的数据面指标。',
     topoHelp: '消费者VPC → 终端节点网卡 → 可用区 → CLB → 后端服务器。连线：活跃连接与 Mbit/s（入/出）；虚线：被替换的网卡仍承载原有连接。',
-    services_prov: '我提供的服务', createService: '创建终端节点服务', available: '可连接的服务（白名单）', delService: '删除服务', rule: '规则', state: '状态', metric: '指标', enabled: '启用', history: '历史',
+    serviceName: '服务名称', serviceDomain: '服务域名', services_prov: '我提供的服务', createService: '创建终端节点服务', available: '可连接的服务（白名单）', delService: '删除服务', rule: '规则', state: '状态', metric: '指标', enabled: '启用', history: '历史',
   },
 };
 let lang = localStorage.getItem('eplink.lang') || 'zh';
@@ -73,9 +73,15 @@ function h(tag, attrs, ...kids) {
 }
 const $main = () => document.getElementById('main');
 function show(...kids) { const m = $main(); m.replaceChildren(...kids.flat()); }
+// State names as the Chinese console shows them; the API's word is the
+// title (and what English shows).
+const zhState = { Active: '可用', Connected: '已连接', Disconnected: '已断开', Connecting: '连接中', Disconnecting: '断开中',
+  Migrating: '迁移中', Migrated: '已迁移', Wait: '等待连接', Creating: '创建中', Deleting: '删除中', Pending: '变更中',
+  Inactive: '不可用', Normal: '正常', Failed: '失败' };
 function st(s) {
+  const label = lang === 'zh' && zhState[s] ? zhState[s] : s;
   const cls = /^(Active|Connected|Normal|true|OK)$/.test(s) ? 'ok' : /(ing|Pending|Migrated|Wait)$/.test(s) ? 'warn' : /^(Disconnected|Failed|Rejected|ALARM)$/.test(s) ? 'bad' : '';
-  return h('span', { class: 'st ' + cls }, s === undefined || s === '' ? '—' : String(s));
+  return h('span', { class: 'st ' + cls, title: s }, s === undefined || s === '' ? '—' : String(label));
 }
 const transitional = (s) => typeof s === 'string' && /(ing|Pending)$/.test(s);
 
@@ -235,8 +241,8 @@ async function viewService(id, tab) {
   const bw = h('input', { id: 'svc-bw', type: 'number', value: s.ConnectBandwidth, min: s.MinBandwidth, max: s.MaxBandwidth });
   const aa = h('input', { id: 'svc-autoaccept', type: 'checkbox', checked: s.AutoAcceptEnabled });
   const basic = h('div', { class: 'card' }, h('h2', {}, t('basic')),
-    h('dl', { class: 'kv' }, h('dt', {}, t('id')), h('dd', {}, s.ServiceId), h('dt', {}, 'ServiceName'), h('dd', {}, s.ServiceName),
-      h('dt', {}, 'ServiceDomain'), h('dd', {}, s.ServiceDomain), h('dt', {}, t('status')), h('dd', {}, st(s.ServiceStatus)),
+    h('dl', { class: 'kv' }, h('dt', {}, t('id')), h('dd', {}, s.ServiceId), h('dt', {}, t('serviceName')), h('dd', {}, s.ServiceName),
+      h('dt', {}, t('serviceDomain')), h('dd', {}, s.ServiceDomain), h('dt', {}, t('status')), h('dd', {}, st(s.ServiceStatus)),
       h('dt', {}, t('description')), h('dd', { id: 'svc-desc-text' }, s.ServiceDescription || '')),
     h('div', { class: 'row' }, h('label', { for: 'svc-desc' }, t('description')), desc,
       h('label', { for: 'svc-bw' }, t('defaultBandwidth')), bw, h('label', { for: 'svc-autoaccept' }, t('autoAccept')), aa,
