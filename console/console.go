@@ -254,6 +254,7 @@ func (c *Console) serveSession(w http.ResponseWriter, r *http.Request) {
 // serveLogin checks the AccessKey pair by calling DescribeRegions with it,
 // through the API, and opens a session if the API accepts it.
 func (c *Console) serveLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxCallBody)
 	if err := r.ParseForm(); err != nil {
 		writeError(w, http.StatusBadRequest, "InvalidParameter", err.Error())
 		return

@@ -242,7 +242,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	apiHandler := api.New(cp, s.logger.With("component", "api"))
 	// The console calls whatever serves "/" (the OpenAPI, and any product beside
 	// it on the same address), as the SDK would.
-	con := newConsole(cp, mux, reg, f.demo, l, s.logger)
+	con := newConsole(cp, mux, reg, f.demo, apiLn.Addr(), l, s.logger)
 	go con.Run(ctx)
 	mux.Handle(console.Path, con)
 	mux.Handle("/", console.RedirectBrowsers(apiHandler))
