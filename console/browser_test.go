@@ -442,8 +442,21 @@ func TestBrowserGuideFlow(t *testing.T) {
 	waitFor("CLB2's backend drawn, healthy", fmt.Sprintf(`document.querySelector('.topo svg').textContent.includes(%q+'up')`, s.ECS02))
 	shot("topology")
 
+	// Some traffic for the charts: bounded, 3 s of 1 MiB downloads through
+	// the new ENI.
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+		resp, err := http.Get(url + "bytes?n=1048576")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
 	goTo("#/monitor")
-	waitFor("monitoring", `!!document.getElementById('alarms')&&document.querySelectorAll('.chart').length>0`)
+	set("window", "1")
+	run("choose the last minute", chromedp.Evaluate[chromedp.Void](`document.getElementById('window').dispatchEvent(new Event('change'))`))
+	waitFor("monitoring", `!!document.getElementById('alarms')&&document.querySelectorAll('.chart').length>0&&document.body.innerText.includes('-1 min')`)
 	shot("monitoring")
 
 	// Clean the replaced resource: the kept flow ends, the old ENI goes.

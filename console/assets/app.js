@@ -20,9 +20,9 @@ const T = {
     service: 'Endpoint service', sgs: 'Security groups', sg: 'Security group', vswitch: 'vSwitch', addZone: 'Add zone',
     removeZone: 'Remove zone', domain: 'Endpoint domain', zoneDomain: 'Zone domain', del: 'Delete', attach: 'Attach', detach: 'Detach',
     connStatus: 'Connection', epStatus: 'Endpoint', allowAuto: 'and allocate resources automatically', cancel: 'Cancel', submit: 'Create', back: 'Back',
-    groupBy: 'Chart per', inOut: 'Bandwidth in / out (Mbit/s) against the cap', active: 'Active connections', newConn: 'New connections /s',
+    groupBy: 'Chart per', window: 'Window', inOut: 'Bandwidth in / out (Mbit/s) against the cap', active: 'Active connections', newConn: 'New connections /s',
     refused: 'Refused connections /s by reason', alarms: 'Alarm rules', cmsNA: 'CloudMonitor not available on this eplink.',
-    last15: 'Last 15 minutes, sampled every', noData: 'No traffic data yet.', flows: 'flows', health: 'health',
+    last15: 'kept for 15 minutes, sampled every', noData: 'No traffic data yet.', flows: 'flows', health: 'health',
     cli: 'CLI', confirm: 'Are you sure?', noSampling: 'This eplink has no data plane metrics to chart.',
     topoHelp: 'Consumer VPCs → endpoint ENIs → zones → CLBs → backends. Edges: active flows and Mbit/s (in/out); dashed: a replaced ENI still carrying its flows.',
     serviceName: 'Service name', serviceDomain: 'Service domain', services_prov: 'Services I provide', createService: 'Create endpoint service', available: 'Services shared with me', delService: 'Delete service', rule: 'Rule', state: 'State', metric: 'Metric', enabled: 'Enabled', history: 'History',
@@ -43,9 +43,9 @@ const T = {
     service: '终端节点服务', sgs: '安全组', sg: '安全组', vswitch: '交换机', addZone: '添加可用区',
     removeZone: '删除可用区', domain: '终端节点域名', zoneDomain: '可用区域名', del: '删除', attach: '加入', detach: '移出',
     connStatus: '连接状态', epStatus: '终端节点状态', allowAuto: '允许连接并自动分配服务资源', cancel: '取消', submit: '确定创建', back: '返回',
-    groupBy: '图表维度', inOut: '入/出带宽 (Mbit/s) 与带宽上限', active: '活跃连接数', newConn: '新建连接数 /秒',
+    groupBy: '图表维度', window: '时间范围', inOut: '入/出带宽 (Mbit/s) 与带宽上限', active: '活跃连接数', newConn: '新建连接数 /秒',
     refused: '被拒绝连接数 /秒 (按原因)', alarms: '报警规则', cmsNA: '此 eplink 未提供云监控。',
-    last15: '最近15分钟，采样间隔', noData: '暂无流量数据。', flows: '连接', health: '健康',
+    last15: '保留最近15分钟，采样间隔', noData: '暂无流量数据。', flows: '连接', health: '健康',
     cli: '命令行', confirm: '确定吗？', noSampling: '此 eplink 没有可绘制的数据面指标。',
     topoHelp: '消费者VPC → 终端节点网卡 → 可用区 → CLB → 后端服务器。连线：活跃连接与 Mbit/s（入/出）；虚线：被替换的网卡仍承载原有连接。',
     serviceName: '服务名称', serviceDomain: '服务域名', services_prov: '我提供的服务', createService: '创建终端节点服务', available: '可连接的服务（白名单）', delService: '删除服务', rule: '规则', state: '状态', metric: '指标', enabled: '启用', history: '历史',
@@ -414,14 +414,15 @@ function lineChart(title, lines, times, cap, now) {
   let max = cap || 0;
   for (const ln of lines) for (const v of ln.values) if (v !== null && v > max) max = v;
   if (max <= 0) max = 1;
-  // The x axis is the last 15 minutes, however much has been sampled.
-  const t1 = now || times[times.length - 1] || 1, t0 = t1 - 15 * 60 * 1000, span = t1 - t0;
+  // The x axis is the window chosen (15 minutes at most, what is kept),
+  // however much has been sampled.
+  const t1 = now || times[times.length - 1] || 1, t0 = t1 - windowMin * 60 * 1000, span = t1 - t0;
   const x = (tm) => L + (W - L - 4) * (tm - t0) / span, y = (v) => 4 + (H - B - 4) * (1 - v / max);
   const colors = ['#0064c8', '#ff6a00', '#1a9b4b', '#a23bb3', '#d4380d', '#13a8a8'];
   const svg = h('svg:svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title },
     h('svg:line', { x1: L, y1: H - B, x2: W, y2: H - B, stroke: '#ccc' }),
     h('svg:text', { x: 2, y: 12, fill: '#646a73' }, fmt(max)), h('svg:text', { x: 2, y: H - B, fill: '#646a73' }, '0'),
-    h('svg:text', { x: L, y: H - 4, fill: '#646a73' }, '-15 min'), h('svg:text', { x: W - 30, y: H - 4, fill: '#646a73' }, 'now'));
+    h('svg:text', { x: L, y: H - 4, fill: '#646a73' }, '-' + windowMin + ' min'), h('svg:text', { x: W - 30, y: H - 4, fill: '#646a73' }, 'now'));
   if (cap) svg.append(h('svg:line', { x1: L, y1: y(cap), x2: W, y2: y(cap), stroke: '#d4380d', 'stroke-dasharray': '4 3' }));
   lines.forEach((ln, i) => {
     let d = '';
@@ -444,7 +445,7 @@ function sumBy(series, metric, key, filter) {
   }
   return out;
 }
-let groupBy = 'endpoint_id';
+let groupBy = 'endpoint_id', windowMin = 15;
 async function viewMonitor() {
   const d = await getJSON('/console/api/metrics');
   const sel = h('select', { id: 'group-by', onchange: (ev) => { groupBy = ev.target.value; route(); } },
@@ -477,7 +478,10 @@ async function viewMonitor() {
   } catch (e) {
     alarms.append(h('p', { class: 'muted', id: 'cms-na' }, /InvalidAction|InvalidVersion|NotFound/.test(e.code || e.message) ? t('cmsNA') : e.message));
   }
+  const win = h('select', { id: 'window', onchange: (ev) => { windowMin = +ev.target.value; route(); } },
+    [1, 5, 15].map((m) => h('option', { value: m, selected: m === windowMin }, m + ' min')));
   show(h('h1', {}, t('monitor')), h('div', { class: 'row' }, h('label', { for: 'group-by' }, t('groupBy')), sel,
+    h('label', { for: 'window' }, t('window')), win,
     h('span', { class: 'muted' }, t('last15') + ' ' + d.IntervalSeconds + ' s')),
   d.Sampling ? (charts.length ? charts : h('p', { class: 'muted' }, t('noData'))) : h('p', { class: 'muted' }, t('noSampling')), alarms);
   poll(route, 5000);
