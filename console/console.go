@@ -107,7 +107,6 @@ type Options struct {
 type Console struct {
 	opts    Options
 	log     *slog.Logger
-	mux     *http.ServeMux
 	handler http.Handler
 	hist    *history
 
@@ -156,7 +155,6 @@ func New(opts Options) *Console {
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NotFound", "No such console page or call.")
 	})
-	c.mux = m
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "Forbidden.CrossOrigin",
@@ -438,17 +436,6 @@ var commonParam = map[string]bool{
 	"RegionId": true, "SecurityToken": true, "BearerToken": true,
 }
 
-// callJSON is call for the console's own views: it decodes a 200 answer.
-func (c *Console) callJSON(ctx context.Context, s *session, action string, params url.Values, v any) error {
-	status, body := c.call(ctx, s, "", action, params)
-	if status != http.StatusOK {
-		var e struct{ Code, Message string }
-		json.Unmarshal(body, &e)
-		return &rpc.Error{Status: status, Code: e.Code, Message: e.Message}
-	}
-	return json.Unmarshal(body, v)
-}
-
 // recorder is the in-process http.ResponseWriter of an API call.
 type recorder struct {
 	h      http.Header
@@ -483,8 +470,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"Code": code, "Message": msg})
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // apiErr is the API's error answer as an error.
 func apiErr(status int, body []byte) error {

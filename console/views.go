@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
@@ -181,7 +182,6 @@ type Topology struct {
 	Errors    []string       `json:"Errors,omitempty"`
 	scope     *scope
 	caps      map[string]int
-	zones     map[string]bool
 }
 
 type topoEndpoint struct {
@@ -255,7 +255,7 @@ func (c *Console) listAll(ctx context.Context, s *session, action string, params
 			return err
 		}
 		var tok struct{ NextToken string }
-		jsonUnmarshal(body, &tok)
+		json.Unmarshal(body, &tok)
 		if tok.NextToken == "" {
 			return nil
 		}
@@ -269,7 +269,7 @@ func (c *Console) listAll(ctx context.Context, s *session, action string, params
 func (c *Console) topology(ctx context.Context, s *session) *Topology {
 	t := &Topology{Time: c.now().UTC().Format(time.RFC3339), Endpoints: []topoEndpoint{}, Resources: []topoResource{},
 		scope: &scope{endpoints: map[string]bool{}, services: map[string]bool{}, resources: map[string]bool{}, owned: map[string]bool{}},
-		caps:  map[string]int{}, zones: map[string]bool{}}
+		caps:  map[string]int{}}
 	fail := func(what string, err error) {
 		if err != nil {
 			t.Errors = append(t.Errors, what+": "+err.Error())
@@ -277,45 +277,26 @@ func (c *Console) topology(ctx context.Context, s *session) *Topology {
 	}
 	byID := map[string]int{}
 	// Consumer side: the account's endpoints and their zones.
-	var eps []struct {
-		EndpointID, EndpointName, VpcID, ServiceID, EndpointStatus, ConnectionStatus string
-		Bandwidth                                                                    int
-	}
+	// ListVpcEndpoints' items carry the fields of topoEndpoint by the
+	// same names.
+	var eps []topoEndpoint
 	fail("ListVpcEndpoints", c.listAll(ctx, s, "ListVpcEndpoints", nil, func(b []byte) error {
-		var page struct {
-			Endpoints []struct {
-				EndpointID       string `json:"EndpointId"`
-				EndpointName     string
-				VpcID            string `json:"VpcId"`
-				ServiceID        string `json:"ServiceId"`
-				EndpointStatus   string
-				ConnectionStatus string
-				Bandwidth        int
-			}
-		}
-		if err := jsonUnmarshal(b, &page); err != nil {
-			return err
-		}
-		for _, e := range page.Endpoints {
-			eps = append(eps, struct {
-				EndpointID, EndpointName, VpcID, ServiceID, EndpointStatus, ConnectionStatus string
-				Bandwidth                                                                    int
-			}{e.EndpointID, e.EndpointName, e.VpcID, e.ServiceID, e.EndpointStatus, e.ConnectionStatus, e.Bandwidth})
-		}
-		return nil
+		var page struct{ Endpoints []topoEndpoint }
+		err := json.Unmarshal(b, &page)
+		eps = append(eps, page.Endpoints...)
+		return err
 	}))
-	for _, e := range eps {
-		te := topoEndpoint{EndpointID: e.EndpointID, EndpointName: e.EndpointName, VpcID: e.VpcID, ServiceID: e.ServiceID,
-			EndpointStatus: e.EndpointStatus, ConnectionStatus: e.ConnectionStatus, Bandwidth: e.Bandwidth, Role: "consumer"}
+	for _, te := range eps {
+		te.Role = "consumer"
 		var zs []apiZone
-		fail("ListVpcEndpointZones "+e.EndpointID, c.listAll(ctx, s, "ListVpcEndpointZones", url.Values{"EndpointId": {e.EndpointID}}, func(b []byte) error {
+		fail("ListVpcEndpointZones "+te.EndpointID, c.listAll(ctx, s, "ListVpcEndpointZones", url.Values{"EndpointId": {te.EndpointID}}, func(b []byte) error {
 			var page struct{ Zones []apiZone }
-			err := jsonUnmarshal(b, &page)
+			err := json.Unmarshal(b, &page)
 			zs = append(zs, page.Zones...)
 			return err
 		}))
 		te.Zones = topoZones(zs)
-		byID[e.EndpointID] = len(t.Endpoints)
+		byID[te.EndpointID] = len(t.Endpoints)
 		t.Endpoints = append(t.Endpoints, te)
 	}
 	// Provider side: the account's services, their CLBs and connections.
@@ -326,7 +307,7 @@ func (c *Console) topology(ctx context.Context, s *session) *Topology {
 				ServiceID string `json:"ServiceId"`
 			}
 		}
-		err := jsonUnmarshal(b, &page)
+		err := json.Unmarshal(b, &page)
 		for _, x := range page.Services {
 			svcs = append(svcs, x.ServiceID)
 		}
@@ -342,7 +323,7 @@ func (c *Console) topology(ctx context.Context, s *session) *Topology {
 					ZoneID     string `json:"ZoneId"`
 				}
 			}
-			err := jsonUnmarshal(b, &page)
+			err := json.Unmarshal(b, &page)
 			for _, r := range page.Resources {
 				t.scope.owned[r.ResourceID] = true
 				resZone[r.ResourceID] = r.ZoneID
@@ -359,7 +340,7 @@ func (c *Console) topology(ctx context.Context, s *session) *Topology {
 					Zones            []apiZone
 				}
 			}
-			err := jsonUnmarshal(b, &page)
+			err := json.Unmarshal(b, &page)
 			for _, cn := range page.Connections {
 				if i, ok := byID[cn.EndpointID]; ok { // own endpoint on own service
 					t.Endpoints[i].Role = "both"
@@ -376,7 +357,6 @@ func (c *Console) topology(ctx context.Context, s *session) *Topology {
 		t.scope.endpoints[e.EndpointID] = true
 		t.caps[e.EndpointID] = e.Bandwidth
 		for _, z := range e.Zones {
-			t.zones[z.ZoneID] = true
 			for _, r := range []string{z.ResourceID, z.ReplacedResourceID} {
 				if r != "" {
 					t.scope.resources[r] = true
