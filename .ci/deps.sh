@@ -4,8 +4,9 @@
 # haproxy, nginx, iperf3, dnsperf and nsd are what the bench harness's
 # --quick test compares eplink with; pasta (passt) and slirp4netns are the
 # netns scenario's peers; node and npm run the current Node SDK core
-# (examples/node) in the walkthrough. Idempotent; does nothing when all are
-# there.
+# (examples/node) in the walkthrough; chromium is the real browser the
+# console's tests drive headless (console/browser_test.go). Idempotent;
+# does nothing when all are there.
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
@@ -22,6 +23,7 @@ have pasta   || need+=(passt)        # the netns scenario's peers
 have slirp4netns || need+=(slirp4netns)
 have node    || need+=(nodejs)
 have npm     || need+=(npm)
+have chromium || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

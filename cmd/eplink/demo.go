@@ -141,6 +141,7 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy 
 eplink demo is up: the product guide's scenario, endpoint %[1]s connected to service %[2]s.
 
   OpenAPI    http://%[3]s   region %[4]s   (metrics: http://%[3]s/metrics)
+  Console    http://%[3]s/console/   (sign in as provider or consumer)
   DNS        %[5]s (UDP and TCP)
   provider   AccessKey LTAIprovider000001 / provider-secret-1   (uid 1000000000000001)
   consumer   AccessKey LTAIconsumer000002 / consumer-secret-2   (uid 1000000000000002)

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"eplink/console"
 	"eplink/controlplane"
 	"eplink/controlplane/api"
 	"eplink/controlplane/lab"
@@ -306,10 +307,16 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	}
 	mux.Handle(api.AdminPath, admin)
 	// PrivateLink and CloudMonitor share the address; Version picks one.
-	mux.Handle("/", rpc.Products{
+	apiHandler := rpc.Products{
 		api.New(cp, s.logger.With("component", "api")),
 		mon.API(cp.Credentials, s.logger.With("component", "cms")),
-	})
+	}
+	// The console calls whatever serves "/" (the OpenAPI, and any product beside
+	// it on the same address), as the SDK would.
+	con := newConsole(cp, mux, reg, f.demo, apiLn.Addr(), l, s.logger)
+	go con.Run(ctx)
+	mux.Handle(console.Path, con)
+	mux.Handle("/", console.RedirectBrowsers(apiHandler))
 	apiSrv := rpc.NewHTTPServer("", mux) // bounded: a slow or huge request cannot hold the API
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- apiSrv.Serve(apiLn) }()
@@ -345,6 +352,9 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	s.logger.Info("eplink serving", "api", info.API, "dns", info.DNS, "data_dir", dataDir, "version", version)
 	if d := info.Profiles.describe(); d != "" && !f.demo { // the demo's banner says it
 		fmt.Fprintln(s.stdout, d)
+	}
+	if !f.demo {
+		fmt.Fprintf(s.stdout, "Console: http://%s%s\n", info.API, console.Path)
 	}
 	if generated {
 		where := "eplink fault reads it from the profile"

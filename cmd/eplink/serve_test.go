@@ -92,6 +92,8 @@ func waitBanner(t *testing.T, lines <-chan string) map[string]string {
 				got["dns"] = f[1]
 			case len(f) >= 2 && f[0] == "OpenAPI":
 				got["api"] = strings.TrimPrefix(f[1], "http://")
+			case len(f) >= 2 && f[0] == "Console":
+				got["console"] = f[1]
 			case len(f) >= 3 && f[0] == "zone" && f[1] == "domain":
 				got["zone"] = f[2]
 			case len(f) >= 3 && f[0] == "ENI":
@@ -184,6 +186,19 @@ func TestDemoServesZoneDomain(t *testing.T) {
 	mresp.Body.Close()
 	if !strings.Contains(string(mbody), "eplink_dataplane_") {
 		t.Fatalf("/metrics lacks data-plane metrics")
+	}
+	// The web console is on the same address, and the banner says where.
+	cresp, err := http.Get("http://" + b["api"] + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cbody, _ := io.ReadAll(cresp.Body)
+	cresp.Body.Close()
+	if cresp.StatusCode != http.StatusOK || !strings.Contains(string(cbody), "/console/static/app.js") {
+		t.Fatalf("/console/: %d %.200s", cresp.StatusCode, cbody)
+	}
+	if b["console"] != "http://"+b["api"]+"/console/" {
+		t.Fatalf("banner's console address %q, want http://%s/console/", b["console"], b["api"])
 	}
 	// The CLI profile was written where EPLINK_CONFIG points.
 	if _, err := os.Stat(cfg); err != nil {
