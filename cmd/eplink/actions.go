@@ -47,6 +47,9 @@ type action struct {
 	// sends TagResources; every other action sends them in the query.
 	Body   bool
 	Object object
+	// Open: the action has no parameter catalog here (CloudMonitor's), so
+	// its parameters go to the server unchecked.
+	Open bool
 }
 
 // Status values by field (reference C1). Deleted is not an API value: it

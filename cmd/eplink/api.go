@@ -88,9 +88,25 @@ var cliFlags = map[string]bool{
 	"wait-timeout": true, "wait-interval": true, "cli-query": true, "force": false, "help": false, "h": false,
 }
 
-// parseAPIArgs parses the command line; it checks names against the
-// catalog but leaves values to the server.
-func parseAPIArgs(args []string) (*apiRequest, error) {
+// apiProduct is an OpenAPI product on eplink's API address: `eplink api
+// ACTION` calls PrivateLink, `eplink api cms ACTION` CloudMonitor. Both go
+// through one parser and one client; a product only names its version and
+// its actions.
+type apiProduct struct {
+	cmd     string // how the help names the command: "eplink api" or "eplink api cms"
+	version string
+	lookup  func(name string) (*action, bool)
+	names   func() []string
+}
+
+var privateLink = apiProduct{cmd: "eplink api", version: apiVersion, lookup: lookupAction, names: actionNames}
+
+// parseAPIArgs parses a PrivateLink command line.
+func parseAPIArgs(args []string) (*apiRequest, error) { return parseProductArgs(args, privateLink) }
+
+// parseProductArgs parses the command line; it checks names against the
+// product's catalog but leaves values to the server.
+func parseProductArgs(args []string, prod apiProduct) (*apiRequest, error) {
 	req := &apiRequest{params: map[string]string{}, method: http.MethodPost,
 		waitTimeout: 60 * time.Second, waitEvery: 500 * time.Millisecond}
 	var actionName string
@@ -179,15 +195,15 @@ func parseAPIArgs(args []string) (*apiRequest, error) {
 		if req.help {
 			return req, nil
 		}
-		return nil, usagef("missing ACTION; 'eplink api --help' lists them")
+		return nil, usagef("missing ACTION; '%s --help' lists them", prod.cmd)
 	}
-	a, ok := lookupAction(actionName)
+	a, ok := prod.lookup(actionName)
 	if !ok {
 		msg := fmt.Sprintf("unknown action %q", actionName)
-		if s := closest(actionName, actionNames()); s != "" {
+		if s := closest(actionName, prod.names()); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		}
-		return nil, usagef("%s ('eplink api --help' lists the actions)", msg)
+		return nil, usagef("%s ('%s --help' lists the actions)", msg, prod.cmd)
 	}
 	req.action = a
 	if req.help {
@@ -210,7 +226,7 @@ func (r *apiRequest) addParam(name, value string) error {
 	if _, dup := r.params[name]; dup {
 		return usagef("--%s given twice", name)
 	}
-	if !r.force {
+	if !r.force && !r.action.Open {
 		p, err := r.action.findParam(name)
 		if err != nil {
 			return &usageError{err.Error()}
@@ -281,17 +297,21 @@ func actionNames() []string {
 }
 
 func apiCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	prod := privateLink
 	if len(args) > 0 && args[0] == "cms" {
-		return cmsCmd(ctx, args[1:], stdout)
+		prod, args = cloudMonitor, args[1:]
 	}
-	req, err := parseAPIArgs(args)
+	req, err := parseProductArgs(args, prod)
 	if err != nil {
 		return err
 	}
 	if req.help {
-		if req.action == nil {
+		switch {
+		case req.action == nil && prod.cmd == privateLink.cmd:
 			printActions(stdout)
-		} else {
+		case req.action == nil:
+			printCMSActions(stdout)
+		default:
 			printActionHelp(stdout, req.action)
 		}
 		return nil
@@ -300,7 +320,7 @@ func apiCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	c.method, c.signature = req.method, req.signature
+	c.method, c.signature, c.version = req.method, req.signature, prod.version
 	body, err := c.call(ctx, req.action.Name, req.params, req.action.Body)
 	if err != nil {
 		return err
@@ -313,6 +333,14 @@ func apiCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	w := waiter{c: c, interval: req.waitEvery, progress: stderr}
 	return w.wait(ctx, req.action, req.params, body, req.wait, req.waitTimeout)
+}
+
+// apiVersion is the version the client calls: PrivateLink's unless set.
+func (c *apiClient) apiVersion() string {
+	if c.version != "" {
+		return c.version
+	}
+	return apiVersion
 }
 
 // printResponse writes the JSON body indented, or only the part named by
@@ -454,11 +482,17 @@ func splitAfterBars(word string, width int) []string {
 }
 
 func printActionHelp(w io.Writer, a *action) {
-	fmt.Fprintf(w, "usage: eplink api %s [--Param value ...]\n\n%s\n", a.Name, strings.Join(wrapWords(a.Doc, helpWidth), "\n"))
+	cmd := privateLink.cmd
+	if a.Open {
+		cmd = cloudMonitor.cmd
+	}
+	fmt.Fprintf(w, "usage: %s %s [--Param value ...]\n\n%s\n", cmd, a.Name, strings.Join(wrapWords(a.Doc, helpWidth), "\n"))
 	if a.Body {
 		fmt.Fprintln(w, "The parameters travel in the form body, as the SDK sends them.")
 	}
-	if len(a.Params) == 0 {
+	if a.Open {
+		// No catalog here: the server says which parameters are wrong.
+	} else if len(a.Params) == 0 {
 		fmt.Fprintln(w, "\nNo parameters besides the common ones (RegionId comes from --region).")
 	} else {
 		fmt.Fprintln(w, "\nparameters:")

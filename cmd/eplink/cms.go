@@ -1,96 +1,58 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"sort"
-	"strings"
+	"slices"
 
 	"eplink/metrics/cloudmonitor"
 )
 
 // `eplink api cms ACTION --Param value …` calls the CloudMonitor OpenAPI
-// (2019-01-01) on the same address and keys, as `aliyun cms ACTION` does.
+// (2019-01-01) on the same address and keys, as `aliyun cms ACTION` does:
+// the same parser, flags, client and signatures as `eplink api`, with
+// CloudMonitor's version and actions.
+
+var cloudMonitor = apiProduct{cmd: "eplink api cms", version: cloudmonitor.Version, lookup: lookupCMSAction, names: cmsActionNames}
+
+// cmsActions are CloudMonitor's actions as eplink serves them. The CLI has
+// no parameter catalog for them: the server checks parameters.
+var cmsActions = func() map[string]*action {
+	m := map[string]*action{}
+	for name := range (&cloudmonitor.Monitor{}).Actions() {
+		m[name] = &action{Name: name, Open: true,
+			Doc: "CloudMonitor (2019-01-01) " + name + ": parameters as in CloudMonitor's API reference; the server checks them."}
+	}
+	return m
+}()
+
+func lookupCMSAction(name string) (*action, bool) {
+	a, ok := cmsActions[name]
+	return a, ok
+}
+
+func cmsActionNames() []string {
+	names := make([]string, 0, len(cmsActions))
+	for n := range cmsActions {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
 
 const cmsUsage = `usage: eplink api cms ACTION [--Param value | --Param=value ...] [flags]
 
 Call the CloudMonitor OpenAPI (2019-01-01) on eplink's API address, signed
 like the official SDK. Repeated parameters are numbered from 1:
---RuleId.1 r1 --RuleId.2 r2
-
-flags: --access-key-id, --access-key-secret, --profile, --endpoint, --region,
---method, --cli-query, as for 'eplink api'.
+--RuleId.1 r1 --RuleId.2 r2. The flags are those of 'eplink api'
+(--profile, --endpoint, --signature, --cli-query, …).
 
 actions:
 `
 
-// cmsFlags are the flags of 'eplink api cms'; any other --Name is an API
-// parameter.
-var cmsFlags = map[string]bool{
-	"access-key-id": true, "access-key-secret": true, "profile": true,
-	"endpoint": true, "region": true, "method": true, "cli-query": true,
-}
-
-func cmsCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	var action string
-	params := map[string]string{}
-	flags := map[string]string{"method": "POST"}
-	for i := 0; i < len(args); i++ {
-		arg := args[i]
-		if !strings.HasPrefix(arg, "-") {
-			if action != "" {
-				return usagef("unexpected argument %q (values follow their --Param)", arg)
-			}
-			action = arg
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		if name == "h" || name == "help" {
-			fmt.Fprint(stdout, cmsUsage)
-			names := make([]string, 0)
-			for n := range (&cloudmonitor.Monitor{}).Actions() {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			for _, n := range names {
-				fmt.Fprintln(stdout, "  "+n)
-			}
-			return nil
-		}
-		if !hasValue {
-			if i+1 >= len(args) || strings.HasPrefix(args[i+1], "--") {
-				return usagef("--%s needs a value", name)
-			}
-			i++
-			value = args[i]
-		}
-		if cmsFlags[name] {
-			flags[name] = value
-		} else {
-			params[name] = value
-		}
+func printCMSActions(w io.Writer) {
+	fmt.Fprint(w, cmsUsage)
+	for _, n := range cmsActionNames() {
+		fmt.Fprintln(w, "  "+n)
 	}
-	if action == "" {
-		return usagef("cms: which ACTION? (eplink api cms --help lists them)")
-	}
-	c, err := newAPIClient(flags["access-key-id"], flags["access-key-secret"], flags["profile"], flags["endpoint"], flags["region"], os.Getenv)
-	if err != nil {
-		return err
-	}
-	c.method = strings.ToUpper(flags["method"])
-	c.version = cloudmonitor.Version
-	body, err := c.call(ctx, action, params, false)
-	if err != nil {
-		return err
-	}
-	return printResponse(stdout, body, flags["cli-query"])
-}
-
-func (c *apiClient) apiVersion() string {
-	if c.version != "" {
-		return c.version
-	}
-	return apiVersion
 }

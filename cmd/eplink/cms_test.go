@@ -49,13 +49,25 @@ func TestAPICmsAndStatusRules(t *testing.T) {
 	if got := call("api", "cms", "DescribeMetricRuleList", "--cli-query", "Alarms.Alarm[0].RuleId"); got != "r1" {
 		t.Errorf("cms DescribeMetricRuleList: %q", got)
 	}
+	// One parser and client for both products: v3 signing and a missing
+	// value work for cms as for PrivateLink.
+	if got := call("api", "cms", "DescribeMetricRuleList", "--signature", "v3", "--cli-query", "Alarms.Alarm[0].RuleId"); got != "r1" {
+		t.Errorf("cms DescribeMetricRuleList with v3: %q", got)
+	}
+	{
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"api", "cms", "DescribeMetricRuleList", "--RuleIds"}, &stdout, &stderr); code != 2 ||
+			!strings.Contains(stderr.String(), "--RuleIds needs a value") {
+			t.Errorf("cms without a value: exit %d, %s", code, stderr.String())
+		}
+	}
 	// Without cms it is PrivateLink; CloudMonitor has no DescribeRegions.
 	if got := call("api", "DescribeRegions", "--cli-query", "Product"); got != "privatelink" {
 		t.Errorf("api DescribeRegions: %q", got)
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"api", "cms", "DescribeRegions", "--endpoint", ep}, &stdout, &stderr); code != 1 ||
-		!strings.Contains(stderr.String(), "InvalidAction.NotFound") {
+	if code := run([]string{"api", "cms", "DescribeRegions", "--endpoint", ep}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), `unknown action "DescribeRegions"`) {
 		t.Errorf("api cms DescribeRegions: exit %d, %s", code, stderr.String())
 	}
 	// A CloudMonitor error prints its code and exits 1.

@@ -109,7 +109,7 @@ func Create(ctx context.Context, sp Spec) (_ *Namespace, err error) {
 	n := &Namespace{Name: sp.Name, TUN: -1, runDir: sp.RunDir}
 	// The record comes first: a kill between here and the end still leaves
 	// something the next start finds.
-	if err := os.WriteFile(n.record(), []byte(ownerRecord(os.Getpid())), 0o644); err != nil {
+	if err := writeRecord(n.record(), ownerRecord(os.Getpid())); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -202,6 +202,9 @@ func CleanStale(runDir string, names []string) error {
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue // a record being written (writeRecord)
+		}
 		if pid, live := owner(runDir, name); live && pid != os.Getpid() {
 			continue
 		}
@@ -218,6 +221,21 @@ func CleanStale(runDir string, names []string) error {
 		errs = append(errs, fmt.Errorf("namespace %s exists and was not made by eplink; remove it (ip netns delete %s) or choose another --netns-prefix", name, name))
 	}
 	return errors.Join(errs...)
+}
+
+// writeRecord writes an owner record whole or not at all: another eplink
+// starting at the same moment reads records to clean up the dead ones, and
+// a half-written (empty) record would read as dead.
+func writeRecord(path, rec string) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+strconv.Itoa(os.Getpid()))
+	if err := os.WriteFile(tmp, []byte(rec), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // A record names its owner by pid and start time (field 22 of
