@@ -101,7 +101,7 @@ func TestDialOutOfDescriptors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 3})
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 20}) // generous: the race detector on a loaded machine
 	restore := exhaustFDs(t, 1)
 	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: w.eni.As4(), Port: testPort})
 	var rerr error
@@ -185,7 +185,7 @@ func TestAcceptBacksOffAtDescriptorLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 3})
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 20}) // generous: the race detector on a loaded machine
 	restore := exhaustFDs(t, 0)
 	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: w.eni.As4(), Port: testPort})
 	backedOff := false
