@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/cms"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/privatelink"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -29,10 +30,12 @@ import (
 	"eplink/controlplane/api"
 	"eplink/controlplane/apitest"
 	"eplink/controlplane/lab"
+	"eplink/controlplane/rpc"
 	"eplink/controlplane/snapshot"
 	"eplink/dataplane"
 	"eplink/dataplane/backend"
 	"eplink/metrics"
+	"eplink/metrics/cloudmonitor"
 )
 
 // -screenshots DIR keeps the pages' screenshots there (the README's are
@@ -120,7 +123,16 @@ func startFullStack(t *testing.T) *fullStack {
 		Accounts: accounts, UIDOf: cp.Credentials, Sample: 500 * time.Millisecond})
 	go con.Run(ctx)
 	mux.Handle(console.Path, con)
-	mux.Handle("/", console.RedirectBrowsers(api.New(cp, logger)))
+	// CloudMonitor beside PrivateLink, as eplink serve mounts them.
+	mon, err := cloudmonitor.New(cloudmonitor.Config{Store: cp.Store(), Snapshot: pub.Load,
+		Counters: cloudmonitor.CountersFrom(m), Region: l.Region, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	monDone := make(chan struct{})
+	go func() { mon.Run(ctx); close(monDone) }()
+	t.Cleanup(func() { cancel(); <-monDone })
+	mux.Handle("/", console.RedirectBrowsers(rpc.Products{api.New(cp, logger), mon.API(cp.Credentials, logger)}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	addr := strings.TrimPrefix(srv.URL, "http://")
@@ -329,6 +341,13 @@ func TestBrowserGuideFlow(t *testing.T) {
 	waitFor("back on the list", `location.hash==='#/services'`)
 	waitFor("service gone", `document.querySelectorAll('main table')[0].querySelectorAll('tbody tr').length===1`)
 
+	// The whitelist box takes several accounts separated by commas, as
+	// the guide's does.
+	goTo("#/services/epsrv-demo1/whitelist")
+	set("user-id", "1000000000000005, 1000000000000006，1000000000000007")
+	click("user-add")
+	waitFor("three accounts added", `['1000000000000005','1000000000000006','1000000000000007'].every(u=>document.body.innerText.includes(u))`)
+
 	// Allow the connection: the zone gets CLB1.
 	goTo("#/services/epsrv-demo1/connections")
 	click("allow-" + ep)
@@ -442,6 +461,24 @@ func TestBrowserGuideFlow(t *testing.T) {
 	waitFor("CLB2's backend drawn, healthy", fmt.Sprintf(`document.querySelector('.topo svg').textContent.includes(%q+'up')`, s.ECS02))
 	shot("topology")
 
+	// An alarm rule (the guide's step 3, with a threshold the traffic below
+	// crosses): the monitoring page lists it and its history.
+	rule := cms.CreatePutResourceMetricRuleRequest()
+	rule.RuleId, rule.RuleName = "clb2-inbound", "CLB2 inbound"
+	rule.Namespace, rule.MetricName = "acs_privatelink", "VpcEndpointServiceResourceInBps"
+	rule.Resources = `[{"instanceId":"epsrv-demo1","resourceId":"lb-clb2"}]`
+	rule.Period, rule.ContactGroups = "1", "none"
+	rule.EscalationsWarnStatistics, rule.EscalationsWarnComparisonOperator = "Average", "GreaterThanOrEqualToThreshold"
+	rule.EscalationsWarnThreshold, rule.EscalationsWarnTimes = "1000", "1"
+	cmsc, err := cms.NewClientWithAccessKey(apitest.Region, lab.DemoProviderKey, lab.DemoProviderSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmsc.Domain = s.Addr
+	if _, err := cmsc.PutResourceMetricRule(rule); err != nil {
+		t.Fatalf("PutResourceMetricRule: %v", err)
+	}
+
 	// Some traffic for the charts: bounded, 3 s of 1 MiB downloads through
 	// the new ENI.
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
@@ -457,6 +494,8 @@ func TestBrowserGuideFlow(t *testing.T) {
 	set("window", "1")
 	run("choose the last minute", chromedp.Evaluate[chromedp.Void](`document.getElementById('window').dispatchEvent(new Event('change'))`))
 	waitFor("monitoring", `!!document.getElementById('alarms')&&document.querySelectorAll('.chart').length>0&&document.body.innerText.includes('-1 min')`)
+	waitFor("the rule in ALARM in the history", `!!document.getElementById('alarm-history')&&
+		[...document.querySelectorAll('#alarm-history tbody tr')].some(r=>r.cells[1].textContent==='CLB2 inbound'&&r.cells[2].textContent==='ALARM')`)
 	shot("monitoring")
 
 	// Clean the replaced resource: the kept flow ends, the old ENI goes.

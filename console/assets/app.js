@@ -25,7 +25,7 @@ const T = {
     last15: 'kept for 15 minutes, sampled every', noData: 'No traffic data yet.', flows: 'flows', health: 'health',
     cli: 'CLI', confirm: 'Are you sure?', noSampling: 'This eplink has no data plane metrics to chart.',
     topoHelp: 'Consumer VPCs → endpoint ENIs → zones → CLBs → backends. Edges: active flows and Mbit/s (in/out); dashed: a replaced ENI still carrying its flows.',
-    serviceName: 'Service name', serviceDomain: 'Service domain', services_prov: 'Services I provide', createService: 'Create endpoint service', available: 'Services shared with me', delService: 'Delete service', rule: 'Rule', state: 'State', metric: 'Metric', enabled: 'Enabled', history: 'History',
+    serviceName: 'Service name', serviceDomain: 'Service domain', services_prov: 'Services I provide', createService: 'Create endpoint service', available: 'Services shared with me', delService: 'Delete service', rule: 'Rule', state: 'State', metric: 'Metric', enabled: 'Enabled', history: 'History', time: 'Time', level: 'Level', value: 'Value',
   },
   zh: {
     title: 'eplink 控制台', services: '终端节点服务', endpoints: '终端节点', monitor: '云监控', topology: '拓扑',
@@ -48,7 +48,7 @@ const T = {
     last15: '保留最近15分钟，采样间隔', noData: '暂无流量数据。', flows: '连接', health: '健康',
     cli: '命令行', confirm: '确定吗？', noSampling: '此 eplink 没有可绘制的数据面指标。',
     topoHelp: '消费者VPC → 终端节点网卡 → 可用区 → CLB → 后端服务器。连线：活跃连接与 Mbit/s（入/出）；虚线：被替换的网卡仍承载原有连接。',
-    serviceName: '服务名称', serviceDomain: '服务域名', services_prov: '我提供的服务', createService: '创建终端节点服务', available: '可连接的服务（白名单）', delService: '删除服务', rule: '规则', state: '状态', metric: '指标', enabled: '启用', history: '历史',
+    serviceName: '服务名称', serviceDomain: '服务域名', services_prov: '我提供的服务', createService: '创建终端节点服务', available: '可连接的服务（白名单）', delService: '删除服务', rule: '规则', state: '状态', metric: '指标', enabled: '启用', history: '报警历史', time: '时间', level: '级别', value: '值',
   },
 };
 let lang = localStorage.getItem('eplink.lang') || 'zh';
@@ -297,7 +297,11 @@ async function viewService(id, tab) {
     const uid = h('input', { id: 'user-id', placeholder: '1000000000000002' });
     panel.append(h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, t('userId')), h('th', {}, t('actions')))),
       h('tbody', {}, users.map((u) => h('tr', {}, h('td', {}, String(u.UserId)), h('td', {}, h('button', { class: 'danger', 'data-confirm': 1, onclick: act(null, () => call('RemoveUserFromVpcEndpointService', { ServiceId: id, UserId: u.UserId }), again) }, t('remove'))))))),
-      h('div', { class: 'row' }, h('label', { for: 'user-id' }, t('userId')), uid, h('button', { id: 'user-add', onclick: act(null, () => call('AddUserToVpcEndpointService', { ServiceId: id, UserId: uid.value }), again) }, t('addUser'))));
+      h('div', { class: 'row' }, h('label', { for: 'user-id' }, t('userId')), uid, h('button', { id: 'user-add', onclick: act(null, async () => {
+        // The guide's box takes several accounts, separated by commas: one
+        // AddUserToVpcEndpointService each, in order, stopping at the first refusal.
+        for (const u of uid.value.split(/[,，\s]+/).filter(Boolean)) await call('AddUserToVpcEndpointService', { ServiceId: id, UserId: u });
+      }, again) }, t('addUser'))));
   }
   show(h('p', {}, h('a', { href: '#/services' }, '← ' + t('services'))), h('h1', {}, s.ServiceId), errBox(), basic, tablist, panel);
   if (busy || settling()) poll(route);
@@ -475,6 +479,14 @@ async function viewMonitor() {
     const rules = (r.Alarms && (r.Alarms.Alarm || r.Alarms)) || [];
     alarms.append(rules.length ? h('table', {}, h('thead', {}, h('tr', {}, [t('rule'), t('metric'), t('state'), t('enabled')].map((x) => h('th', {}, x)))),
       h('tbody', {}, rules.map((a) => h('tr', {}, h('td', {}, a.RuleName || a.RuleId), h('td', {}, a.MetricName), h('td', {}, st(a.AlertState)), h('td', {}, String(a.EnableState)))))) : h('p', { class: 'muted' }, t('none')));
+    // The alarm history: every transition of the account's rules, newest first.
+    const hist = await call('DescribeAlertHistoryList', { PageSize: '20' }, { version: '2019-01-01', quiet: true });
+    const rows = (hist.AlarmHistoryList && hist.AlarmHistoryList.AlarmHistory) || [];
+    alarms.append(h('h3', {}, t('history')), rows.length ? h('table', { id: 'alarm-history' },
+      h('thead', {}, h('tr', {}, [t('time'), t('rule'), t('state'), t('level'), t('value')].map((x) => h('th', {}, x)))),
+      h('tbody', {}, rows.map((a) => h('tr', {}, h('td', {}, new Date(a.AlertTime).toLocaleTimeString()),
+        h('td', {}, a.RuleName || a.RuleId), h('td', {}, st(a.State)), h('td', {}, a.Level), h('td', {}, String(a.Value)))))) :
+      h('p', { class: 'muted' }, t('none')));
   } catch (e) {
     alarms.append(h('p', { class: 'muted', id: 'cms-na' }, /InvalidAction|InvalidVersion|NotFound/.test(e.code || e.message) ? t('cmsNA') : e.message));
   }
