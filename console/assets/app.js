@@ -316,7 +316,7 @@ function zoneTable(svc, c, resources, again) {
     const pick = h('select', { id: 'res-' + key, 'aria-label': t('resource') + ' ' + z.ZoneId }, inZone.map((r) => h('option', { value: r.ResourceId, selected: r.ResourceId !== z.ResourceId }, r.ResourceId)));
     const mode = h('select', { id: 'mode-' + key, 'aria-label': t('replace') }, h('option', { value: 'Graceful' }, t('graceful')), h('option', { value: 'Force' }, t('force')));
     const base = { ServiceId: svc, EndpointId: c.EndpointId, ZoneId: z.ZoneId };
-    return h('tr', {}, h('td', {}, z.ZoneId), h('td', {}, st(z.ZoneStatus)), h('td', {}, (z.EniId || '') + ' ' + (z.EniIp || '')),
+    return h('tr', {}, h('td', {}, z.ZoneId), h('td', {}, st(z.ZoneStatus), z.StatusInfo ? h('div', { class: 'muted' }, z.StatusInfo) : null), h('td', {}, (z.EniId || '') + ' ' + (z.EniIp || '')),
       h('td', {}, z.ResourceId || '—'), h('td', {}, z.ReplacedResourceId ? z.ReplacedResourceId + ' (' + (z.ReplacedEniId || '') + ')' : '—'),
       h('td', {},
         h('div', { class: 'row' }, pick,
