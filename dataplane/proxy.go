@@ -50,8 +50,14 @@ type Proxy struct {
 	enis      map[netip.Addr]*eniFlows
 	errs      []error
 
-	// conns are the flows the netns front end carries (conn.go).
+	// conns are the flows the netns front end carries (conn.go), and the
+	// impaired flows of the loopback front end.
 	conns connFlows
+
+	// impairs are the impairments of ENIs, zones and CLBs (impair.go): nil
+	// while none is set; impairMu orders the writers.
+	impairs  atomic.Pointer[impairments]
+	impairMu sync.Mutex
 }
 
 // bindRetry is how often listeners that failed to open are tried again
