@@ -34,8 +34,14 @@ func demoBackend(t *testing.T) (*backend.FaultListener, int) {
 // latencies in ms, sorted, and what failed.
 func latencies(t *testing.T, port, n int, keepAlive bool, timeout time.Duration) ([]float64, map[string]int) {
 	t.Helper()
+	return latenciesAt(t, "127.0.0.1", port, n, keepAlive, timeout)
+}
+
+// latenciesAt is latencies to host:port.
+func latenciesAt(t *testing.T, host string, port, n int, keepAlive bool, timeout time.Duration) ([]float64, map[string]int) {
+	t.Helper()
 	rec := newRecorder(time.Now(), time.Minute)
-	c := newClient(Load{Port: port, Path: "/", DNS: "per-connection", KeepAlive: keepAlive, Timeout: timeout}, "127.0.0.1", "", rec)
+	c := newClient(Load{Port: port, Path: "/", DNS: "per-connection", KeepAlive: keepAlive, Timeout: timeout}, host, "", rec)
 	for range n {
 		c.request(context.Background())
 	}

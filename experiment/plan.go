@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"eplink/controlplane/lab"
-	"eplink/dataplane/backend"
+	"eplink/dataplane/impair"
 )
 
 // Plan is a parsed experiment plan.
@@ -99,8 +99,9 @@ type Step struct {
 	// ZONE, clb-zone-up ZONE, backend-down ADDR [stop|refuse|blackhole]
 	// (a builtin backend; default stop), backend-up ADDR, backend-impair
 	// ADDR SPEC… (latency=50ms jitter=5ms bandwidth=BYTES/S
-	// reset-after=BYTES stall, or none), eplink-kill, eplink-start,
-	// eplink-restart.
+	// reset-after=BYTES stall, or none), eni-impair ENI SPEC…, zone-impair
+	// EP ZONE SPEC…, clb-impair LB SPEC… (what eplink sends to those
+	// flows' clients), eplink-kill, eplink-start, eplink-restart.
 	Fault string `yaml:"fault"`
 }
 
@@ -151,7 +152,13 @@ const maxDuration = 10 * time.Minute
 var faults = map[string]int{
 	"zone-down": 2, "zone-up": 2, "clb-zone-down": 1, "clb-zone-up": 1,
 	"backend-down": 2, "backend-up": 1, "backend-impair": -1,
+	"eni-impair": -1, "zone-impair": -1, "clb-impair": -1,
 	"eplink-kill": 0, "eplink-start": 0, "eplink-restart": 0,
+}
+
+// impairFaults are the impairments and what each names before its spec.
+var impairFaults = map[string]string{
+	"backend-impair": "ADDR", "eni-impair": "ENI", "zone-impair": "EP ZONE", "clb-impair": "LB",
 }
 
 func (p *Plan) check() error {
@@ -322,11 +329,12 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 		case f[0] == "backend-down" && len(f) == 3 && !contains([]string{"stop", "refuse", "blackhole"}, f[2]):
 			bad(path+".fault", "backend-down %s: mode %q is not stop, refuse or blackhole", f[1], f[2])
 		case f[0] == "backend-down" && len(f) == 2:
-		case f[0] == "backend-impair" && len(f) < 3:
-			bad(path+".fault", "backend-impair takes ADDR and an impairment (latency=50ms jitter=5ms, none…)")
-		case f[0] == "backend-impair":
-			if _, err := backend.ParseImpairment(strings.Join(f[2:], " ")); err != nil {
-				bad(path+".fault", "backend-impair: %v", err)
+		case impairFaults[f[0]] != "":
+			k := len(strings.Fields(impairFaults[f[0]]))
+			if len(f) < k+2 {
+				bad(path+".fault", "%s takes %s and an impairment (latency=50ms jitter=5ms, none…)", f[0], impairFaults[f[0]])
+			} else if _, err := impair.Parse(strings.Join(f[k+1:], " ")); err != nil {
+				bad(path+".fault", "%s: %v", f[0], err)
 			}
 		case len(f)-1 != n:
 			bad(path+".fault", "%s takes %d arguments, got %d", f[0], n, len(f)-1)

@@ -402,6 +402,13 @@ func (r *run) fault(ctx context.Context, f []string) (string, error) {
 		return r.lab(ctx, "/lab/backend-fault", url.Values{"Address": {f[1]}, "Mode": {"none"}})
 	case "backend-impair":
 		return r.lab(ctx, "/lab/backend-impair", url.Values{"Address": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
+	case "eni-impair":
+		return r.lab(ctx, "/lab/impair", url.Values{"EniId": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
+	case "clb-impair":
+		return r.lab(ctx, "/lab/impair", url.Values{"ResourceId": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
+	case "zone-impair":
+		return r.lab(ctx, "/lab/impair", url.Values{"EndpointId": {f[1]}, "ZoneId": {f[2]},
+			"Impairment": {strings.Join(f[3:], " ")}})
 	case "eplink-kill":
 		return "", r.signalEplink(syscall.SIGKILL)
 	case "eplink-restart":
