@@ -101,7 +101,8 @@ type Step struct {
 	// ADDR SPEC… (latency=50ms jitter=5ms bandwidth=BYTES/S
 	// reset-after=BYTES stall, or none), eni-impair ENI SPEC…, zone-impair
 	// EP ZONE SPEC…, clb-impair LB SPEC… (what eplink sends to those
-	// flows' clients), eplink-kill, eplink-start, eplink-restart.
+	// flows' clients), dataplane-restart [DOWNTIME] (the data plane only),
+	// eplink-kill, eplink-start, eplink-restart.
 	Fault string `yaml:"fault"`
 }
 
@@ -152,7 +153,7 @@ const maxDuration = 10 * time.Minute
 var faults = map[string]int{
 	"zone-down": 2, "zone-up": 2, "clb-zone-down": 1, "clb-zone-up": 1,
 	"backend-down": 2, "backend-up": 1, "backend-impair": -1,
-	"eni-impair": -1, "zone-impair": -1, "clb-impair": -1,
+	"eni-impair": -1, "zone-impair": -1, "clb-impair": -1, "dataplane-restart": -1,
 	"eplink-kill": 0, "eplink-start": 0, "eplink-restart": 0,
 }
 
@@ -329,6 +330,13 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 		case f[0] == "backend-down" && len(f) == 3 && !contains([]string{"stop", "refuse", "blackhole"}, f[2]):
 			bad(path+".fault", "backend-down %s: mode %q is not stop, refuse or blackhole", f[1], f[2])
 		case f[0] == "backend-down" && len(f) == 2:
+		case f[0] == "dataplane-restart" && len(f) > 2:
+			bad(path+".fault", "dataplane-restart takes at most a downtime, got %d arguments", len(f)-1)
+		case f[0] == "dataplane-restart" && len(f) == 2:
+			if d, err := time.ParseDuration(f[1]); err != nil || d < 0 || d > 20*time.Second {
+				bad(path+".fault", "dataplane-restart: %q is not a downtime from 0s to 20s", f[1])
+			}
+		case f[0] == "dataplane-restart":
 		case impairFaults[f[0]] != "":
 			k := len(strings.Fields(impairFaults[f[0]]))
 			if len(f) < k+2 {
@@ -346,7 +354,7 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 	if s.Wait != "" {
 		if err := checkWait(s.Wait); err != nil {
 			bad(path+".wait", "%v", err)
-		} else if s.As == "" && strings.HasPrefix(s.Wait, "service ") {
+		} else if s.As == "" && (strings.HasPrefix(s.Wait, "service ") || strings.HasPrefix(s.Wait, "alarm ")) {
 			s.As = "provider"
 		} else if s.As == "" && !strings.HasPrefix(s.Wait, "eplink ") {
 			s.As = "consumer"
@@ -362,6 +370,9 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 }
 
 // checkWait checks the form of a wait condition.
+// alarmStates are the AlertStates of CloudMonitor's DescribeMetricRuleList.
+var alarmStates = []string{"OK", "ALARM", "INSUFFICIENT_DATA"}
+
 func checkWait(w string) error {
 	f := strings.Fields(w)
 	switch {
@@ -371,8 +382,12 @@ func checkWait(w string) error {
 		return nil
 	case len(f) == 2 && f[0] == "eplink" && f[1] == "up":
 		return nil
+	case len(f) == 3 && f[0] == "alarm" && !contains(alarmStates, f[2]):
+		return fmt.Errorf("%q: alarm state %q is not one of %s", w, f[2], strings.Join(alarmStates, ", "))
+	case len(f) == 3 && f[0] == "alarm":
+		return nil
 	}
-	return fmt.Errorf("%q: want \"zone EP ZONE STATUS\", \"connection EP STATUS\", \"service EPSRV STATUS\" or \"eplink up\"", w)
+	return fmt.Errorf("%q: want \"zone EP ZONE STATUS\", \"connection EP STATUS\", \"service EPSRV STATUS\", \"alarm RULEID STATE\" or \"eplink up\"", w)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

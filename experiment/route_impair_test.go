@@ -214,3 +214,36 @@ func TestRouteImpairTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestDataplaneRestart: restarting the data plane resets its open flows,
+// refuses connections while it is down, and serves again when Restart
+// returns; the built-in client records the reset and the refusal.
+func TestDataplaneRestart(t *testing.T) {
+	p, addr := impairedENI(t)
+	host, port := hostPort(t, addr)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET /bytes?n=100000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := io.ReadFull(c, make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Restart(context.Background(), 500*time.Millisecond) }()
+	if _, err := io.Copy(io.Discard, c); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the open flow ended with %v, want a reset", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, failed := latenciesAt(t, host, port, 1, false, time.Second); failed[KindRefused] != 1 {
+		t.Errorf("while down: %v, want refused", failed)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if lat, failed := latenciesAt(t, host, port, 5, false, 2*time.Second); len(failed) > 0 || len(lat) != 5 {
+		t.Errorf("after the restart: %v failed", failed)
+	}
+}

@@ -362,6 +362,21 @@ func (r *run) holds(ctx context.Context, as string, f []string) (bool, string, e
 		var sv struct{ ServiceStatus string }
 		err := r.call(ctx, as, "GetVpcEndpointServiceAttribute", map[string]string{"ServiceId": f[1]}, &sv)
 		return sv.ServiceStatus == f[2], sv.ServiceStatus, err
+	case "alarm":
+		// CloudMonitor's word on the rule, as a user's script would ask.
+		var out struct {
+			Alarms struct{ Alarm []struct{ RuleId, AlertState string } }
+		}
+		err := r.call(ctx, as, "DescribeMetricRuleList", map[string]string{"RuleIds": f[1]}, &out)
+		if err != nil {
+			return false, "", err
+		}
+		for _, a := range out.Alarms.Alarm {
+			if a.RuleId == f[1] {
+				return a.AlertState == f[2], a.AlertState, nil
+			}
+		}
+		return false, "no rule " + f[1], nil
 	default: // eplink up
 		err := r.ping(ctx)
 		return err == nil, "down", err
@@ -402,6 +417,13 @@ func (r *run) fault(ctx context.Context, f []string) (string, error) {
 		return r.lab(ctx, "/lab/backend-fault", url.Values{"Address": {f[1]}, "Mode": {"none"}})
 	case "backend-impair":
 		return r.lab(ctx, "/lab/backend-impair", url.Values{"Address": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
+	case "dataplane-restart":
+		form, down := url.Values{}, time.Duration(0)
+		if len(f) == 2 {
+			form.Set("Downtime", f[1])
+			down, _ = time.ParseDuration(f[1]) // checked by the parser
+		}
+		return r.labFor(ctx, "/lab/dataplane-restart", form, down)
 	case "eni-impair":
 		return r.lab(ctx, "/lab/impair", url.Values{"EniId": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
 	case "clb-impair":
@@ -423,6 +445,13 @@ func (r *run) fault(ctx context.Context, f []string) (string, error) {
 
 // lab posts to eplink's lab API.
 func (r *run) lab(ctx context.Context, path string, form url.Values) (string, error) {
+	return r.labFor(ctx, path, form, 0)
+}
+
+// labFor is lab for a call that takes extra longer than usual to answer.
+func (r *run) labFor(ctx context.Context, path string, form url.Values, extra time.Duration) (string, error) {
+	hc := *r.hc
+	hc.Timeout += extra
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+r.api+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", err
@@ -431,7 +460,7 @@ func (r *run) lab(ctx context.Context, path string, form url.Values) (string, er
 	if r.labKey != "" {
 		req.Header.Set("X-Eplink-Lab-Key", r.labKey)
 	}
-	resp, err := r.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return "", err
 	}

@@ -23,7 +23,8 @@ import (
 // switch to their backup zone, cutting their flows. With --backend it fails
 // a builtin backend of the lab (--mode stop, refuse or blackhole), which
 // the CLBs' health checks then see. With --impair it impairs the flows
-// of a builtin backend, an ENI, a zone or a CLB.
+// of a builtin backend, an ENI, a zone or a CLB; --dataplane-restart
+// restarts eplink's data plane.
 func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fault", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,6 +37,8 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	eni := fs.String("eni", "", "impair this ENI's flows (--impair)")
 	clb := fs.String("clb", "", "impair the flows to this CLB `ID` (lb-…) (--impair)")
 	impair := fs.String("impair", "", "impair the flows of the --backend, --eni, --clb or zone (--endpoint-id, --zone-id)\ninstead: `SPEC` such as \"latency=50ms jitter=5ms\", loss=PCT%, bandwidth=BYTES/S,\nreset-after=BYTES, stall; none lifts it")
+	restart := fs.Bool("dataplane-restart", false, "restart eplink's data plane (flows reset, listeners closed for --downtime)")
+	downtime := fs.Duration("downtime", 0, "how long --dataplane-restart keeps the data plane down")
 	recover := fs.Bool("recover", false, "recover the zone (or backend) instead of failing it")
 	labKey := fs.String("lab-key", os.Getenv("EPLINK_LAB_KEY"), "lab admin `KEY`, needed when eplink's API is not on loopback\n(default $EPLINK_LAB_KEY, else the profile's)")
 	if err := fs.Parse(args); err != nil {
@@ -46,6 +49,10 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	path, form := "/lab/zone-fault", url.Values{"EndpointId": {*ep}, "ZoneId": {*zone}, "Failed": {strconv.FormatBool(!*recover)}}
 	switch {
+	case *restart && (*backendAddr != "" || *ep != "" || *zone != "" || *clbZone != "" || *eni != "" || *clb != "" || *impair != ""):
+		return &usageError{"--dataplane-restart goes alone (with --downtime)"}
+	case *restart:
+		path, form = "/lab/dataplane-restart", url.Values{"Downtime": {downtime.String()}}
 	case *backendAddr != "" && (*ep != "" || *zone != "" || *clbZone != ""):
 		return &usageError{"--backend goes without --endpoint-id, --zone-id and --clb-zone-id"}
 	case (*eni != "" || *clb != "") && *impair == "":
@@ -95,7 +102,7 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second+*downtime)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -209,6 +209,7 @@ func TestFaultImpairRoute(t *testing.T) {
 	mux.Handle("POST /lab/impair", api.Impair(func(t api.ImpairTarget, spec string) (string, error) {
 		return impairRoute(proxy, t, spec)
 	}))
+	mux.Handle("POST /lab/dataplane-restart", api.DataplaneRestart(proxy.Restart))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	t.Setenv("EPLINK_CONFIG", filepath.Join(t.TempDir(), "config.json"))
@@ -241,6 +242,16 @@ func TestFaultImpairRoute(t *testing.T) {
 	fault(2, "--eni", "eni-x")
 	fault(2, "--endpoint-id", "ep-x", "--impair", "stall")
 	fault(2, "--clb", "lb-a", "--eni", "eni-x", "--impair", "stall")
+
+	// The data plane restarts and answers once it serves again, its
+	// impairments kept.
+	if out := fault(0, "--dataplane-restart", "--downtime", "20ms"); !strings.Contains(out, `"Downtime":"20ms"`) {
+		t.Errorf("restart: %s", out)
+	}
+	if out := fault(1, "--clb", "lb-b", "--impair", "stall"); !strings.Contains(out, "InvalidResourceId.NotFound") {
+		t.Errorf("after the restart: %s", out)
+	}
+	fault(2, "--dataplane-restart", "--clb", "lb-a")
 	for form, want := range map[string]string{
 		"Impairment=stall":                         "400 MissingParameter",
 		"ResourceId=lb-a&EniId=e&Impairment=stall": "400 InvalidParameter",

@@ -301,6 +301,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	labMux.Handle("POST /lab/backend-impair", api.BackendImpair(func(addr, spec string) (string, error) {
 		return impairBackend(backendFaults, addr, spec)
 	}))
+	labMux.Handle("POST /lab/dataplane-restart", api.DataplaneRestart(proxy.Restart))
 	labMux.Handle("POST /lab/impair", api.Impair(func(t api.ImpairTarget, spec string) (string, error) {
 		return impairRoute(proxy, t, spec)
 	}))

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"eplink/controlplane"
 	"eplink/controlplane/rpc"
@@ -226,6 +228,40 @@ func Impair(set func(ImpairTarget, string) (string, error)) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(out)
+	})
+}
+
+// DataplaneRestart returns the handler of the lab's data plane restarts:
+//
+//	POST /lab/dataplane-restart?Downtime=2s
+//
+// stops eplink's data plane as a crash would (listeners closed, flows
+// reset, health and shaper state lost), keeps it down for Downtime
+// (default 0, at most 20s: the answer waits for it, within the API's
+// 30 s write timeout), and starts it again from the latest snapshot;
+// the control plane and DNS go on. It answers {"Downtime"} once the data
+// plane serves again.
+func DataplaneRestart(restart func(context.Context, time.Duration) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
+			return
+		}
+		var down time.Duration
+		if v := r.Form.Get("Downtime"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 20*time.Second {
+				writeAdminError(w, rpc.InvalidParameter("Downtime", "must be a duration from 0s to 20s"))
+				return
+			}
+			down = d
+		}
+		if err := restart(r.Context(), down); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "%v", err))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"Downtime": down.String()})
 	})
 }
 
