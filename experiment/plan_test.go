@@ -74,6 +74,8 @@ func TestParseErrors(t *testing.T) {
 		{"clb impair spec", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: clb-impair lb-a loss=200%\n", "p.yaml:4: timeline[0].fault: clb-impair: loss must be between"},
 		{"restart downtime", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: dataplane-restart 1m\n", `p.yaml:4: timeline[0].fault: dataplane-restart: "1m" is not a downtime from 0s to 20s`},
 		{"restart args", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: dataplane-restart 1s 2s\n", "p.yaml:4: timeline[0].fault: dataplane-restart takes at most a downtime"},
+		{"alarm state", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - wait: alarm r1 FIRING\n", `p.yaml:4: timeline[0].wait: "alarm r1 FIRING": alarm state "FIRING" is not one of OK, ALARM, INSUFFICIENT_DATA`},
+		{"alarm args", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - wait: alarm ALARM\n", `p.yaml:4: timeline[0].wait: "alarm ALARM": want`},
 		{"eni impair typo", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: eni-impiar eni-a stall\n", `p.yaml:4: timeline[0].fault: unknown fault "eni-impiar", did you mean "eni-impair"?`},
 		{"api without as", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - api: {action: DescribeRegions}\n", "p.yaml:4: timeline[0].as: required with api"},
 		{"api and fault", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - as: provider\n    api: {action: DescribeRegions}\n    fault: eplink-kill\n", "p.yaml:4: timeline[0]: one step does one thing"},
