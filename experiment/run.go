@@ -365,7 +365,9 @@ func (r *run) holds(ctx context.Context, as string, f []string) (bool, string, e
 	case "alarm":
 		// CloudMonitor's word on the rule, as a user's script would ask.
 		var out struct {
-			Alarms struct{ Alarm []struct{ RuleId, AlertState string } }
+			Alarms struct {
+				Alarm []struct{ RuleId, AlertState string }
+			}
 		}
 		err := r.call(ctx, as, "DescribeMetricRuleList", map[string]string{"RuleIds": f[1]}, &out)
 		if err != nil {
