@@ -37,6 +37,10 @@ type Plan struct {
 	Load     []Load        `yaml:"load"`
 	Timeline []Step        `yaml:"timeline"`
 	Expect   []string      `yaml:"expect"`
+	// NetnsPrefix is the prefix of the instances' namespaces of a running
+	// eplink on the netns front end (its serve --netns-prefix; default
+	// eplink-). A run that starts its own eplink picks its own.
+	NetnsPrefix string `yaml:"netns_prefix"`
 
 	file        string
 	line        func(path string) int
@@ -52,6 +56,10 @@ type Load struct {
 	Endpoint string `yaml:"endpoint"`
 	Zone     string `yaml:"zone"`
 	Host     string `yaml:"host"`
+	// Instance runs the clients inside this ECS instance of a netns lab:
+	// they connect from its namespace and resolve through its VPC's
+	// resolver (100.100.2.136), as a process of the instance does.
+	Instance string `yaml:"instance"`
 	// As is the account (lab mode) or profile whose API call finds the
 	// endpoint's domains; default "consumer".
 	As   string `yaml:"as"`
@@ -228,6 +236,8 @@ func (p *Plan) checkLoad(i int, bad func(string, string, ...any), names map[stri
 		bad(path+".host", "host goes without endpoint and zone")
 	case l.Endpoint != "" && !strings.HasPrefix(l.Endpoint, "ep-"):
 		bad(path+".endpoint", "%q is not an endpoint id (ep-…)", l.Endpoint)
+	case strings.ContainsAny(l.Instance, "/ \t\n") || len(l.Instance) > 40:
+		bad(path+".instance", "%q is not an instance id", l.Instance)
 	}
 	if l.As == "" {
 		l.As = "consumer"

@@ -76,6 +76,7 @@ func TestParseErrors(t *testing.T) {
 		{"restart args", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: dataplane-restart 1s 2s\n", "p.yaml:4: timeline[0].fault: dataplane-restart takes at most a downtime"},
 		{"alarm state", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - wait: alarm r1 FIRING\n", `p.yaml:4: timeline[0].wait: "alarm r1 FIRING": alarm state "FIRING" is not one of OK, ALARM, INSUFFICIENT_DATA`},
 		{"alarm args", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - wait: alarm ALARM\n", `p.yaml:4: timeline[0].wait: "alarm ALARM": want`},
+		{"instance id", "duration: 5s\nload: [{host: a, instance: ecs 03}]\n", `p.yaml:2: load[0].instance: "ecs 03" is not an instance id`},
 		{"eni impair typo", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - fault: eni-impiar eni-a stall\n", `p.yaml:4: timeline[0].fault: unknown fault "eni-impiar", did you mean "eni-impair"?`},
 		{"api without as", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - api: {action: DescribeRegions}\n", "p.yaml:4: timeline[0].as: required with api"},
 		{"api and fault", "duration: 5s\nload: [{host: a}]\ntimeline:\n  - as: provider\n    api: {action: DescribeRegions}\n    fault: eplink-kill\n", "p.yaml:4: timeline[0]: one step does one thing"},

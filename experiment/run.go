@@ -71,16 +71,18 @@ type LoadRef struct {
 
 // run is the state of one run.
 type run struct {
-	p      *Plan
-	o      Options
-	start  time.Time
-	rec    *recorder
-	api    string
-	dns    string
-	labKey string
-	region string
-	accts  map[string]Credentials
-	hc     *http.Client
+	p     *Plan
+	o     Options
+	start time.Time
+	rec   *recorder
+	api   string
+	dns   string
+	// netnsPrefix names the instances' namespaces (loads with instance:).
+	netnsPrefix string
+	labKey      string
+	region      string
+	accts       map[string]Credentials
+	hc          *http.Client
 
 	mu       sync.Mutex
 	callers  map[string]Caller
@@ -96,7 +98,11 @@ type run struct {
 // run whose expectations fail returns a Result with Pass false.
 func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	r := &run{p: p, o: o, api: o.API, dns: o.DNS, labKey: o.LabKey, region: o.Region,
-		accts: o.Accounts, callers: map[string]Caller{}, hc: &http.Client{Timeout: 5 * time.Second}}
+		accts: o.Accounts, callers: map[string]Caller{}, hc: &http.Client{Timeout: 5 * time.Second},
+		netnsPrefix: p.NetnsPrefix}
+	if r.netnsPrefix == "" {
+		r.netnsPrefix = "eplink-"
+	}
 	if p.Lab == "" {
 		for _, s := range p.Timeline {
 			if strings.HasPrefix(s.Fault, "eplink-") {
@@ -117,7 +123,11 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", l.Name, err)
 		}
-		clients = append(clients, newClient(l, host, r.dns, nil))
+		ns := ""
+		if l.Instance != "" {
+			ns = r.netnsPrefix + l.Instance
+		}
+		clients = append(clients, newClientIn(l, ns, host, r.dns, nil))
 		mode := fmt.Sprintf("%d connections", l.Connections)
 		if l.Rate > 0 {
 			mode = fmt.Sprintf("%d requests/s", l.Rate)
@@ -247,12 +257,12 @@ func (r *run) waitResolvable(ctx context.Context, clients []*client) error {
 			if net.ParseIP(c.host) != nil {
 				break
 			}
-			_, _, err := lookupA(ctx, r.dns, c.host)
+			_, _, err := lookupIn(ctx, c.ns, c.dnsAddr, c.host)
 			if err == nil {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("load %s: %s does not resolve at %s: %w", c.l.Name, c.host, r.dns, err)
+				return fmt.Errorf("load %s: %s does not resolve at %s: %w", c.l.Name, c.host, c.dnsAddr, err)
 			}
 			if !sleep(ctx, 100*time.Millisecond) {
 				return ctx.Err()
@@ -608,6 +618,9 @@ func (r *run) startLab(ctx context.Context) error {
 	}
 	r.procArgs = []string{"serve", "--lab", path, "--data-dir", filepath.Join(dir, "data"),
 		"--api-addr", r.api, "--dns-addr", r.dns, "--no-profile"}
+	// Namespaces of this run's own, apart from any other eplink's.
+	r.netnsPrefix = fmt.Sprintf("x%d-", os.Getpid())
+	r.procArgs = append(r.procArgs, "--netns-prefix", r.netnsPrefix)
 	return r.spawn()
 }
 
