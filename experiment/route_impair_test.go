@@ -247,3 +247,20 @@ func TestDataplaneRestart(t *testing.T) {
 		t.Errorf("after the restart: %v failed", failed)
 	}
 }
+
+// TestRouteImpairPrecedence: the most specific target's impairment acts
+// (ENI, then zone, then CLB), and lifting it lets the next one act.
+func TestRouteImpairPrecedence(t *testing.T) {
+	p, addr := impairedENI(t)
+	host, port := hostPort(t, addr)
+	impairOrFail(t, p, clbTarget, "latency=300ms")
+	impairOrFail(t, p, eniTarget, "bandwidth=10000000") // no delay for a small answer
+	if lat, failed := latenciesAt(t, host, port, 3, false, 2*time.Second); len(failed) > 0 || lat[len(lat)-1] >= 300 {
+		t.Errorf("the ENI's impairment should act, not the CLB's: %v ms, %v", lat, failed)
+	}
+	impairOrFail(t, p, eniTarget, "none")
+	if lat, failed := latenciesAt(t, host, port, 1, false, 2*time.Second); len(failed) > 0 || lat[0] < 300 {
+		t.Errorf("the CLB's impairment should act now: %v ms, %v", lat, failed)
+	}
+	impairOrFail(t, p, clbTarget, "none")
+}
