@@ -52,7 +52,8 @@ commands:
             or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover],
             or a builtin backend: --backend HOST:PORT [--mode stop|refuse|blackhole] [--recover],
             or impair its flows: --backend HOST:PORT --impair "latency=50ms jitter=5ms"|none,
-            or an ENI's, a zone's or a CLB's: --eni ID | --endpoint-id EP --zone-id Z | --clb ID --impair SPEC,
+            or an ENI's, a zone's or a CLB's flows: --impair SPEC with --eni ID,
+            --endpoint-id EP --zone-id Z, or --clb ID,
             or restart the data plane: --dataplane-restart [--downtime 1s]
   experiment
             run a failover experiment (load, faults, expectations, report):
