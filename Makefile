@@ -43,13 +43,21 @@ smoke: build
 
 # experiments runs every failover plan in examples/experiments/ (each starts
 # its own eplink from the lab there, 10-15 s) and fails when one fails its
-# expectations; reports go to bin/experiments/PLAN/.
+# expectations; reports go to bin/experiments/PLAN/. As root it runs the
+# plans of examples/experiments/netns/ too (loads inside an instance).
 EXPERIMENTS := $(filter-out examples/experiments/lab.yaml,$(wildcard examples/experiments/*.yaml))
+NETNS_EXPERIMENTS := $(filter-out examples/experiments/netns/lab.yaml,$(wildcard examples/experiments/netns/*.yaml))
 experiments: build
 	@echo ">> running the failover experiments in examples/experiments/"
 	@set -e; for p in $(EXPERIMENTS); do \
 		./$(BIN) experiment run $$p --out bin/experiments/$$(basename $$p .yaml); \
 	done
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo ">> running the netns experiments in examples/experiments/netns/ (root)"; \
+		set -e; for p in $(NETNS_EXPERIMENTS); do \
+			./$(BIN) experiment run $$p --out bin/experiments/netns-$$(basename $$p .yaml); \
+		done; \
+	else echo ">> skipping examples/experiments/netns/ (needs root)"; fi
 
 test-short:
 	$(GO) test -short -race ./...

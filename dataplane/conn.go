@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"eplink/dataplane/impair"
 	"eplink/metrics"
 )
 
@@ -38,6 +39,9 @@ type Admission struct {
 	// attempts counts dials; done says Run or Refuse took the admission.
 	attempts int
 	done     bool
+	// impair, if set, impairs what the flow writes to the client
+	// (impair.go).
+	impair impair.Source
 }
 
 // vpcAddr is an ENI address within its VPC.
@@ -77,7 +81,7 @@ func (p *Proxy) Admit(vpcID string, dst netip.AddrPort, src netip.Addr) (*Admiss
 		p.count(r, reason)
 		return nil, reason
 	}
-	return &Admission{p: p, r: r, t: t, src: src, eni: e}, ""
+	return &Admission{p: p, r: r, t: t, src: src, eni: e, impair: p.impairment(r)}, ""
 }
 
 // AllowsICMP reports whether an ICMP echo request from src to dst, an
@@ -279,6 +283,9 @@ func (a *Admission) Run(client, backend net.Conn) {
 	p, r := a.p, a.r
 	a.done = true
 	defer a.eni.release()
+	if a.impair != nil {
+		client = impair.NewConn(client, a.impair)
+	}
 	f := &connFlow{route: r, src: a.src, conns: [2]net.Conn{client, backend}}
 	f.last.Store(time.Now().UnixNano())
 	if !p.conns.add(f) {

@@ -56,6 +56,12 @@
 //	VPC stack SYN ─► Admit ─► Admission.Dial ─► Admission.Run ─► backend
 //	                 conn.go  pool.pick, dial    pipe ×2 + debt (shape.go)
 //
+// Impairments (impair.go) of an ENI, a zone or a CLB, set by the lab API
+// through Proxy.Impair: the loops hand a connection accepted on an impaired
+// route to the conn carrier before they watch it, and Admission.Run wraps
+// its client conn in dataplane/impair's Conn; nothing impaired, the accept
+// path pays one atomic load.
+//
 // Usage:
 //
 //	p := dataplane.New(dataplane.Options{Metrics: m, Logger: log})

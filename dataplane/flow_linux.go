@@ -4,10 +4,13 @@ package dataplane
 
 import (
 	"errors"
+	"net"
 	"net/netip"
+	"os"
 
 	"golang.org/x/sys/unix"
 
+	"eplink/dataplane/impair"
 	"eplink/metrics"
 )
 
@@ -34,6 +37,13 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 		l.eni.release()
 		return
 	}
+	if p.impairs.Load() != nil { // one atomic load while nothing is impaired
+		if im := p.impairment(r); im != nil {
+			lp.load.Add(-1)
+			lp.handOver(l, fd, r, t, src, im)
+			return
+		}
+	}
 	f := &Flow{route: r, src: src, lp: lp, l: l, table: t, fds: [2]int{fd, -1}, last: lp.now, dslot: -1}
 	if err := lp.register(fd, flowEvents, fdEntry{f: f, side: up}); err != nil {
 		p.log.Error("cannot watch accepted connection", "addr", l.addr, "err", err)
@@ -48,6 +58,24 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 	f.slot = len(lp.flows)
 	lp.flows = append(lp.flows, f)
 	lp.dial(f)
+}
+
+// handOver gives an accepted connection on an impaired route to the conn
+// carrier (impair.go), before the loop watches it: the flow is impaired by
+// Go copies, the loop's splice path stays free of the impairment's checks.
+func (lp *loop) handOver(l *listener, fd int, r *route, t *routeTable, src netip.Addr, im impair.Source) {
+	file := os.NewFile(uintptr(fd), "")
+	c, err := net.FileConn(file) // a duplicate descriptor, in Go's poller
+	if err != nil {
+		resetOnClose(fd)
+		file.Close()
+		lp.p.count(r, metrics.ReasonNoDescriptors)
+		l.eni.release()
+		return
+	}
+	file.Close()
+	a := &Admission{p: lp.p, r: r, t: t, src: src, eni: l.eni, impair: im}
+	go a.carryImpaired(c)
 }
 
 // admit is the accept path's decision for a connection from src to port on

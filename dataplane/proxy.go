@@ -50,8 +50,19 @@ type Proxy struct {
 	enis      map[netip.Addr]*eniFlows
 	errs      []error
 
-	// conns are the flows the netns front end carries (conn.go).
+	// conns are the flows the netns front end carries (conn.go), and the
+	// impaired flows of the loopback front end.
 	conns connFlows
+
+	// impairs are the impairments of ENIs, zones and CLBs (impair.go): nil
+	// while none is set; impairMu orders the writers.
+	impairs  atomic.Pointer[impairments]
+	impairMu sync.Mutex
+
+	// restart takes Restart's requests to the Run goroutine; stopped is
+	// closed when Run returns.
+	restart chan restartReq
+	stopped chan struct{}
 }
 
 // bindRetry is how often listeners that failed to open are tried again
@@ -72,6 +83,8 @@ func New(opts Options) *Proxy {
 		resolved:  map[string]netip.AddrPort{},
 		listeners: map[netip.AddrPort]*listener{},
 		enis:      map[netip.Addr]*eniFlows{},
+		restart:   make(chan restartReq),
+		stopped:   make(chan struct{}),
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -96,6 +109,7 @@ func New(opts Options) *Proxy {
 func (p *Proxy) Run(ctx context.Context, pub *snapshot.Publisher) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer close(p.stopped)
 	p.ctx = ctx
 	if err := p.startLoops(p.opts.Loops); err != nil {
 		return fmt.Errorf("data plane: %w", err)
@@ -103,24 +117,36 @@ func (p *Proxy) Run(ctx context.Context, pub *snapshot.Publisher) error {
 	for {
 		ch := pub.Changed()
 		p.apply(pub.Load())
-		if !p.waitChange(ctx, ch) {
+		req, changed := p.waitChange(ctx, ch)
+		if req != nil {
+			if ok, err := p.restartNow(ctx, *req); !ok {
+				return err
+			}
+			p.apply(pub.Load())
+			req.done <- nil
+			continue
+		}
+		if !changed {
 			p.shutdown()
 			return nil
 		}
 	}
 }
 
-// waitChange waits for the next snapshot (ch), retrying failed listeners
-// meanwhile; it returns false when ctx ends.
-func (p *Proxy) waitChange(ctx context.Context, ch <-chan struct{}) bool {
+// waitChange waits for the next snapshot (ch) or a Restart, retrying
+// failed listeners meanwhile; it returns false and no request when ctx
+// ends.
+func (p *Proxy) waitChange(ctx context.Context, ch <-chan struct{}) (*restartReq, bool) {
 	retry := time.NewTimer(bindRetry)
 	defer retry.Stop()
 	for {
 		select {
 		case <-ch:
-			return true
+			return nil, true
+		case req := <-p.restart:
+			return &req, false
 		case <-ctx.Done():
-			return false
+			return nil, false
 		case <-retry.C:
 			if p.retryBinds() {
 				retry.Reset(bindRetry)

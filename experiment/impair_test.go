@@ -34,8 +34,14 @@ func demoBackend(t *testing.T) (*backend.FaultListener, int) {
 // latencies in ms, sorted, and what failed.
 func latencies(t *testing.T, port, n int, keepAlive bool, timeout time.Duration) ([]float64, map[string]int) {
 	t.Helper()
+	return latenciesAt(t, "127.0.0.1", port, n, keepAlive, timeout)
+}
+
+// latenciesAt is latencies to host:port.
+func latenciesAt(t *testing.T, host string, port, n int, keepAlive bool, timeout time.Duration) ([]float64, map[string]int) {
+	t.Helper()
 	rec := newRecorder(time.Now(), time.Minute)
-	c := newClient(Load{Port: port, Path: "/", DNS: "per-connection", KeepAlive: keepAlive, Timeout: timeout}, "127.0.0.1", "", rec)
+	c := newClient(Load{Port: port, Path: "/", DNS: "per-connection", KeepAlive: keepAlive, Timeout: timeout}, host, "", rec)
 	for range n {
 		c.request(context.Background())
 	}
@@ -147,7 +153,10 @@ func TestParseImpairment(t *testing.T) {
 		{spec: "bandwidth=1000,reset-after=4096,stall", want: "bandwidth=1000 reset-after=4096 stall"},
 		{spec: "none", want: "none"},
 		{spec: "", err: "empty impairment"},
-		{spec: "loss=10%", err: `unknown impairment "loss"`},
+		{spec: "loss=10%", want: "loss=10%"},
+		{spec: "loss=10", err: `loss: "10" is not a valid value`},
+		{spec: "loss=150%", err: "loss must be between"},
+		{spec: "drop=1", err: `unknown impairment "drop"`},
 		{spec: "latency=50", err: `latency: "50" is not a valid value`},
 		{spec: "latency=5ms jitter=10ms", err: "jitter must not exceed"},
 		{spec: "bandwidth=-1", err: "must not be negative"},

@@ -24,6 +24,7 @@ type client struct {
 	l       Load
 	host    string // the name (or address) to connect to
 	dnsAddr string // eplink's DNS server, host:port
+	ns      string // the network namespace the clients run in; "" = eplink's host
 	rec     *recorder
 	http    *http.Client
 
@@ -39,7 +40,19 @@ func (e *dnsError) Error() string { return "resolving: " + e.err.Error() }
 func (e *dnsError) Unwrap() error { return e.err }
 
 func newClient(l Load, host, dnsAddr string, rec *recorder) *client {
-	c := &client{l: l, host: host, dnsAddr: dnsAddr, rec: rec}
+	return newClientIn(l, "", host, dnsAddr, rec)
+}
+
+// vpcResolver is the resolver every VPC answers on (netns front end).
+const vpcResolver = "100.100.2.136:53"
+
+// newClientIn is newClient for clients inside the network namespace ns
+// (an instance's): they resolve through its VPC's resolver.
+func newClientIn(l Load, ns, host, dnsAddr string, rec *recorder) *client {
+	if ns != "" {
+		dnsAddr = vpcResolver
+	}
+	c := &client{l: l, ns: ns, host: host, dnsAddr: dnsAddr, rec: rec}
 	tr := &http.Transport{
 		DialContext:         c.dial,
 		DisableKeepAlives:   !l.KeepAlive,
@@ -58,8 +71,12 @@ func (c *client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	addr := net.JoinHostPort(ip, strconv.Itoa(c.l.Port))
+	if c.ns != "" {
+		return dialIn(ctx, c.ns, addr)
+	}
 	var d net.Dialer
-	return d.DialContext(ctx, "tcp", net.JoinHostPort(ip, strconv.Itoa(c.l.Port)))
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 func (c *client) resolve(ctx context.Context) (string, error) {
@@ -74,7 +91,7 @@ func (c *client) resolve(ctx context.Context) (string, error) {
 			return addrs[rand.IntN(len(addrs))], nil
 		}
 	}
-	addrs, ttl, err := lookupA(ctx, c.dnsAddr, c.host)
+	addrs, ttl, err := lookupIn(ctx, c.ns, c.dnsAddr, c.host)
 	if err != nil {
 		return "", &dnsError{err}
 	}
@@ -96,10 +113,30 @@ func (c *client) resolve(ctx context.Context) (string, error) {
 
 // lookupA asks server for the A records of name; ttl is their least TTL.
 func lookupA(ctx context.Context, server, name string) (addrs []string, ttl time.Duration, err error) {
+	return lookupIn(ctx, "", server, name)
+}
+
+// lookupIn is lookupA from inside the network namespace ns ("" = this
+// process's).
+func lookupIn(ctx context.Context, ns, server, name string) (addrs []string, ttl time.Duration, err error) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
 	dc := &dns.Client{Timeout: 500 * time.Millisecond}
-	in, _, err := dc.ExchangeContext(ctx, m, server)
+	var in *dns.Msg
+	if ns == "" {
+		in, _, err = dc.ExchangeContext(ctx, m, server)
+	} else {
+		var conn net.Conn
+		if err := doIn(ns, func() error {
+			var err error
+			conn, err = net.Dial("udp", server) // the socket stays in ns
+			return err
+		}); err != nil {
+			return nil, 0, err
+		}
+		defer conn.Close()
+		in, _, err = dc.ExchangeWithConnContext(ctx, m, &dns.Conn{Conn: conn})
+	}
 	if err != nil {
 		return nil, 0, err
 	}

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"eplink/controlplane/lab"
-	"eplink/dataplane/backend"
+	"eplink/dataplane/impair"
 )
 
 // Plan is a parsed experiment plan.
@@ -37,6 +37,10 @@ type Plan struct {
 	Load     []Load        `yaml:"load"`
 	Timeline []Step        `yaml:"timeline"`
 	Expect   []string      `yaml:"expect"`
+	// NetnsPrefix is the prefix of the instances' namespaces of a running
+	// eplink on the netns front end (its serve --netns-prefix; default
+	// eplink-). A run that starts its own eplink picks its own.
+	NetnsPrefix string `yaml:"netns_prefix"`
 
 	file        string
 	line        func(path string) int
@@ -52,6 +56,10 @@ type Load struct {
 	Endpoint string `yaml:"endpoint"`
 	Zone     string `yaml:"zone"`
 	Host     string `yaml:"host"`
+	// Instance runs the clients inside this ECS instance of a netns lab:
+	// they connect from its namespace and resolve through its VPC's
+	// resolver (100.100.2.136), as a process of the instance does.
+	Instance string `yaml:"instance"`
 	// As is the account (lab mode) or profile whose API call finds the
 	// endpoint's domains; default "consumer".
 	As   string `yaml:"as"`
@@ -99,8 +107,10 @@ type Step struct {
 	// ZONE, clb-zone-up ZONE, backend-down ADDR [stop|refuse|blackhole]
 	// (a builtin backend; default stop), backend-up ADDR, backend-impair
 	// ADDR SPEC… (latency=50ms jitter=5ms bandwidth=BYTES/S
-	// reset-after=BYTES stall, or none), eplink-kill, eplink-start,
-	// eplink-restart.
+	// reset-after=BYTES stall, or none), eni-impair ENI SPEC…, zone-impair
+	// EP ZONE SPEC…, clb-impair LB SPEC… (what eplink sends to those
+	// flows' clients), dataplane-restart [DOWNTIME] (the data plane only),
+	// eplink-kill, eplink-start, eplink-restart.
 	Fault string `yaml:"fault"`
 }
 
@@ -151,7 +161,13 @@ const maxDuration = 10 * time.Minute
 var faults = map[string]int{
 	"zone-down": 2, "zone-up": 2, "clb-zone-down": 1, "clb-zone-up": 1,
 	"backend-down": 2, "backend-up": 1, "backend-impair": -1,
+	"eni-impair": -1, "zone-impair": -1, "clb-impair": -1, "dataplane-restart": -1,
 	"eplink-kill": 0, "eplink-start": 0, "eplink-restart": 0,
+}
+
+// impairFaults are the impairments and what each names before its spec.
+var impairFaults = map[string]string{
+	"backend-impair": "ADDR", "eni-impair": "ENI", "zone-impair": "EP ZONE", "clb-impair": "LB",
 }
 
 func (p *Plan) check() error {
@@ -220,6 +236,8 @@ func (p *Plan) checkLoad(i int, bad func(string, string, ...any), names map[stri
 		bad(path+".host", "host goes without endpoint and zone")
 	case l.Endpoint != "" && !strings.HasPrefix(l.Endpoint, "ep-"):
 		bad(path+".endpoint", "%q is not an endpoint id (ep-…)", l.Endpoint)
+	case strings.ContainsAny(l.Instance, "/ \t\n") || len(l.Instance) > 40:
+		bad(path+".instance", "%q is not an instance id", l.Instance)
 	}
 	if l.As == "" {
 		l.As = "consumer"
@@ -322,11 +340,19 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 		case f[0] == "backend-down" && len(f) == 3 && !contains([]string{"stop", "refuse", "blackhole"}, f[2]):
 			bad(path+".fault", "backend-down %s: mode %q is not stop, refuse or blackhole", f[1], f[2])
 		case f[0] == "backend-down" && len(f) == 2:
-		case f[0] == "backend-impair" && len(f) < 3:
-			bad(path+".fault", "backend-impair takes ADDR and an impairment (latency=50ms jitter=5ms, none…)")
-		case f[0] == "backend-impair":
-			if _, err := backend.ParseImpairment(strings.Join(f[2:], " ")); err != nil {
-				bad(path+".fault", "backend-impair: %v", err)
+		case f[0] == "dataplane-restart" && len(f) > 2:
+			bad(path+".fault", "dataplane-restart takes at most a downtime, got %d arguments", len(f)-1)
+		case f[0] == "dataplane-restart" && len(f) == 2:
+			if d, err := time.ParseDuration(f[1]); err != nil || d < 0 || d > 20*time.Second {
+				bad(path+".fault", "dataplane-restart: %q is not a downtime from 0s to 20s", f[1])
+			}
+		case f[0] == "dataplane-restart":
+		case impairFaults[f[0]] != "":
+			k := len(strings.Fields(impairFaults[f[0]]))
+			if len(f) < k+2 {
+				bad(path+".fault", "%s takes %s and an impairment (latency=50ms jitter=5ms, none…)", f[0], impairFaults[f[0]])
+			} else if _, err := impair.Parse(strings.Join(f[k+1:], " ")); err != nil {
+				bad(path+".fault", "%s: %v", f[0], err)
 			}
 		case len(f)-1 != n:
 			bad(path+".fault", "%s takes %d arguments, got %d", f[0], n, len(f)-1)
@@ -338,7 +364,7 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 	if s.Wait != "" {
 		if err := checkWait(s.Wait); err != nil {
 			bad(path+".wait", "%v", err)
-		} else if s.As == "" && strings.HasPrefix(s.Wait, "service ") {
+		} else if s.As == "" && (strings.HasPrefix(s.Wait, "service ") || strings.HasPrefix(s.Wait, "alarm ")) {
 			s.As = "provider"
 		} else if s.As == "" && !strings.HasPrefix(s.Wait, "eplink ") {
 			s.As = "consumer"
@@ -354,6 +380,9 @@ func (p *Plan) checkStep(i int, prev time.Duration, bad func(string, string, ...
 }
 
 // checkWait checks the form of a wait condition.
+// alarmStates are the AlertStates of CloudMonitor's DescribeMetricRuleList.
+var alarmStates = []string{"OK", "ALARM", "INSUFFICIENT_DATA"}
+
 func checkWait(w string) error {
 	f := strings.Fields(w)
 	switch {
@@ -363,8 +392,12 @@ func checkWait(w string) error {
 		return nil
 	case len(f) == 2 && f[0] == "eplink" && f[1] == "up":
 		return nil
+	case len(f) == 3 && f[0] == "alarm" && !contains(alarmStates, f[2]):
+		return fmt.Errorf("%q: alarm state %q is not one of %s", w, f[2], strings.Join(alarmStates, ", "))
+	case len(f) == 3 && f[0] == "alarm":
+		return nil
 	}
-	return fmt.Errorf("%q: want \"zone EP ZONE STATUS\", \"connection EP STATUS\", \"service EPSRV STATUS\" or \"eplink up\"", w)
+	return fmt.Errorf("%q: want \"zone EP ZONE STATUS\", \"connection EP STATUS\", \"service EPSRV STATUS\", \"alarm RULEID STATE\" or \"eplink up\"", w)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

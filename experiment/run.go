@@ -71,16 +71,18 @@ type LoadRef struct {
 
 // run is the state of one run.
 type run struct {
-	p      *Plan
-	o      Options
-	start  time.Time
-	rec    *recorder
-	api    string
-	dns    string
-	labKey string
-	region string
-	accts  map[string]Credentials
-	hc     *http.Client
+	p     *Plan
+	o     Options
+	start time.Time
+	rec   *recorder
+	api   string
+	dns   string
+	// netnsPrefix names the instances' namespaces (loads with instance:).
+	netnsPrefix string
+	labKey      string
+	region      string
+	accts       map[string]Credentials
+	hc          *http.Client
 
 	mu       sync.Mutex
 	callers  map[string]Caller
@@ -96,7 +98,11 @@ type run struct {
 // run whose expectations fail returns a Result with Pass false.
 func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 	r := &run{p: p, o: o, api: o.API, dns: o.DNS, labKey: o.LabKey, region: o.Region,
-		accts: o.Accounts, callers: map[string]Caller{}, hc: &http.Client{Timeout: 5 * time.Second}}
+		accts: o.Accounts, callers: map[string]Caller{}, hc: &http.Client{Timeout: 5 * time.Second},
+		netnsPrefix: p.NetnsPrefix}
+	if r.netnsPrefix == "" {
+		r.netnsPrefix = "eplink-"
+	}
 	if p.Lab == "" {
 		for _, s := range p.Timeline {
 			if strings.HasPrefix(s.Fault, "eplink-") {
@@ -117,7 +123,11 @@ func Run(ctx context.Context, p *Plan, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", l.Name, err)
 		}
-		clients = append(clients, newClient(l, host, r.dns, nil))
+		ns := ""
+		if l.Instance != "" {
+			ns = r.netnsPrefix + l.Instance
+		}
+		clients = append(clients, newClientIn(l, ns, host, r.dns, nil))
 		mode := fmt.Sprintf("%d connections", l.Connections)
 		if l.Rate > 0 {
 			mode = fmt.Sprintf("%d requests/s", l.Rate)
@@ -247,12 +257,12 @@ func (r *run) waitResolvable(ctx context.Context, clients []*client) error {
 			if net.ParseIP(c.host) != nil {
 				break
 			}
-			_, _, err := lookupA(ctx, r.dns, c.host)
+			_, _, err := lookupIn(ctx, c.ns, c.dnsAddr, c.host)
 			if err == nil {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("load %s: %s does not resolve at %s: %w", c.l.Name, c.host, r.dns, err)
+				return fmt.Errorf("load %s: %s does not resolve at %s: %w", c.l.Name, c.host, c.dnsAddr, err)
 			}
 			if !sleep(ctx, 100*time.Millisecond) {
 				return ctx.Err()
@@ -362,6 +372,23 @@ func (r *run) holds(ctx context.Context, as string, f []string) (bool, string, e
 		var sv struct{ ServiceStatus string }
 		err := r.call(ctx, as, "GetVpcEndpointServiceAttribute", map[string]string{"ServiceId": f[1]}, &sv)
 		return sv.ServiceStatus == f[2], sv.ServiceStatus, err
+	case "alarm":
+		// CloudMonitor's word on the rule, as a user's script would ask.
+		var out struct {
+			Alarms struct {
+				Alarm []struct{ RuleId, AlertState string }
+			}
+		}
+		err := r.call(ctx, as, "DescribeMetricRuleList", map[string]string{"RuleIds": f[1]}, &out)
+		if err != nil {
+			return false, "", err
+		}
+		for _, a := range out.Alarms.Alarm {
+			if a.RuleId == f[1] {
+				return a.AlertState == f[2], a.AlertState, nil
+			}
+		}
+		return false, "no rule " + f[1], nil
 	default: // eplink up
 		err := r.ping(ctx)
 		return err == nil, "down", err
@@ -402,6 +429,20 @@ func (r *run) fault(ctx context.Context, f []string) (string, error) {
 		return r.lab(ctx, "/lab/backend-fault", url.Values{"Address": {f[1]}, "Mode": {"none"}})
 	case "backend-impair":
 		return r.lab(ctx, "/lab/backend-impair", url.Values{"Address": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
+	case "dataplane-restart":
+		form, down := url.Values{}, time.Duration(0)
+		if len(f) == 2 {
+			form.Set("Downtime", f[1])
+			down, _ = time.ParseDuration(f[1]) // checked by the parser
+		}
+		return r.labFor(ctx, "/lab/dataplane-restart", form, down)
+	case "eni-impair":
+		return r.lab(ctx, "/lab/impair", url.Values{"EniId": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
+	case "clb-impair":
+		return r.lab(ctx, "/lab/impair", url.Values{"ResourceId": {f[1]}, "Impairment": {strings.Join(f[2:], " ")}})
+	case "zone-impair":
+		return r.lab(ctx, "/lab/impair", url.Values{"EndpointId": {f[1]}, "ZoneId": {f[2]},
+			"Impairment": {strings.Join(f[3:], " ")}})
 	case "eplink-kill":
 		return "", r.signalEplink(syscall.SIGKILL)
 	case "eplink-restart":
@@ -416,6 +457,13 @@ func (r *run) fault(ctx context.Context, f []string) (string, error) {
 
 // lab posts to eplink's lab API.
 func (r *run) lab(ctx context.Context, path string, form url.Values) (string, error) {
+	return r.labFor(ctx, path, form, 0)
+}
+
+// labFor is lab for a call that takes extra longer than usual to answer.
+func (r *run) labFor(ctx context.Context, path string, form url.Values, extra time.Duration) (string, error) {
+	hc := *r.hc
+	hc.Timeout += extra
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+r.api+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", err
@@ -424,7 +472,7 @@ func (r *run) lab(ctx context.Context, path string, form url.Values) (string, er
 	if r.labKey != "" {
 		req.Header.Set("X-Eplink-Lab-Key", r.labKey)
 	}
-	resp, err := r.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -570,6 +618,9 @@ func (r *run) startLab(ctx context.Context) error {
 	}
 	r.procArgs = []string{"serve", "--lab", path, "--data-dir", filepath.Join(dir, "data"),
 		"--api-addr", r.api, "--dns-addr", r.dns, "--no-profile"}
+	// Namespaces of this run's own, apart from any other eplink's.
+	r.netnsPrefix = fmt.Sprintf("x%d-", os.Getpid())
+	r.procArgs = append(r.procArgs, "--netns-prefix", r.netnsPrefix)
 	return r.spawn()
 }
 

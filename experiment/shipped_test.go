@@ -29,6 +29,15 @@ func TestShippedPlans(t *testing.T) {
 			t.Errorf("%s: lab: %v", path, err)
 		}
 	}
+	netnsPlans, _ := filepath.Glob("../examples/experiments/netns/*.yaml")
+	for _, path := range netnsPlans {
+		if filepath.Base(path) == "lab.yaml" {
+			continue
+		}
+		if _, err := ParseFile(path); err != nil {
+			t.Error(err)
+		}
+	}
 	if n < 5 {
 		t.Errorf("%d plans in examples/experiments/, want the 5 the README lists", n)
 	}

@@ -22,7 +22,9 @@ import (
 // --clb-zone-id it fails a zone for CLBs instead: the CLBs deployed there
 // switch to their backup zone, cutting their flows. With --backend it fails
 // a builtin backend of the lab (--mode stop, refuse or blackhole), which
-// the CLBs' health checks then see.
+// the CLBs' health checks then see. With --impair it impairs the flows
+// of a builtin backend, an ENI, a zone or a CLB; --dataplane-restart
+// restarts eplink's data plane.
 func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fault", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,7 +34,11 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clbZone := fs.String("clb-zone-id", "", "fail this zone for CLBs: they switch to their backup zone")
 	backendAddr := fs.String("backend", "", "fail this builtin backend `HOST:PORT` of the lab instead (--mode)")
 	mode := fs.String("mode", "stop", "backend fault: stop (port closed), refuse (accept and reset)\nor blackhole (accept, never answer)")
-	impair := fs.String("impair", "", "impair the --backend's flows instead: `SPEC` such as \"latency=50ms jitter=5ms\",\nbandwidth=BYTES/S, reset-after=BYTES, stall; none lifts it")
+	eni := fs.String("eni", "", "impair this ENI's flows (--impair)")
+	clb := fs.String("clb", "", "impair the flows to this CLB `ID` (lb-…) (--impair)")
+	impair := fs.String("impair", "", "impair the flows of the --backend, --eni, --clb or zone (--endpoint-id, --zone-id)\ninstead: `SPEC` such as \"latency=50ms jitter=5ms\", loss=PCT%, bandwidth=BYTES/S,\nreset-after=BYTES, stall; none lifts it")
+	restart := fs.Bool("dataplane-restart", false, "restart eplink's data plane (flows reset, listeners closed for --downtime)")
+	downtime := fs.Duration("downtime", 0, "how long --dataplane-restart keeps the data plane down")
 	recover := fs.Bool("recover", false, "recover the zone (or backend) instead of failing it")
 	labKey := fs.String("lab-key", os.Getenv("EPLINK_LAB_KEY"), "lab admin `KEY`, needed when eplink's API is not on loopback\n(default $EPLINK_LAB_KEY, else the profile's)")
 	if err := fs.Parse(args); err != nil {
@@ -43,12 +49,30 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	path, form := "/lab/zone-fault", url.Values{"EndpointId": {*ep}, "ZoneId": {*zone}, "Failed": {strconv.FormatBool(!*recover)}}
 	switch {
+	case *restart && (*backendAddr != "" || *ep != "" || *zone != "" || *clbZone != "" || *eni != "" || *clb != "" || *impair != ""):
+		return &usageError{"--dataplane-restart goes alone (with --downtime)"}
+	case *restart:
+		path, form = "/lab/dataplane-restart", url.Values{"Downtime": {downtime.String()}}
 	case *backendAddr != "" && (*ep != "" || *zone != "" || *clbZone != ""):
 		return &usageError{"--backend goes without --endpoint-id, --zone-id and --clb-zone-id"}
-	case *impair != "" && *backendAddr == "":
-		return &usageError{"--impair goes with --backend"}
-	case *impair != "":
+	case (*eni != "" || *clb != "") && *impair == "":
+		return &usageError{"--eni and --clb go with --impair"}
+	case *impair != "" && *backendAddr != "":
 		path, form = "/lab/backend-impair", url.Values{"Address": {*backendAddr}, "Impairment": {*impair}}
+	case *impair != "":
+		form = url.Values{"Impairment": {*impair}}
+		n := 0
+		for k, v := range map[string]string{"EniId": *eni, "ResourceId": *clb, "EndpointId": *ep, "ZoneId": *zone} {
+			if v != "" {
+				form.Set(k, v)
+				n++
+			}
+		}
+		one := n == 1 && (*eni != "" || *clb != "") || n == 2 && *ep != "" && *zone != ""
+		if !one || *clbZone != "" {
+			return &usageError{"--impair goes with one of --backend, --eni, --clb, or --endpoint-id and --zone-id"}
+		}
+		path = "/lab/impair"
 	case *backendAddr != "":
 		m := *mode
 		if *recover {
@@ -78,7 +102,7 @@ func faultCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second+*downtime)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,8 @@ import (
 
 	"eplink/controlplane/api"
 	"eplink/controlplane/apitest"
+	"eplink/controlplane/snapshot"
+	"eplink/dataplane"
 	"eplink/dataplane/backend"
 )
 
@@ -173,7 +177,7 @@ func TestFaultBackend(t *testing.T) {
 		fl.Impairment() != (backend.Impairment{Latency: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}) {
 		t.Errorf("impair: %s, now %v", out, fl.Impairment())
 	}
-	if out := fault(1, "--backend", addr, "--impair", "loss=10%"); !strings.Contains(out, "InvalidParameter") || fl.Impairment().Latency == 0 {
+	if out := fault(1, "--backend", addr, "--impair", "drop=10%"); !strings.Contains(out, "InvalidParameter") || fl.Impairment().Latency == 0 {
 		t.Errorf("bad impairment: %s, now %v", out, fl.Impairment())
 	}
 	fault(0, "--backend", addr, "--impair", "none")
@@ -181,4 +185,88 @@ func TestFaultBackend(t *testing.T) {
 		t.Errorf("after none: %v", fl.Impairment())
 	}
 	fault(2, "--impair", "stall")
+}
+
+// TestFaultImpairRoute: `eplink fault --clb/--eni/--endpoint-id --zone-id
+// --impair` reaches the data plane through POST /lab/impair; an unknown
+// target is the API's 404, a bad spec or target 400, and neither changes
+// anything.
+func TestFaultImpairRoute(t *testing.T) {
+	s := snapshot.Empty()
+	s.Version = 1
+	s.LoadBalancers["lb-a"] = &snapshot.LoadBalancer{ID: "lb-a", Zone: "cn-hangzhou-h"}
+	pub := &snapshot.Publisher{}
+	pub.Publish(s)
+	proxy := dataplane.New(dataplane.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- proxy.Run(ctx, pub) }()
+	defer func() { cancel(); <-done }()
+	for proxy.Version() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /lab/impair", api.Impair(func(t api.ImpairTarget, spec string) (string, error) {
+		return impairRoute(proxy, t, spec)
+	}))
+	mux.Handle("POST /lab/dataplane-restart", api.DataplaneRestart(proxy.Restart))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	t.Setenv("EPLINK_CONFIG", filepath.Join(t.TempDir(), "config.json"))
+	fault := func(code int, args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if got := run(append([]string{"fault", "--endpoint", strings.TrimPrefix(srv.URL, "http://")}, args...), &out, &errOut); got != code {
+			t.Fatalf("eplink fault %v: exit %d, want %d; stderr: %s", args, got, code, errOut.String())
+		}
+		return out.String() + errOut.String()
+	}
+	if out := fault(0, "--clb", "lb-a", "--impair", "latency=5ms loss=1%"); !strings.Contains(out, `"Impairment":"latency=5ms loss=1%"`) ||
+		!strings.Contains(out, `"ResourceId":"lb-a"`) {
+		t.Errorf("impair: %s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--clb", "lb-b", "--impair", "stall"}, "InvalidResourceId.NotFound"},
+		{[]string{"--eni", "eni-x", "--impair", "stall"}, "InvalidEniId.NotFound"},
+		{[]string{"--endpoint-id", "ep-x", "--zone-id", "cn-hangzhou-h", "--impair", "stall"}, "EndpointZoneNotFound"},
+		{[]string{"--clb", "lb-a", "--impair", "loss=5"}, "InvalidParameter"},
+	} {
+		if out := fault(1, tc.args...); !strings.Contains(out, tc.want) {
+			t.Errorf("%v: %s, want %s", tc.args, out, tc.want)
+		}
+	}
+	fault(0, "--clb", "lb-b", "--impair", "none") // lifting needs no target
+	fault(2, "--eni", "eni-x")
+	fault(2, "--endpoint-id", "ep-x", "--impair", "stall")
+	fault(2, "--clb", "lb-a", "--eni", "eni-x", "--impair", "stall")
+
+	// The data plane restarts and answers once it serves again, its
+	// impairments kept.
+	if out := fault(0, "--dataplane-restart", "--downtime", "20ms"); !strings.Contains(out, `"Downtime":"20ms"`) {
+		t.Errorf("restart: %s", out)
+	}
+	if out := fault(1, "--clb", "lb-b", "--impair", "stall"); !strings.Contains(out, "InvalidResourceId.NotFound") {
+		t.Errorf("after the restart: %s", out)
+	}
+	fault(2, "--dataplane-restart", "--clb", "lb-a")
+	for form, want := range map[string]string{
+		"Impairment=stall":                         "400 MissingParameter",
+		"ResourceId=lb-a&EniId=e&Impairment=stall": "400 InvalidParameter",
+		"EndpointId=ep-1&Impairment=stall":         "400 MissingParameter",
+		"ResourceId=lb-a":                          "400 MissingParameter",
+	} {
+		resp, err := http.Post(srv.URL+"/lab/impair", "application/x-www-form-urlencoded", strings.NewReader(form))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]string
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if got := fmt.Sprint(resp.StatusCode, " ", body["Code"]); got != want {
+			t.Errorf("%s: %s, want %s", form, got, want)
+		}
+	}
 }

@@ -6,6 +6,7 @@
 //	eplink backend --listen ADDR --name NAME   a demo HTTP backend
 //	eplink fault --endpoint-id EP --zone-id Z  fail a zone (DNS drops it)
 //	eplink fault --clb-zone-id Z       fail a zone for CLBs (they switch to their backup zone)
+//	eplink fault --clb ID --impair SPEC  impair flows (also --eni, --endpoint-id/--zone-id, --backend)
 //	eplink exec INSTANCE -- CMD…        run CMD inside an instance (netns labs)
 //	eplink experiment run PLAN.yaml    a failover experiment: load, faults, report
 //	eplink bench                       side-by-side benchmarks
@@ -50,7 +51,10 @@ commands:
             --endpoint-id EP --zone-id Z [--recover],
             or a zone for CLBs, which switch to their backup zone: --clb-zone-id Z [--recover],
             or a builtin backend: --backend HOST:PORT [--mode stop|refuse|blackhole] [--recover],
-            or impair its flows: --backend HOST:PORT --impair "latency=50ms jitter=5ms"|none
+            or impair its flows: --backend HOST:PORT --impair "latency=50ms jitter=5ms"|none,
+            or an ENI's, a zone's or a CLB's flows: --impair SPEC with --eni ID,
+            --endpoint-id EP --zone-id Z, or --clb ID,
+            or restart the data plane: --dataplane-restart [--downtime 1s]
   experiment
             run a failover experiment (load, faults, expectations, report):
             eplink experiment run PLAN.yaml [--out DIR]

@@ -32,6 +32,7 @@ import (
 	"eplink/controlplane/snapshot"
 	"eplink/dataplane"
 	"eplink/dataplane/backend"
+	"eplink/dataplane/impair"
 	"eplink/dns"
 	"eplink/metrics"
 	"eplink/metrics/cloudmonitor"
@@ -301,6 +302,10 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	labMux.Handle("POST /lab/backend-impair", api.BackendImpair(func(addr, spec string) (string, error) {
 		return impairBackend(backendFaults, addr, spec)
 	}))
+	labMux.Handle("POST /lab/dataplane-restart", api.DataplaneRestart(proxy.Restart))
+	labMux.Handle("POST /lab/impair", api.Impair(func(t api.ImpairTarget, spec string) (string, error) {
+		return impairRoute(proxy, t, spec)
+	}))
 	var admin http.Handler = labMux
 	if labKey != "" {
 		admin = api.RequireLabKey(labKey, admin)
@@ -539,6 +544,27 @@ func impairBackend(faults map[string]*backend.FaultListener, addr, spec string) 
 		return "", err
 	}
 	if err := fl.Impair(im); err != nil {
+		return "", rpc.InvalidParameter("Impairment", err.Error())
+	}
+	return im.String(), nil
+}
+
+// impairRoute sets the impairment of an ENI's, a zone's or a CLB's flows.
+func impairRoute(proxy *dataplane.Proxy, t api.ImpairTarget, spec string) (string, error) {
+	im, err := impair.Parse(spec)
+	if err != nil {
+		return "", rpc.InvalidParameter("Impairment", err.Error())
+	}
+	err = proxy.Impair(dataplane.ImpairTarget{ENIID: t.EniID, EndpointID: t.EndpointID, ZoneID: t.ZoneID,
+		ResourceID: t.ResourceID}, im)
+	switch {
+	case errors.Is(err, dataplane.ErrImpairTargetNotFound) && t.EniID != "":
+		return "", rpc.Errorf(http.StatusNotFound, "InvalidEniId.NotFound", "The ENI %s serves no flow in this lab.", t.EniID)
+	case errors.Is(err, dataplane.ErrImpairTargetNotFound) && t.ResourceID != "":
+		return "", rpc.Errorf(http.StatusNotFound, "InvalidResourceId.NotFound", "The CLB %s is not in this lab.", t.ResourceID)
+	case errors.Is(err, dataplane.ErrImpairTargetNotFound):
+		return "", rpc.Errorf(http.StatusNotFound, "EndpointZoneNotFound", "The endpoint %s has no zone %s.", t.EndpointID, t.ZoneID)
+	case err != nil:
 		return "", rpc.InvalidParameter("Impairment", err.Error())
 	}
 	return im.String(), nil

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"eplink/controlplane"
 	"eplink/controlplane/rpc"
@@ -159,6 +161,107 @@ func BackendImpair(set func(address, spec string) (string, error)) http.Handler 
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"Address": addr, "Impairment": now})
+	})
+}
+
+// ImpairTarget is what a /lab/impair request names: one ENI, one endpoint
+// zone or one CLB.
+type ImpairTarget struct {
+	EniID, EndpointID, ZoneID, ResourceID string
+}
+
+// Impair returns the handler of the lab's impairments of ENIs, zones and
+// CLBs:
+//
+//	POST /lab/impair?EniId=eni-…&Impairment=latency=50ms
+//	POST /lab/impair?EndpointId=ep-…&ZoneId=cn-hangzhou-h&Impairment=…
+//	POST /lab/impair?ResourceId=lb-…&Impairment=…
+//
+// impairs what the data plane sends to the clients of the target's new
+// flows (and of those already impaired): latency (and jitter), loss (as a
+// retransmission delay), bandwidth (bytes/s per flow), reset-after
+// (bytes), stall; "none" lifts it. set applies it. Answers the target and
+// {"Impairment"}.
+func Impair(set func(ImpairTarget, string) (string, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
+			return
+		}
+		t := ImpairTarget{EniID: r.Form.Get("EniId"), EndpointID: r.Form.Get("EndpointId"),
+			ZoneID: r.Form.Get("ZoneId"), ResourceID: r.Form.Get("ResourceId")}
+		spec := r.Form.Get("Impairment")
+		n := 0
+		for _, s := range []string{t.EniID, t.EndpointID + t.ZoneID, t.ResourceID} {
+			if s != "" {
+				n++
+			}
+		}
+		switch {
+		case n == 0:
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "MissingParameter",
+				"One of EniId, EndpointId and ZoneId, or ResourceId is mandatory for this action."))
+			return
+		case n > 1:
+			writeAdminError(w, rpc.InvalidParameter("EniId", "name one target: EniId, EndpointId and ZoneId, or ResourceId"))
+			return
+		case t.EndpointID != "" && t.ZoneID == "":
+			writeAdminError(w, rpc.MissingParameter("ZoneId"))
+			return
+		case t.ZoneID != "" && t.EndpointID == "":
+			writeAdminError(w, rpc.MissingParameter("EndpointId"))
+			return
+		case spec == "":
+			writeAdminError(w, rpc.MissingParameter("Impairment"))
+			return
+		}
+		now, err := set(t, spec)
+		if err != nil {
+			writeAdminError(w, err)
+			return
+		}
+		out := map[string]any{"Impairment": now}
+		for k, v := range map[string]string{"EniId": t.EniID, "EndpointId": t.EndpointID, "ZoneId": t.ZoneID, "ResourceId": t.ResourceID} {
+			if v != "" {
+				out[k] = v
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
+	})
+}
+
+// DataplaneRestart returns the handler of the lab's data plane restarts:
+//
+//	POST /lab/dataplane-restart?Downtime=2s
+//
+// stops eplink's data plane as a crash would (listeners closed, flows
+// reset, health and shaper state lost), keeps it down for Downtime
+// (default 0, at most 20s: the answer waits for it, within the API's
+// 30 s write timeout), and starts it again from the latest snapshot;
+// the control plane and DNS go on. It answers {"Downtime"} once the data
+// plane serves again.
+func DataplaneRestart(restart func(context.Context, time.Duration) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
+			return
+		}
+		var down time.Duration
+		if v := r.Form.Get("Downtime"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > 20*time.Second {
+				writeAdminError(w, rpc.InvalidParameter("Downtime", "must be a duration from 0s to 20s"))
+				return
+			}
+			down = d
+		}
+		if err := restart(r.Context(), down); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "%v", err))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"Downtime": down.String()})
 	})
 }
 

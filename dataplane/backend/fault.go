@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"sync"
+
+	"eplink/dataplane/impair"
 )
 
 // Fault modes of a FaultListener, as a failover experiment injects them.
@@ -79,7 +81,7 @@ func (l *FaultListener) Accept() (net.Conn, error) {
 			l.mu.Unlock()
 			continue
 		}
-		ic := &impairedConn{Conn: c, l: l, closed: make(chan struct{})}
+		ic := &impairedConn{Conn: impair.NewConn(c, l), l: l}
 		l.conns[ic] = struct{}{}
 		l.mu.Unlock()
 		return ic, nil
@@ -138,9 +140,7 @@ func (l *FaultListener) Mode() string {
 // l.mu held.
 func (l *FaultListener) resetAll() {
 	for c := range l.conns {
-		ic := c.(*impairedConn)
-		ic.closeOnce.Do(func() { close(ic.closed) })
-		reset(ic.Conn)
+		c.(*impairedConn).Abort()
 	}
 	clear(l.conns)
 	l.dropHeld()
@@ -177,9 +177,4 @@ func (l *FaultListener) Addr() net.Addr {
 }
 
 // reset closes c with a RST rather than a FIN.
-func reset(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetLinger(0)
-	}
-	c.Close()
-}
+func reset(c net.Conn) { impair.Reset(c) }
