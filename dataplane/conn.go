@@ -155,7 +155,11 @@ func (p *Proxy) dialPeer(ctx context.Context, pe peer) (net.Conn, error) {
 	if !pe.ap.IsValid() {
 		return nil, errors.New("backend address does not resolve: " + pe.addr)
 	}
-	var d net.Dialer
+	// Keepalive is left off here and turned on by Run once the flow has
+	// lived keepAliveAfter, as the loops' sweep does: Go's default would
+	// be four setsockopts on every dial, about an eighth of the system
+	// calls of a short connection, for flows that end long before a probe.
+	d := net.Dialer{KeepAlive: -1}
 	return d.DialContext(ctx, "tcp", pe.ap.String())
 }
 
@@ -302,16 +306,30 @@ func (a *Admission) Run(client, backend net.Conn) {
 	if r.c.flows != nil {
 		r.c.flows.Inc()
 	}
-	// One idle timer per flow, pushed back by the bytes it moves (as
+	// One timer per flow, pushed back by the bytes it moves (as
 	// tailscale's forwardUDP extends its timer), rather than a read
-	// deadline reset before every read.
-	if idle := p.opts.idleTimeout(); idle > 0 {
+	// deadline reset before every read. It first fires after
+	// keepAliveAfter to turn keepalive on for both legs (a flow that ends
+	// sooner never pays for it), then at the idle timeout.
+	idle, ka := p.opts.idleTimeout(), p.opts.keepAlive()
+	if idle > 0 || ka > 0 {
+		first, kaDone := idle, ka <= 0
+		if !kaDone && (first <= 0 || keepAliveAfter < first) {
+			first = keepAliveAfter
+		}
 		var mu sync.Mutex // t is set before the function can read it
 		var t *time.Timer
 		mu.Lock()
-		t = time.AfterFunc(idle, func() {
+		t = time.AfterFunc(first, func() {
 			mu.Lock()
 			defer mu.Unlock()
+			if !kaDone {
+				kaDone = true
+				f.keepAlive(p, ka)
+				if idle <= 0 {
+					return
+				}
+			}
 			if d := idle - time.Since(time.Unix(0, f.last.Load())); d > 0 {
 				t.Reset(d)
 				return
@@ -326,9 +344,11 @@ func (a *Admission) Run(client, backend net.Conn) {
 			mu.Unlock()
 		}()
 	}
+	// The caller's goroutine carries one direction itself: one goroutine
+	// fewer to start and hand over to per flow.
 	done := make(chan error, 2)
 	go f.pipe(p, up, done)
-	go f.pipe(p, down, done)
+	f.pipe(p, down, done)
 	err1, err2 := <-done, <-done
 	if err := errors.Join(err1, err2); err != nil {
 		p.log.Debug("flow ended", "endpoint_id", r.ep.id, "client", a.src, "err", err)
@@ -398,6 +418,30 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 		default:
 			done <- wrapDir(dir, err)
 			return
+		}
+	}
+}
+
+// keepAliveAfter is how long a conn-carried flow lives before keepalive
+// is turned on for its legs (the loops' sweep does it within a second).
+const keepAliveAfter = time.Second
+
+// keepAliver is a conn whose keepalive can be set: *net.TCPConn, a VPC
+// stack's conn.
+type keepAliver interface {
+	SetKeepAliveConfig(net.KeepAliveConfig) error
+}
+
+// keepAlive turns TCP keepalive on for both legs with idle period ka and
+// the interval Go uses; the probe count is left at the stack's default.
+// A kernel socket and a VPC stack's conn both take a KeepAliveConfig.
+func (f *connFlow) keepAlive(p *Proxy, ka time.Duration) {
+	kc := net.KeepAliveConfig{Enable: true, Idle: ka, Interval: 15 * time.Second, Count: -1}
+	for _, c := range f.conns {
+		if k, ok := c.(keepAliver); ok {
+			if err := k.SetKeepAliveConfig(kc); err != nil && !f.aborting.Load() {
+				p.log.Debug("flow keepalive", "endpoint_id", f.route.ep.id, "client", f.src, "err", err)
+			}
 		}
 	}
 }

@@ -191,3 +191,66 @@ func TestBackendLegKeepAlive(t *testing.T) {
 		})
 	}
 }
+
+// TestConnFlowKeepAlive: the conn carrier (the netns front end's) dials
+// its backend without keepalive, as the loops do, and turns it on for both
+// legs with the configured idle period once the flow has lived
+// keepAliveAfter; with KeepAlive negative it stays off.
+func TestConnFlowKeepAlive(t *testing.T) {
+	for _, tc := range []struct {
+		ka   time.Duration
+		want int // SO_KEEPALIVE
+	}{{20 * time.Second, 1}, {-1, 0}} {
+		t.Run(fmt.Sprint(tc.ka), func(t *testing.T) {
+			l := newLabOn(t, connFE, Options{KeepAlive: tc.ka})
+			w := newWorld(echoServer(t))
+			l.publish(w.snap())
+			c := dial(t, w.addr())
+			if _, err := roundTrip(c, "x"); err != nil {
+				t.Fatal(err)
+			}
+			var legs []net.Conn
+			l.p.conns.mu.Lock()
+			for f := range l.p.conns.flows {
+				legs = append(legs, f.conns[:]...)
+			}
+			l.p.conns.mu.Unlock()
+			if len(legs) != 2 {
+				t.Fatalf("%d conn-carried legs, want 2", len(legs))
+			}
+			opt := func(c net.Conn, level, name int) int {
+				rc, err := c.(*net.TCPConn).SyscallConn()
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := -1
+				rc.Control(func(fd uintptr) { v, err = unix.GetsockoptInt(int(fd), level, name) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			if tc.want == 1 {
+				// Within a generous bound of keepAliveAfter.
+				waitFor(t, keepAliveAfter+10*time.Second, "keepalive on both legs", func() bool {
+					return opt(legs[0], unix.SOL_SOCKET, unix.SO_KEEPALIVE) == 1 && opt(legs[1], unix.SOL_SOCKET, unix.SO_KEEPALIVE) == 1
+				})
+			} else {
+				time.Sleep(keepAliveAfter + 200*time.Millisecond)
+			}
+			if tc.want == 0 {
+				legs = legs[1:] // the test's listener gave the client leg Go's keepalive
+			}
+			for i, leg := range legs {
+				if got := opt(leg, unix.SOL_SOCKET, unix.SO_KEEPALIVE); got != tc.want {
+					t.Errorf("leg %d SO_KEEPALIVE = %d, want %d", i, got, tc.want)
+				}
+				if tc.want == 1 {
+					if got := opt(leg, unix.IPPROTO_TCP, unix.TCP_KEEPIDLE); got != 20 {
+						t.Errorf("leg %d TCP_KEEPIDLE = %d, want 20", i, got)
+					}
+				}
+			}
+		})
+	}
+}

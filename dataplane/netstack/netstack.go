@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	mdns "github.com/miekg/dns"
 	"golang.org/x/sys/unix"
@@ -264,26 +265,27 @@ func (v *VPC) acceptTCP(r *tcp.ForwarderRequest) {
 		r.Complete(true)
 		return
 	}
+	// The forwarder calls acceptTCP on a goroutine of its own, which
+	// dials and then carries the flow: no second goroutine per attempt.
 	v.wg.Add(1)
-	go func() {
-		defer v.wg.Done()
-		backend, err := a.Dial(v.ctx)
-		if err != nil {
-			r.Complete(true)
-			return
-		}
-		var wq waiter.Queue
-		ep, terr := r.CreateEndpoint(&wq)
-		if terr != nil {
-			r.Complete(true)
-			backend.Close()
-			a.Refuse("")
-			return
-		}
-		r.Complete(false)
-		ep.SocketOptions().SetKeepAlive(true)
-		a.Run(&conn{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, backend)
-	}()
+	defer v.wg.Done()
+	backend, err := a.Dial(v.ctx)
+	if err != nil {
+		r.Complete(true)
+		return
+	}
+	var wq waiter.Queue
+	ep, terr := r.CreateEndpoint(&wq)
+	if terr != nil {
+		r.Complete(true)
+		backend.Close()
+		a.Refuse("")
+		return
+	}
+	r.Complete(false)
+	// Keepalive is turned on by the data plane once the flow has lived a
+	// second (conn.SetKeepAliveConfig), with the proxy's period.
+	a.Run(&conn{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, backend)
 }
 
 // Dial connects from src, an address of the stack (a CLB's), to dst inside
@@ -317,7 +319,6 @@ func (v *VPC) Dial(ctx context.Context, src netip.Addr, dst netip.AddrPort) (net
 		ep.Close()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(dst), Err: errors.New(terr.String())}
 	}
-	ep.SocketOptions().SetKeepAlive(true)
 	return &conn{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, nil
 }
 
@@ -386,6 +387,46 @@ type conn struct {
 
 // Abort resets the connection.
 func (c *conn) Abort() { c.ep.Abort() }
+
+// SetKeepAliveConfig sets TCP keepalive as net.TCPConn's does: zero Idle
+// and Interval mean 15 s, zero Count 9, negative ones leave the stack's
+// value.
+func (c *conn) SetKeepAliveConfig(kc net.KeepAliveConfig) error {
+	if !kc.Enable {
+		c.ep.SocketOptions().SetKeepAlive(false)
+		return nil
+	}
+	def := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return 15 * time.Second
+		}
+		return d
+	}
+	var errs []error
+	if d := def(kc.Idle); d > 0 {
+		o := tcpip.KeepaliveIdleOption(d)
+		errs = append(errs, tcpipErr(c.ep.SetSockOpt(&o)))
+	}
+	if d := def(kc.Interval); d > 0 {
+		o := tcpip.KeepaliveIntervalOption(d)
+		errs = append(errs, tcpipErr(c.ep.SetSockOpt(&o)))
+	}
+	if n := kc.Count; n >= 0 {
+		if n == 0 {
+			n = 9
+		}
+		errs = append(errs, tcpipErr(c.ep.SetSockOptInt(tcpip.KeepaliveCountOption, n)))
+	}
+	c.ep.SocketOptions().SetKeepAlive(true)
+	return errors.Join(errs...)
+}
+
+func tcpipErr(e tcpip.Error) error {
+	if e == nil {
+		return nil
+	}
+	return errors.New(e.String())
+}
 
 func addrOf(a tcpip.Address) netip.Addr {
 	ip, _ := netip.AddrFromSlice(a.AsSlice())
