@@ -3,10 +3,14 @@
 package dataplane
 
 import (
+	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,19 +68,81 @@ func exhaustFDs(t *testing.T, leave int) (restore func()) {
 			return
 		}
 		done = true
+		// The old limit first: every descriptor above lim is then free
+		// at once. Closing the fillers first would free them one by one,
+		// and the proxy (accepting, dialing) could take the first few
+		// while the backend's Accept still found none.
+		unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
 		for _, fd := range fillers {
 			unix.Close(fd)
 		}
-		unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
 	}
 	t.Cleanup(restore)
 	return restore
 }
 
-// publishQuiet publishes w with a health check that probes once, and waits
-// until that probe is over: a probe's socket closing while the descriptors
-// are exhausted would free one and spoil the test.
-func publishQuiet(t *testing.T, l *lab, w *world) {
+// quietEcho is the backend of the descriptor-limit tests: an echo server
+// that counts the connections it has served and closed, and whose accept
+// loop, like net/http's, waits and tries again when accept fails for want
+// of a descriptor. The process it shares with the proxy is at its limit on
+// purpose: serveTCP's loop would end at the first EMFILE, and the backend
+// with it, while its listening socket stayed open. The proxy's connect to
+// it then succeeds, in the kernel, and its flow is never answered: the
+// rare "the connection that waited" time-out. accept(2) takes a descriptor
+// number before it looks for a connection, so even a wake-up with nothing
+// to accept can fail so.
+func quietEcho(t *testing.T) (addr string, closed *atomic.Int32) {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed = new(atomic.Int32)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[*net.TCPConn]bool{}
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.AcceptTCP()
+			if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				io.Copy(c, c)
+				c.Close()
+				closed.Add(1)
+			}()
+		}
+	}()
+	return ln.Addr().String(), closed
+}
+
+// publishQuiet publishes w, whose one backend is a quietEcho, with a health
+// check that probes once, and waits until that probe is over on both ends:
+// the checker reports the backend up once it has closed its own socket,
+// and a backend that closes its end later, with the descriptors exhausted,
+// frees one and spoils the test.
+func publishQuiet(t *testing.T, l *lab, w *world, closed *atomic.Int32) {
 	t.Helper()
 	w.health = snapshot.HealthCheck{Interval: time.Hour, Rise: 1}
 	l.publish(w.snap())
@@ -84,6 +150,8 @@ func publishQuiet(t *testing.T, l *lab, w *world) {
 		lb := l.p.routes.Load().lbs[w.resourceID]
 		return lb != nil && len(lb.checkers) == 1 && lb.checkers[0].state.Load() == healthUp
 	})
+	waitFor(t, 10*time.Second, "the backend to close the health check's connection",
+		func() bool { return closed.Load() >= 1 })
 }
 
 // TestDialOutOfDescriptors: a connection accepted with the last free
@@ -92,8 +160,9 @@ func publishQuiet(t *testing.T, l *lab, w *world) {
 // not dial_failed (which sends an operator looking at healthy backends).
 func TestDialOutOfDescriptors(t *testing.T) {
 	l := newLab(t, Options{Loops: 1})
-	w := newWorld(echoServer(t))
-	publishQuiet(t, l, w)
+	backend, closed := quietEcho(t)
+	w := newWorld(backend)
+	publishQuiet(t, l, w, closed)
 	// The client's socket exists before the descriptors run out; its
 	// connect needs none, the proxy's accept takes the last one.
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -131,8 +200,9 @@ func TestDialOutOfDescriptors(t *testing.T) {
 // write (and says so in a counter) instead of being reset.
 func TestBulkWithoutPipeAtDescriptorLimit(t *testing.T) {
 	l := newLab(t, Options{Loops: 1})
-	w := newWorld(echoServer(t))
-	publishQuiet(t, l, w)
+	backend, closed := quietEcho(t)
+	w := newWorld(backend)
+	publishQuiet(t, l, w, closed)
 	c := dial(t, w.addr())
 	if got, err := roundTrip(c, "x"); err != nil || got != "x" {
 		t.Fatalf("small echo: %q, %v", got, err)
@@ -167,8 +237,9 @@ func TestBulkWithoutPipeAtDescriptorLimit(t *testing.T) {
 // are free again it is watched again and the waiting connection served.
 func TestAcceptBacksOffAtDescriptorLimit(t *testing.T) {
 	l := newLab(t, Options{Loops: 1})
-	w := newWorld(echoServer(t))
-	publishQuiet(t, l, w)
+	backend, closed := quietEcho(t)
+	w := newWorld(backend)
+	publishQuiet(t, l, w, closed)
 	l.p.mu.Lock()
 	ln := l.p.listeners[netip.AddrPortFrom(w.eni, testPort)]
 	l.p.mu.Unlock()
