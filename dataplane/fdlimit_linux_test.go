@@ -282,3 +282,28 @@ func TestAcceptBacksOffAtDescriptorLimit(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the back-off to be cleared", func() bool { return ln.backoff.Load() == 0 })
 }
+
+// TestAcceptBackoffClearedWhenNothingWaits: accept4 takes a descriptor
+// number before it looks for a connection, so at the descriptor limit it
+// fails even when nothing is waiting, and the listener backs off. Once
+// descriptors are free, the next accept finds nothing (EAGAIN) and the
+// back-off must be over: it said the listener was paused while it was
+// accepting, and a later shortage would start from the stale pause,
+// doubled, instead of 5 ms.
+func TestAcceptBackoffClearedWhenNothingWaits(t *testing.T) {
+	l := newLab(t, Options{Loops: 1})
+	w := newWorld(echoServer(t))
+	l.publish(w.snap())
+	l.p.mu.Lock()
+	ln := l.p.listeners[netip.AddrPortFrom(w.eni, testPort)]
+	l.p.mu.Unlock()
+	lp := l.p.loops[0]
+	ln.backoff.Store(int64(time.Second))
+	done := make(chan int64)
+	if !lp.post(func() { lp.accept(ln); done <- ln.backoff.Load() }) {
+		t.Fatal("loop gone")
+	}
+	if b := <-done; b != 0 {
+		t.Fatalf("back-off after an accept that found nothing = %v, want 0", time.Duration(b))
+	}
+}
