@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,7 @@ func exhaustFDs(t *testing.T, leave int) (restore func()) {
 		}
 		maxFD = max(maxFD, n)
 	}
+	flushSplicePipes(t)
 	lim := uint64(maxFD + 256)
 	if lim > old.Cur {
 		t.Skipf("descriptor limit %d too close to the %d open", old.Cur, len(ents))
@@ -128,13 +130,51 @@ func quietEcho(t *testing.T) (addr string, closed *atomic.Int32) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				io.Copy(c, c)
+				// Read and write, not io.Copy: splice would put a pipe
+				// in the runtime's pool (see flushSplicePipes).
+				io.CopyBuffer(struct{ io.Writer }{c}, struct{ io.Reader }{c}, make([]byte, 32<<10))
 				c.Close()
 				closed.Add(1)
 			}()
 		}
 	}()
 	return ln.Addr().String(), closed
+}
+
+// flushSplicePipes closes the splice pipes the Go runtime keeps for
+// io.Copy between TCP connections (every echoServer of the tests before
+// uses them): they wait in a sync.Pool and are closed by a cleanup when a
+// garbage collection drops them, at any time. A pair freed while the
+// descriptors are exhausted gave the proxy two: it accepted and dialed
+// where it should have failed (a flow where TestDialOutOfDescriptors wants
+// a reset, a splice pipe where TestBulkWithoutPipeAtDescriptorLimit wants a
+// fallback), and the backend's accept found none. Two collections empty the
+// pool (its objects survive one, as victims); the cleanups then run on
+// their own goroutine, so wait until no pipe descriptor closes any more.
+func flushSplicePipes(t *testing.T) {
+	t.Helper()
+	pipes := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range ents {
+			if l, _ := os.Readlink("/proc/self/fd/" + e.Name()); strings.HasPrefix(l, "pipe:") {
+				n++
+			}
+		}
+		return n
+	}
+	runtime.GC()
+	runtime.GC()
+	start := time.Now()
+	for prev, stable := pipes(), 0; stable < 5 && time.Since(start) < 5*time.Second; stable++ {
+		time.Sleep(10 * time.Millisecond)
+		if n := pipes(); n != prev {
+			prev, stable = n, 0
+		}
+	}
 }
 
 // publishQuiet publishes w, whose one backend is a quietEcho, with a health
