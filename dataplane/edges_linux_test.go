@@ -142,22 +142,33 @@ func TestFINWithDataWhileDialing(t *testing.T) {
 // with bytes left over (in the pipe or in pend) when their FIN arrives; both
 // payloads must arrive whole, each followed by EOF, and the flow must close
 // without a reset.
+//
+// Only a stall fails it, not a slow machine: every read and every 64 KiB
+// written gets a fresh deadline (patient). With one deadline for the whole
+// transfer (5 s, then 30 s) it failed now and then under -race on a loaded
+// machine although nothing stalled: sampled every 250 ms, a waiting
+// direction always had its destination's send queue full (SIOCOUTQ at
+// SO_SNDBUF, no POLLOUT) and its peer's receive queue full, so the pace was
+// the test's own readers'; 12 MiB took 2 to 16 s through the proxy, and
+// 2.3 s between the same two peers directly, at a load average of 4 on 2
+// cores. The payloads are built once, and the health check probes once:
+// each probe is a connection to this backend, which used to build and write
+// a payload of its own every 2 s.
 func TestHalfCloseBothWaysUnderBackPressure(t *testing.T) {
 	const size = 6 << 20
-	payload := func(b byte) []byte { return []byte(strings.Repeat(string(rune(b)), size)) }
+	fromClient, fromBackend := []byte(strings.Repeat("u", size)), []byte(strings.Repeat("d", size))
 	got := make(chan error, 1)
 	backend := serveTCP(t, func(c *net.TCPConn) {
-		c.SetDeadline(time.Now().Add(30 * time.Second))
 		errc := make(chan error, 1)
 		go func() {
-			_, err := c.Write(payload('d'))
+			err := patient{c}.writeAll(fromBackend)
 			if err == nil {
 				err = c.CloseWrite()
 			}
 			errc <- err
 		}()
 		time.Sleep(100 * time.Millisecond) // let the proxy's buffers fill
-		b, err := io.ReadAll(c)
+		b, err := io.ReadAll(patient{c})
 		if len(b) == 0 {
 			return // a health check: it connects and goes
 		}
@@ -174,19 +185,19 @@ func TestHalfCloseBothWaysUnderBackPressure(t *testing.T) {
 	})
 	l := newLab(t, Options{})
 	w := newWorld(backend)
+	w.health = snapshot.HealthCheck{Interval: time.Hour, Rise: 1}
 	l.publish(w.snap())
 	c := dial(t, w.addr())
-	c.SetDeadline(time.Now().Add(30 * time.Second))
 	werr := make(chan error, 1)
 	go func() {
-		_, err := c.Write(payload('u'))
+		err := patient{c}.writeAll(fromClient)
 		if err == nil {
 			err = c.CloseWrite()
 		}
 		werr <- err
 	}()
 	time.Sleep(100 * time.Millisecond)
-	b, err := io.ReadAll(c)
+	b, err := io.ReadAll(patient{c})
 	if err != nil || len(b) != size {
 		t.Fatalf("client read %d bytes, %v; want %d", len(b), err, size)
 	}
@@ -198,10 +209,37 @@ func TestHalfCloseBothWaysUnderBackPressure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * stallTimeout): // its reads and writes have deadlines of their own
 		t.Fatal("backend never finished")
 	}
 	expectCountsZero(t, eniOf(l, w), l.p.eps["ep-1"].buckets)
+}
+
+// stallTimeout is how long patient lets a connection go without a byte:
+// far longer than any pause of a loaded machine, far shorter than go test's
+// own time-out.
+const stallTimeout = 20 * time.Second
+
+// patient reads and writes c with a fresh deadline for every call, so a
+// transfer may take as long as the machine needs but may not stall.
+type patient struct{ c *net.TCPConn }
+
+func (p patient) Read(b []byte) (int, error) {
+	p.c.SetReadDeadline(time.Now().Add(stallTimeout))
+	return p.c.Read(b)
+}
+
+// writeAll writes b in 64 KiB pieces, each with its own deadline.
+func (p patient) writeAll(b []byte) error {
+	for len(b) > 0 {
+		p.c.SetWriteDeadline(time.Now().Add(stallTimeout))
+		n, err := p.c.Write(b[:min(len(b), 64<<10)])
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // TestShapedBurstsAfterPause: a shaped flow talks in bursts separated

@@ -3,10 +3,15 @@
 package dataplane
 
 import (
+	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +44,7 @@ func exhaustFDs(t *testing.T, leave int) (restore func()) {
 		}
 		maxFD = max(maxFD, n)
 	}
+	flushSplicePipes(t)
 	lim := uint64(maxFD + 256)
 	if lim > old.Cur {
 		t.Skipf("descriptor limit %d too close to the %d open", old.Cur, len(ents))
@@ -64,19 +70,119 @@ func exhaustFDs(t *testing.T, leave int) (restore func()) {
 			return
 		}
 		done = true
+		// The old limit first: every descriptor above lim is then free
+		// at once. Closing the fillers first would free them one by one,
+		// and the proxy (accepting, dialing) could take the first few
+		// while the backend's Accept still found none.
+		unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
 		for _, fd := range fillers {
 			unix.Close(fd)
 		}
-		unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
 	}
 	t.Cleanup(restore)
 	return restore
 }
 
-// publishQuiet publishes w with a health check that probes once, and waits
-// until that probe is over: a probe's socket closing while the descriptors
-// are exhausted would free one and spoil the test.
-func publishQuiet(t *testing.T, l *lab, w *world) {
+// quietEcho is the backend of the descriptor-limit tests: an echo server
+// that counts the connections it has served and closed, and whose accept
+// loop, like net/http's, waits and tries again when accept fails for want
+// of a descriptor. The process it shares with the proxy is at its limit on
+// purpose: serveTCP's loop would end at the first EMFILE, and the backend
+// with it, while its listening socket stayed open. The proxy's connect to
+// it then succeeds, in the kernel, and its flow is never answered: the
+// rare "the connection that waited" time-out. accept(2) takes a descriptor
+// number before it looks for a connection, so even a wake-up with nothing
+// to accept can fail so.
+func quietEcho(t *testing.T) (addr string, closed *atomic.Int32) {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed = new(atomic.Int32)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[*net.TCPConn]bool{}
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.AcceptTCP()
+			if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Read and write, not io.Copy: splice would put a pipe
+				// in the runtime's pool (see flushSplicePipes).
+				io.CopyBuffer(struct{ io.Writer }{c}, struct{ io.Reader }{c}, make([]byte, 32<<10))
+				c.Close()
+				closed.Add(1)
+			}()
+		}
+	}()
+	return ln.Addr().String(), closed
+}
+
+// flushSplicePipes closes the splice pipes the Go runtime keeps for
+// io.Copy between TCP connections (every echoServer of the tests before
+// uses them): they wait in a sync.Pool and are closed by a cleanup when a
+// garbage collection drops them, at any time. A pair freed while the
+// descriptors are exhausted gave the proxy two: it accepted and dialed
+// where it should have failed (a flow where TestDialOutOfDescriptors wants
+// a reset, a splice pipe where TestBulkWithoutPipeAtDescriptorLimit wants a
+// fallback), and the backend's accept found none. Two collections empty the
+// pool (its objects survive one, as victims); the cleanups then run on
+// their own goroutine, so wait until no pipe descriptor closes any more.
+func flushSplicePipes(t *testing.T) {
+	t.Helper()
+	pipes := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range ents {
+			if l, _ := os.Readlink("/proc/self/fd/" + e.Name()); strings.HasPrefix(l, "pipe:") {
+				n++
+			}
+		}
+		return n
+	}
+	runtime.GC()
+	runtime.GC()
+	start := time.Now()
+	for prev, stable := pipes(), 0; stable < 5 && time.Since(start) < 5*time.Second; stable++ {
+		time.Sleep(10 * time.Millisecond)
+		if n := pipes(); n != prev {
+			prev, stable = n, 0
+		}
+	}
+}
+
+// publishQuiet publishes w, whose one backend is a quietEcho, with a health
+// check that probes once, and waits until that probe is over on both ends:
+// the checker reports the backend up once it has closed its own socket,
+// and a backend that closes its end later, with the descriptors exhausted,
+// frees one and spoils the test.
+func publishQuiet(t *testing.T, l *lab, w *world, closed *atomic.Int32) {
 	t.Helper()
 	w.health = snapshot.HealthCheck{Interval: time.Hour, Rise: 1}
 	l.publish(w.snap())
@@ -84,6 +190,8 @@ func publishQuiet(t *testing.T, l *lab, w *world) {
 		lb := l.p.routes.Load().lbs[w.resourceID]
 		return lb != nil && len(lb.checkers) == 1 && lb.checkers[0].state.Load() == healthUp
 	})
+	waitFor(t, 10*time.Second, "the backend to close the health check's connection",
+		func() bool { return closed.Load() >= 1 })
 }
 
 // TestDialOutOfDescriptors: a connection accepted with the last free
@@ -92,8 +200,9 @@ func publishQuiet(t *testing.T, l *lab, w *world) {
 // not dial_failed (which sends an operator looking at healthy backends).
 func TestDialOutOfDescriptors(t *testing.T) {
 	l := newLab(t, Options{Loops: 1})
-	w := newWorld(echoServer(t))
-	publishQuiet(t, l, w)
+	backend, closed := quietEcho(t)
+	w := newWorld(backend)
+	publishQuiet(t, l, w, closed)
 	// The client's socket exists before the descriptors run out; its
 	// connect needs none, the proxy's accept takes the last one.
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -131,8 +240,9 @@ func TestDialOutOfDescriptors(t *testing.T) {
 // write (and says so in a counter) instead of being reset.
 func TestBulkWithoutPipeAtDescriptorLimit(t *testing.T) {
 	l := newLab(t, Options{Loops: 1})
-	w := newWorld(echoServer(t))
-	publishQuiet(t, l, w)
+	backend, closed := quietEcho(t)
+	w := newWorld(backend)
+	publishQuiet(t, l, w, closed)
 	c := dial(t, w.addr())
 	if got, err := roundTrip(c, "x"); err != nil || got != "x" {
 		t.Fatalf("small echo: %q, %v", got, err)
@@ -167,8 +277,9 @@ func TestBulkWithoutPipeAtDescriptorLimit(t *testing.T) {
 // are free again it is watched again and the waiting connection served.
 func TestAcceptBacksOffAtDescriptorLimit(t *testing.T) {
 	l := newLab(t, Options{Loops: 1})
-	w := newWorld(echoServer(t))
-	publishQuiet(t, l, w)
+	backend, closed := quietEcho(t)
+	w := newWorld(backend)
+	publishQuiet(t, l, w, closed)
 	l.p.mu.Lock()
 	ln := l.p.listeners[netip.AddrPortFrom(w.eni, testPort)]
 	l.p.mu.Unlock()
@@ -210,4 +321,29 @@ func TestAcceptBacksOffAtDescriptorLimit(t *testing.T) {
 		t.Fatalf("the connection that waited: %q, %v", buf[:max(n, 0)], err)
 	}
 	waitFor(t, 10*time.Second, "the back-off to be cleared", func() bool { return ln.backoff.Load() == 0 })
+}
+
+// TestAcceptBackoffClearedWhenNothingWaits: accept4 takes a descriptor
+// number before it looks for a connection, so at the descriptor limit it
+// fails even when nothing is waiting, and the listener backs off. Once
+// descriptors are free, the next accept finds nothing (EAGAIN) and the
+// back-off must be over: it said the listener was paused while it was
+// accepting, and a later shortage would start from the stale pause,
+// doubled, instead of 5 ms.
+func TestAcceptBackoffClearedWhenNothingWaits(t *testing.T) {
+	l := newLab(t, Options{Loops: 1})
+	w := newWorld(echoServer(t))
+	l.publish(w.snap())
+	l.p.mu.Lock()
+	ln := l.p.listeners[netip.AddrPortFrom(w.eni, testPort)]
+	l.p.mu.Unlock()
+	lp := l.p.loops[0]
+	ln.backoff.Store(int64(time.Second))
+	done := make(chan int64)
+	if !lp.post(func() { lp.accept(ln); done <- ln.backoff.Load() }) {
+		t.Fatal("loop gone")
+	}
+	if b := <-done; b != 0 {
+		t.Fatalf("back-off after an accept that found nothing = %v, want 0", time.Duration(b))
+	}
 }

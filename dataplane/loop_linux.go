@@ -397,6 +397,13 @@ func (lp *loop) accept(l *listener) {
 		switch err {
 		case nil:
 		case unix.EAGAIN:
+			// Accepting works again even if nothing was waiting: a
+			// back-off set by a failure with no connection pending
+			// (accept4 takes a descriptor number before it looks for
+			// one) must not linger and double the next one.
+			if l.backoff.Load() != 0 {
+				l.backoff.Store(0)
+			}
 			return
 		case unix.EINTR, unix.ECONNABORTED:
 			continue
