@@ -157,17 +157,7 @@ func (c *Client) CallForm(action string, query, form []string) (status int, body
 
 	// The form body first, to know its length; then the request whole,
 	// written at once.
-	fb := c.form[:0]
-	for _, p := range ps {
-		if p.form {
-			if len(fb) > 0 {
-				fb = append(fb, '&')
-			}
-			fb = appendEncoded(fb, p.k, false)
-			fb = append(fb, '=')
-			fb = appendEncoded(fb, p.v, false)
-		}
-	}
+	fb := appendForm(c.form[:0], ps)
 	c.form = fb
 	req := append(c.req[:0], "POST /?"...)
 	for _, p := range ps {
@@ -215,17 +205,7 @@ func (c *Client) callV3(action, nonce string, query, form []string) (int, []byte
 	}
 	slices.SortFunc(ps, func(a, b kv) int { return strings.Compare(a.k, b.k) })
 	c.params = ps
-	fb := c.form[:0]
-	for _, p := range ps {
-		if p.form {
-			if len(fb) > 0 {
-				fb = append(fb, '&')
-			}
-			fb = appendEncoded(fb, p.k, false)
-			fb = append(fb, '=')
-			fb = appendEncoded(fb, p.v, false)
-		}
-	}
+	fb := appendForm(c.form[:0], ps)
 	c.form = fb
 	var bodyHash [64]byte
 	sum := sha256.Sum256(fb)
@@ -455,6 +435,22 @@ func appendEncoded(dst []byte, s string, twice bool) []byte {
 			dst = append(dst, '%', upperHex[b>>4], upperHex[b&15])
 		}
 		s = s[i+1:]
+	}
+	return dst
+}
+
+// appendForm appends the form-body parameters of ps to dst (empty),
+// encoded and joined by '&'.
+func appendForm(dst []byte, ps []kv) []byte {
+	for _, p := range ps {
+		if p.form {
+			if len(dst) > 0 {
+				dst = append(dst, '&')
+			}
+			dst = appendEncoded(dst, p.k, false)
+			dst = append(dst, '=')
+			dst = appendEncoded(dst, p.v, false)
+		}
 	}
 	return dst
 }
