@@ -34,7 +34,10 @@ import (
 //   - idle: no stream;
 //   - bulk: the stream's sender and sink are goroutines of this process;
 //   - iperf3: the stream is iperf3's (client and server are processes of
-//     their own, through a second ENI), as in the measurement of issue 18.
+//     their own, through a second ENI), as in the measurement of issue 18;
+//   - direct-iperf3: the same iperf3 stream and the same ping, both straight
+//     to their servers, no eplink: what the machine itself gives a ping
+//     while a stream takes its cores (the floor for the iperf3 case).
 func BenchmarkPingUnderBulk(b *testing.B) {
 	backend := serveTCP(b, func(c *net.TCPConn) {
 		var mode [1]byte
@@ -64,7 +67,7 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 				ENI: snapshot.ENI{ID: "eni-2", IP: eni2}, ResourceID: "lb-iperf"}}}
 	}
 	l.publish(s)
-	for _, mode := range []string{"idle", "bulk", "iperf3"} {
+	for _, mode := range []string{"idle", "bulk", "iperf3", "direct-iperf3"} {
 		b.Run(mode, func(b *testing.B) {
 			var moved atomic.Int64
 			stop := make(chan struct{})
@@ -91,11 +94,15 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 					}
 				}()
 				time.Sleep(200 * time.Millisecond) // up to speed
-			case "iperf3":
+			case "iperf3", "direct-iperf3":
 				if iperfErr != nil {
 					b.Skip("iperf3 not installed")
 				}
-				iperfOut = runIperfClient(iperf, netip.AddrPortFrom(eni2, testPort).String(), 6*time.Second)
+				to := netip.AddrPortFrom(eni2, testPort).String()
+				if mode == "direct-iperf3" {
+					to = iperfAddr
+				}
+				iperfOut = runIperfClient(iperf, to, 6*time.Second)
 				time.Sleep(700 * time.Millisecond) // connected and up to speed
 			}
 			lp := l.p.loops[0]
@@ -116,7 +123,11 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 					time.Sleep(200 * time.Microsecond)
 				}
 			}()
-			c := benchDial(b, w.addr())
+			pingTo := w.addr()
+			if mode == "direct-iperf3" {
+				pingTo = backend
+			}
+			c := benchDial(b, pingTo)
 			defer c.Close()
 			c.Write([]byte{'P'})
 			var one [1]byte
@@ -150,7 +161,7 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 			switch mode {
 			case "bulk":
 				b.ReportMetric(float64(after-before)*8/1e9/elapsed.Seconds(), "bulk-Gbit/s")
-			case "iperf3":
+			case "iperf3", "direct-iperf3":
 				res := <-iperfOut
 				if res.err != nil {
 					b.Fatalf("iperf3: %v", res.err)
