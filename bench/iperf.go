@@ -66,10 +66,20 @@ func ParseIperf(out []byte) (*IperfResult, error) {
 	return r, nil
 }
 
+// iperfStartFailed reports whether iperf3 failed before measuring anything,
+// in a way that a second start a moment later gets past: the server still
+// tearing down its last test says "busy", and a data stream that meets
+// that teardown fails with "unable to initialize stream" (seen on loopback
+// with no proxy at all: "Transport endpoint is not connected").
+func iperfStartFailed(msg string) bool {
+	return strings.Contains(msg, "busy") || strings.Contains(msg, "unable to initialize stream")
+}
+
 // runIperf runs an iperf3 client against host:port with n parallel streams.
 // iperf3 -s serves one test at a time and says "busy" while it is still
 // tearing the previous one down (through a proxy that can take a moment
-// after the client has gone); such a start is retried for up to 10 s.
+// after the client has gone); such a start (iperfStartFailed) is retried
+// for up to 10 s.
 func (h *harness) runIperf(ctx context.Context, host string, port, streams int, d time.Duration) (*IperfResult, error) {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	deadline := time.Now().Add(10 * time.Second)
@@ -86,7 +96,7 @@ func (h *harness) runIperf(ctx context.Context, host string, port, streams int, 
 		if perr == nil {
 			return r, nil
 		}
-		if r != nil && strings.Contains(r.Error, "busy") && time.Now().Before(deadline) && sleepCtx(ctx, 500*time.Millisecond) {
+		if r != nil && iperfStartFailed(r.Error) && time.Now().Before(deadline) && sleepCtx(ctx, 500*time.Millisecond) {
 			continue
 		}
 		if err != nil && len(out) == 0 {

@@ -114,6 +114,22 @@ func TestParseIperfError(t *testing.T) {
 	}
 }
 
+// TestIperfStartFailed: which iperf3 errors are a start to retry (nothing
+// was measured yet) and which are the run's answer.
+func TestIperfStartFailed(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"the server is busy running a test. try again later":                                                                              true,
+		"unable to initialize stream: Transport endpoint is not connected":                                                                true,
+		"unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused": false,
+		"control socket has closed unexpectedly":                                                                                          false,
+		"":                                                                                                                                false,
+	} {
+		if got := iperfStartFailed(msg); got != want {
+			t.Errorf("iperfStartFailed(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}
+
 func TestParseDNSPerf(t *testing.T) {
 	r, err := ParseDNSPerf(readTestdata(t, "dnsperf.txt"))
 	if err != nil {

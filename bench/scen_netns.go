@@ -344,11 +344,21 @@ func (h *harness) iperfIn(ctx context.Context, c *netnsClient, n int, d time.Dur
 	}
 	args := append(append([]string(nil), c.prefix...), "iperf3", "-c", c.host, "-p", strconv.Itoa(c.iperf),
 		"-P", strconv.Itoa(n), "-t", strconv.Itoa(secs), "-J", "--connect-timeout", "3000")
-	out, err := h.output(ctx, d+20*time.Second, args[0], args[1:]...)
-	if i := strings.IndexByte(string(out), '{'); i > 0 {
-		out = out[i:] // what pasta says on stderr before iperf3's JSON
+	var out []byte
+	var err error
+	var res *IperfResult
+	var perr error
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out, err = h.output(ctx, d+20*time.Second, args[0], args[1:]...)
+		if i := strings.IndexByte(string(out), '{'); i > 0 {
+			out = out[i:] // what pasta says on stderr before iperf3's JSON
+		}
+		res, perr = ParseIperf(out)
+		if perr == nil || res == nil || !iperfStartFailed(res.Error) || time.Now().After(deadline) ||
+			!sleepCtx(ctx, 500*time.Millisecond) {
+			break
+		}
 	}
-	res, perr := ParseIperf(out)
 	if perr != nil {
 		if err != nil {
 			return nil, fmt.Errorf("%w (%v)", perr, err)
