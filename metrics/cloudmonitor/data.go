@@ -219,45 +219,23 @@ func (m *Monitor) describeMetricList(_ context.Context, c *rpc.Call) (any, error
 	if err != nil {
 		return nil, err
 	}
-	n, skipped, more := 0, 0, false
 	first := q.start - q.start%q.period
 	m.db.mu.RLock()
 	found := m.db.find(c.CallerUID, q.meta.Name, q.filters)
 	// About 200 bytes a point: size the answer once.
 	est := min(q.length, len(found)*int((q.end-first)/q.period+1))
-	b := make([]byte, 0, 64+est*200)
-	b = append(b, '[')
+	pg := pointPage{b: make([]byte, 0, 64+est*200), offset: q.offset, length: q.length}
+	pg.b = append(pg.b, '[')
+series:
 	for _, s := range found {
 		for t := first; t < q.end; t += q.period {
-			a := s.aggregate(max(t, q.start), min(t+q.period, q.end))
-			if a.n == 0 {
-				continue
+			if !pg.add(s, t, s.aggregate(max(t, q.start), min(t+q.period, q.end))) {
+				break series
 			}
-			if skipped < q.offset {
-				skipped++
-				continue
-			}
-			if n == q.length {
-				more = true
-				break
-			}
-			if n > 0 {
-				b = append(b, ',')
-			}
-			b = appendPoint(b, s, t, a)
-			n++
-		}
-		if more {
-			break
 		}
 	}
 	m.db.mu.RUnlock()
-	b = append(b, ']')
-	out := dataOut{ok: okBody, Period: strconv.FormatInt(q.period, 10), escaped: b}
-	if more {
-		out.NextToken = strconv.Itoa(q.offset + n)
-	}
-	return out, nil
+	return pg.out(q.period), nil
 }
 
 func (m *Monitor) describeMetricLast(_ context.Context, c *rpc.Call) (any, error) {
@@ -265,8 +243,7 @@ func (m *Monitor) describeMetricLast(_ context.Context, c *rpc.Call) (any, error
 	if err != nil {
 		return nil, err
 	}
-	b := []byte{'['}
-	n, skipped, more := 0, 0, false
+	pg := pointPage{b: []byte{'['}, offset: q.offset, length: q.length}
 	m.db.mu.RLock()
 	for _, s := range m.db.find(c.CallerUID, q.meta.Name, q.filters) {
 		last := min(s.last+1, q.end)
@@ -274,31 +251,53 @@ func (m *Monitor) describeMetricLast(_ context.Context, c *rpc.Call) (any, error
 		if t == last {
 			t -= q.period
 		}
-		a := s.aggregate(t, last)
-		if a.n == 0 {
-			continue
-		}
-		if skipped < q.offset {
-			skipped++
-			continue
-		}
-		if n == q.length {
-			more = true
+		if !pg.add(s, t, s.aggregate(t, last)) {
 			break
 		}
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = appendPoint(b, s, t, a)
-		n++
 	}
 	m.db.mu.RUnlock()
-	b = append(b, ']')
-	out := dataOut{ok: okBody, Period: strconv.FormatInt(q.period, 10), escaped: b}
-	if more {
-		out.NextToken = strconv.Itoa(q.offset + n)
+	return pg.out(q.period), nil
+}
+
+// pointPage is one page of datapoints written as a JSON array: the first
+// offset points are skipped, and after length points the page is full
+// (more says that some were left for the next page).
+type pointPage struct {
+	b              []byte
+	offset, length int
+	n, skipped     int
+	more           bool
+}
+
+// add writes the point of s at t, unless it has no data or falls before
+// the page; it reports false once the page is full.
+func (pg *pointPage) add(s *series, t int64, a aggregate) bool {
+	switch {
+	case a.n == 0:
+		return true
+	case pg.skipped < pg.offset:
+		pg.skipped++
+		return true
+	case pg.n == pg.length:
+		pg.more = true
+		return false
 	}
-	return out, nil
+	if pg.n > 0 {
+		pg.b = append(pg.b, ',')
+	}
+	pg.b = appendPoint(pg.b, s, t, a)
+	pg.n++
+	return true
+}
+
+// out is the page as the data actions answer it, with a NextToken when
+// more points follow.
+func (pg *pointPage) out(period int64) dataOut {
+	out := dataOut{ok: okBody, Period: strconv.FormatInt(period, 10), escaped: append(pg.b, ']')}
+	if pg.more {
+		out.NextToken = strconv.Itoa(pg.offset + pg.n)
+	}
+	return out
 }
 
 func (m *Monitor) describeMetricMetaList(_ context.Context, c *rpc.Call) (any, error) {
