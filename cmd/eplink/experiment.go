@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"eplink/experiment"
-	"eplink/metrics/cloudmonitor"
 )
 
 // experimentCmd runs a failover experiment plan:
@@ -53,11 +52,10 @@ func experimentCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		NewCaller: func(api, region string, c experiment.Credentials) experiment.Caller {
 			ac := &apiClient{baseURL: "http://" + api, region: region, keyID: c.KeyID, secret: c.Secret,
 				method: http.MethodPost, http: &http.Client{Timeout: 10 * time.Second}, now: time.Now, nonce: randomNonce}
-			cms := (&cloudmonitor.Monitor{}).Actions()
 			return func(ctx context.Context, action string, params map[string]string) ([]byte, error) {
 				c := *ac // the version is per action: PrivateLink's, or CloudMonitor's
-				if _, ok := cms[action]; ok {
-					c.version = cloudmonitor.Version
+				if _, ok := cloudMonitor.lookup(action); ok {
+					c.version = cloudMonitor.version
 				}
 				return c.call(ctx, action, params, false)
 			}
