@@ -77,3 +77,34 @@ func TestOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordWrittenWhole: an owner record appears whole (no temporary file
+// is left beside it), and CleanStale never takes a record still being
+// written (an empty one, under its temporary dot name) for a dead owner's.
+func TestRecordWrittenWhole(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "ecs01")
+	// Owned by another running process (init), so CleanStale keeps it.
+	if err := writeRecord(rec, ownerRecord(1)); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "ecs01" {
+		t.Fatalf("after writeRecord the directory holds %v, want only ecs01", entries)
+	}
+	if _, live := owner(dir, "ecs01"); !live {
+		t.Error("the record written does not name its running owner")
+	}
+	half := filepath.Join(dir, ".ecs02.12345")
+	if err := os.WriteFile(half, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CleanStale(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{rec, half} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("CleanStale removed %s: %v", filepath.Base(p), err)
+		}
+	}
+}
