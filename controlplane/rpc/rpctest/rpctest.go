@@ -173,20 +173,7 @@ func (c *Client) CallForm(action string, query, form []string) (status int, body
 	req = append(req, " HTTP/1.1\r\nHost: "...)
 	req = append(req, c.addr...)
 	req = append(req, "\r\nAccept: application/json\r\nContent-Length: "...)
-	req = strconv.AppendInt(req, int64(len(fb)), 10)
-	if len(fb) > 0 {
-		req = append(req, "\r\nContent-Type: application/x-www-form-urlencoded"...)
-	}
-	req = append(req, "\r\n\r\n"...)
-	req = append(req, fb...)
-	c.req = req
-	if c.Timeout > 0 {
-		c.conn.SetDeadline(time.Now().Add(c.Timeout))
-	}
-	if _, err := c.conn.Write(req); err != nil {
-		return 0, nil, err
-	}
-	return c.readResponse()
+	return c.send(req, fb)
 }
 
 // callV3 sends one call signed with v3: parameters (and RegionId) in the
@@ -281,6 +268,13 @@ func (c *Client) callV3(action, nonce string, query, form []string) (int, []byte
 	req = append(req, ",Signature="...)
 	req = append(req, sig[:]...)
 	req = append(req, "\r\nContent-Length: "...)
+	return c.send(req, fb)
+}
+
+// send finishes a request whose headers end with "Content-Length: ": the
+// length, the form type when there is a body, the body; writes it whole
+// and reads the answer.
+func (c *Client) send(req, fb []byte) (int, []byte, error) {
 	req = strconv.AppendInt(req, int64(len(fb)), 10)
 	if len(fb) > 0 {
 		req = append(req, "\r\nContent-Type: application/x-www-form-urlencoded"...)
