@@ -3,14 +3,12 @@
 package dataplane
 
 import (
-	"errors"
 	"io"
 	"net"
 	"net/netip"
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -84,61 +82,18 @@ func exhaustFDs(t *testing.T, leave int) (restore func()) {
 }
 
 // quietEcho is the backend of the descriptor-limit tests: an echo server
-// that counts the connections it has served and closed, and whose accept
-// loop, like net/http's, waits and tries again when accept fails for want
-// of a descriptor. The process it shares with the proxy is at its limit on
-// purpose: serveTCP's loop would end at the first EMFILE, and the backend
-// with it, while its listening socket stayed open. The proxy's connect to
-// it then succeeds, in the kernel, and its flow is never answered: the
-// rare "the connection that waited" time-out. accept(2) takes a descriptor
-// number before it looks for a connection, so even a wake-up with nothing
-// to accept can fail so.
+// (serveTCP's, which survives EMFILE) that counts the connections it has
+// served and closed. It copies with read and write, not io.Copy: splice
+// would put a pipe in the runtime's pool (see flushSplicePipes).
 func quietEcho(t *testing.T) (addr string, closed *atomic.Int32) {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	closed = new(atomic.Int32)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[*net.TCPConn]bool{}
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+	addr = serveTCP(t, func(c *net.TCPConn) {
+		io.CopyBuffer(struct{ io.Writer }{c}, struct{ io.Reader }{c}, make([]byte, 32<<10))
+		c.Close()
+		closed.Add(1)
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.AcceptTCP()
-			if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
-				time.Sleep(5 * time.Millisecond)
-				continue
-			}
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// Read and write, not io.Copy: splice would put a pipe
-				// in the runtime's pool (see flushSplicePipes).
-				io.CopyBuffer(struct{ io.Writer }{c}, struct{ io.Reader }{c}, make([]byte, 32<<10))
-				c.Close()
-				closed.Add(1)
-			}()
-		}
-	}()
-	return ln.Addr().String(), closed
+	return addr, closed
 }
 
 // flushSplicePipes closes the splice pipes the Go runtime keeps for

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,7 +155,12 @@ func echoServer(t testing.TB) string {
 	})
 }
 
-// serveTCP runs h for every connection on a fresh loopback listener.
+// serveTCP runs h for every connection on a fresh loopback listener. Its
+// accept loop, like net/http's, waits and tries again when accept fails
+// for want of a descriptor (tests that exhaust them share the process):
+// ending at the first EMFILE would leave the listening socket open with
+// nobody accepting, and the proxy's connects to it would succeed in the
+// kernel and never be answered.
 func serveTCP(t testing.TB, h func(*net.TCPConn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -178,6 +184,10 @@ func serveTCP(t testing.TB, h func(*net.TCPConn)) string {
 		defer wg.Done()
 		for {
 			c, err := ln.Accept()
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
 			if err != nil {
 				return
 			}
