@@ -597,16 +597,22 @@ func newAPIClient(keyID, secret, profileName, endpoint, region string, getenv fu
 	if err != nil || u.Host == "" {
 		return nil, usagef("--endpoint %q: want HOST:PORT or http://HOST:PORT", endpoint)
 	}
+	return clientAt(u.Scheme+"://"+u.Host, orDefault(region, defaultRegion), keyID, secret), nil
+}
+
+// clientAt is a client of the eplink at baseURL (http://HOST:PORT) with an
+// AccessKey, as the SDK sends: POST, signature v1, a 30 s timeout.
+func clientAt(baseURL, region, keyID, secret string) *apiClient {
 	return &apiClient{
-		baseURL: u.Scheme + "://" + u.Host,
-		region:  orDefault(region, defaultRegion),
+		baseURL: baseURL,
+		region:  region,
 		keyID:   keyID,
 		secret:  secret,
 		method:  http.MethodPost,
 		http:    &http.Client{Timeout: 30 * time.Second},
 		now:     time.Now,
 		nonce:   randomNonce,
-	}, nil
+	}
 }
 
 func orDefault(v, def string) string {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
@@ -50,8 +49,8 @@ func experimentCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	o := experiment.Options{Progress: stdout, API: *endpoint, DNS: *dnsAddr, LabKey: *labKey,
 		NewCaller: func(api, region string, c experiment.Credentials) experiment.Caller {
-			ac := &apiClient{baseURL: "http://" + api, region: region, keyID: c.KeyID, secret: c.Secret,
-				method: http.MethodPost, http: &http.Client{Timeout: 10 * time.Second}, now: time.Now, nonce: randomNonce}
+			ac := clientAt("http://"+api, region, c.KeyID, c.Secret)
+			ac.http.Timeout = 10 * time.Second // a step must not hold the timeline long
 			return func(ctx context.Context, action string, params map[string]string) ([]byte, error) {
 				c := *ac // the version is per action: PrivateLink's, or CloudMonitor's
 				if _, ok := cloudMonitor.lookup(action); ok {
