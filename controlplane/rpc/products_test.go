@@ -67,4 +67,18 @@ func TestProductsRouteByVersion(t *testing.T) {
 	if code, out := do(req); code != 400 || out["Code"] != "InvalidVersion" {
 		t.Errorf("unknown version: %d %v", code, out)
 	}
+	// One front door, one replay table: a nonce spent on one product is
+	// spent for the other too.
+	first, second := signed("2020-04-15"), signed("2019-01-01")
+	second.Set("SignatureNonce", first.Get("SignatureNonce"))
+	second.Del("Signature")
+	second.Set("Signature", Sign("POST", second, testSecret))
+	req, _ = http.NewRequest("POST", hs.URL+"/?"+first.Encode(), nil)
+	if code, out := do(req); code != 200 {
+		t.Fatalf("first use of the nonce: %d %v", code, out)
+	}
+	req, _ = http.NewRequest("POST", hs.URL+"/?"+second.Encode(), nil)
+	if code, out := do(req); code != 400 || out["Code"] != "SignatureNonceUsed" {
+		t.Errorf("the nonce again, for the other product: %d %v", code, out)
+	}
 }

@@ -110,22 +110,31 @@ var commonParams = map[string]bool{
 }
 
 // ServeHTTP implements the http.Handler interface.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, nil) }
+
+// serve answers one request. beside are other products on the same
+// address (Products): s parses the request and checks its signature and
+// nonce for all of them, and the product whose Version it names runs the
+// action and names itself in the errors of its handlers.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, beside []*Server) {
 	s.init()
 	requestID := newRequestID()
 	// The cloud also names the request in a header, handy with curl -i.
 	w.Header()["X-Acs-Request-Id"] = []string{requestID}
-	call, err := s.authenticate(w, r, requestID)
+	call, p, err := s.authenticate(w, r, requestID, beside)
 	if err != nil {
 		s.writeError(w, requestID, err)
 		return
 	}
-	res, err := s.invoke(r.Context(), call)
+	if p != s {
+		p.init()
+	}
+	res, err := p.invoke(r.Context(), call)
 	if err != nil {
-		s.writeError(w, requestID, err)
+		p.writeError(w, requestID, err)
 		return
 	}
-	s.writeResult(w, call, res)
+	p.writeResult(w, call, res)
 }
 
 // invoke runs the handler; a panic becomes an internal error, so one bad
@@ -154,17 +163,21 @@ type incoming struct {
 	// v3 only: the Authorization header and x-acs-content-sha256.
 	auth        authorizationV3
 	payloadHash string
+	// beside are the other products on the address; product is the one
+	// whose Version the request names (route).
+	beside  []*Server
+	product *Server
 }
 
 // authenticate checks everything but the action itself and returns the Call.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID string) (*Call, error) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID string, beside []*Server) (*Call, *Server, error) {
 	if r.URL.Path != "/" {
-		return nil, Errorf(http.StatusNotFound, "InvalidURI.NotFound",
+		return nil, nil, Errorf(http.StatusNotFound, "InvalidURI.NotFound",
 			"The specified path %q does not exist; the API is served at /.", r.URL.Path)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		return nil, Errorf(http.StatusMethodNotAllowed, "UnsupportedHTTPMethod",
+		return nil, nil, Errorf(http.StatusMethodNotAllowed, "UnsupportedHTTPMethod",
 			"The HTTP method %q is not supported; use GET or POST.", r.Method)
 	}
 	sc := getScratch()
@@ -181,21 +194,21 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 	// request's parameters are in its string to sign, so only a form.
 	params, err := readParams(w, r, sc, acs3 || v3Headers)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v3 := acs3 || v3Headers && params.get("Signature") == ""
 	if !v3 && len(sc.body) > 0 && !isFormType(r.Header.Get("Content-Type")) {
-		return nil, Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
+		return nil, nil, Errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType",
 			"The request body must be application/x-www-form-urlencoded, not %q.", r.Header.Get("Content-Type"))
 	}
-	in := incoming{params: params}
+	in := incoming{params: params, beside: beside}
 	if v3 {
 		err = s.readV3(r, sc, &in)
 	} else {
 		err = s.readV1(&in)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	// Who is asking.
@@ -205,7 +218,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 		secret, uid, ok = s.Credentials(in.accessKeyID)
 	}
 	if !ok {
-		return nil, Errorf(http.StatusNotFound, "InvalidAccessKeyId.NotFound",
+		return nil, nil, Errorf(http.StatusNotFound, "InvalidAccessKeyId.NotFound",
 			"Specified access key is not found.")
 	}
 
@@ -216,26 +229,26 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 		err = s.checkV1(r.Method, sc, secret, &in)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	// Is it fresh.
 	ts, err := parseTimestamp(in.timestamp)
 	if err != nil {
-		return nil, Errorf(http.StatusBadRequest, "InvalidTimeStamp.Format",
+		return nil, nil, Errorf(http.StatusBadRequest, "InvalidTimeStamp.Format",
 			"Specified time stamp or date value is not well formatted.")
 	}
 	now := s.now()
 	if d := now.Sub(ts); d > TimestampWindow || d < -TimestampWindow {
-		return nil, Errorf(http.StatusBadRequest, "InvalidTimeStamp.Expired",
+		return nil, nil, Errorf(http.StatusBadRequest, "InvalidTimeStamp.Expired",
 			"Specified time stamp or date value is expired.")
 	}
 	switch s.nonces.use(now, ts, in.accessKeyID, in.nonce) {
 	case nonceUsed:
-		return nil, Errorf(http.StatusBadRequest, "SignatureNonceUsed",
+		return nil, nil, Errorf(http.StatusBadRequest, "SignatureNonceUsed",
 			"Specified signature nonce was used already.")
 	case nonceFull:
-		return nil, Errorf(http.StatusTooManyRequests, "Throttling",
+		return nil, nil, Errorf(http.StatusTooManyRequests, "Throttling",
 			"Request was denied due to request throttling.")
 	}
 
@@ -258,19 +271,29 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, requestID 
 			c.Params[p.k] = p.v
 		}
 	}
-	return c, nil
+	return c, in.product, nil
 }
 
 // route checks that the server serves version and action.
-func (s *Server) route(action, version string) error {
-	if version != s.Version {
-		return Errorf(http.StatusBadRequest, "InvalidVersion",
-			"Specified parameter Version is not valid: %q is not a version of this API.", version)
+// route finds the product that serves the request's Version (s, or one
+// beside it) and checks that it has the action.
+func (s *Server) route(in *incoming) error {
+	p := s
+	for _, o := range in.beside {
+		if p.Version == in.version {
+			break
+		}
+		p = o
 	}
-	if _, ok := s.Actions[action]; !ok {
+	if p.Version != in.version {
+		return Errorf(http.StatusBadRequest, "InvalidVersion",
+			"Specified parameter Version is not valid: %q is not a version of this API.", in.version)
+	}
+	if _, ok := p.Actions[in.action]; !ok {
 		return Errorf(http.StatusNotFound, "InvalidAction.NotFound",
 			"Specified api is not found, please check your url and method.")
 	}
+	in.product = p
 	return nil
 }
 
@@ -285,7 +308,7 @@ func (s *Server) readV1(in *incoming) error {
 	case in.version == "":
 		return MissingParameter("Version")
 	}
-	if err := s.route(in.action, in.version); err != nil {
+	if err := s.route(in); err != nil {
 		return err
 	}
 	in.accessKeyID, in.signature = get("AccessKeyId"), get("Signature")

@@ -44,7 +44,7 @@ func (s *Server) readV3(r *http.Request, sc *scratch, in *incoming) error {
 	case in.version == "":
 		return MissingParameter(HeaderVersion)
 	}
-	if err := s.route(in.action, in.version); err != nil {
+	if err := s.route(in); err != nil {
 		return err
 	}
 
