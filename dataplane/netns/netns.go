@@ -79,7 +79,7 @@ type Namespace struct {
 // nil if it can.
 func Check() error {
 	if os.Geteuid() != 0 {
-		return errors.New("the netns front end needs root for now: run eplink as root (sudo), or use network: loopback")
+		return errors.New("the netns front end needs root, or a user namespace of its own (eplink serve makes one when run without root): run eplink as root (sudo), or use network: loopback")
 	}
 	f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
 	if err != nil {
@@ -120,7 +120,7 @@ func Create(ctx context.Context, sp Spec) (_ *Namespace, err error) {
 			n.Close()
 		}
 	}()
-	if err := ipCmd(ctx, "netns", "add", sp.Name); err != nil {
+	if err := addNetns(ctx, sp.Name); err != nil {
 		return nil, err
 	}
 	if n.TUN, err = openTUN(filepath.Join(netnsDir, sp.Name), "eth0", sp.Offload); err != nil {
@@ -305,9 +305,10 @@ func (n *Namespace) Listen(addr string) (net.Listener, error) {
 	return ln, err
 }
 
-// in runs fn on a thread switched into the namespace at path, then switches
-// back. A thread that cannot switch back is left locked, so the runtime
-// ends it rather than reuse it in the wrong namespace.
+// in runs fn on a thread switched into the namespace at path. The thread
+// never switches back and is not used again (a goroutine that ends locked
+// to its thread ends the thread): in a user namespace of eplink's own, the
+// host's network namespace is not eplink's to enter again.
 func in(path string, fn func() error) error {
 	target, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -316,26 +317,29 @@ func in(path string, fn func() error) error {
 	defer unix.Close(target)
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer unix.Close(orig)
+		runtime.LockOSThread() // for good, see above
 		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
 			errc <- err
 			return
 		}
-		ferr := fn()
-		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
-			errc <- errors.Join(ferr, err) // the thread stays locked and dies
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// addNetns is `ip netns add name`, run from a network namespace made for
+// the call: ip goes back to the namespace it started in when it is done,
+// which from a user namespace cannot be the host's.
+func addNetns(ctx context.Context, name string) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // for good: the thread ends in the new namespace
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare: %w", err)
 			return
 		}
-		runtime.UnlockOSThread()
-		errc <- ferr
+		// ip is forked from this thread and starts in its namespace.
+		errc <- ipCmd(ctx, "netns", "add", name)
 	}()
 	return <-errc
 }
