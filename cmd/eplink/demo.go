@@ -127,8 +127,12 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy 
 	if p := info.NetnsPrefix; p != "" {
 		// The ENI lives in VPC1's network: clients run inside ECS03, whose
 		// resolv.conf names the VPC resolver.
-		in := "ip netns exec " + p + "ecs03"
-		try = fmt.Sprintf(`Try it inside VPC1's ECS03 (10.10.0.190), as the guide does (root):
+		in, as := "ip netns exec "+p+"ecs03", "root"
+		if usernsPID() != 0 {
+			// Rootless: the namespaces are this eplink's, not the host's.
+			in, as = "eplink exec ecs03 --", "rootless: enter it with eplink exec"
+		}
+		try = fmt.Sprintf(`Try it inside VPC1's ECS03 (10.10.0.190), as the guide does (`+as+`):
   %[1]s curl %[2]s
   %[1]s dig +short %[3]s        # asks 100.100.2.136
   eplink exec ecs03 -- wrk -t1 -c100 -d10s %[2]s

@@ -5,8 +5,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
+	"os"
+	"os/exec"
 
 	"eplink/controlplane/lab"
 	"eplink/dataplane"
@@ -46,11 +49,68 @@ func netnsConfig(l *lab.Lab, prefix string) netns.Config {
 	return cfg
 }
 
-// netnsCheck says why this process cannot build the netns front end, if it
-// cannot.
-func netnsCheck() error {
+// netnsReady readies this process for the netns front end (in a user
+// namespace, its private /run/netns and /etc/netns) and says why it cannot
+// build it, if it cannot.
+func netnsReady() error {
+	if netns.InUserns() {
+		if err := netns.PrivateMounts(); err != nil {
+			return fmt.Errorf("netns: user namespace: %w", err)
+		}
+	}
 	if err := netns.Check(); err != nil {
 		return fmt.Errorf("netns: %w", err)
 	}
 	return nil
+}
+
+// rootless reports whether serve must run itself again in a user namespace
+// of its own: the netns front end, without root.
+func rootless(f *serveFlags) bool {
+	if os.Geteuid() == 0 || netns.InUserns() {
+		return false
+	}
+	switch f.network {
+	case lab.NetworkNetns:
+		return true
+	case "":
+		if f.labFile == "" {
+			return false
+		}
+		l, err := lab.Load(f.labFile)
+		return err == nil && l.Netns() // a bad lab is run's to report
+	}
+	return false
+}
+
+// serveRootless runs `eplink serve ARGS…` again as root of a user
+// namespace (see dataplane/netns), after saying what the system lacks for
+// it, if anything; its exit status is this one's.
+func serveRootless(args []string, stdout, stderr io.Writer) error {
+	if err := netns.CheckRootless(); err != nil {
+		return fmt.Errorf("netns: %w", err)
+	}
+	code, err := netns.Reexec(append([]string{"serve"}, args...), os.Stdin, stdout, stderr)
+	if err != nil {
+		return fmt.Errorf("netns: %w", err)
+	}
+	if code != 0 {
+		return &exitStatus{code: code} // it said why itself
+	}
+	return nil
+}
+
+// usernsPID is, in a user namespace of eplink's own, this process's id:
+// `eplink exec` enters the instances through it.
+func usernsPID() int {
+	if netns.InUserns() {
+		return os.Getpid()
+	}
+	return 0
+}
+
+// enterCommand runs cmdline in instance namespace name of the eplink pid,
+// which runs in a user namespace of its own.
+func enterCommand(ctx context.Context, pid int, name string, cmdline []string) (*exec.Cmd, error) {
+	return netns.EnterCommand(ctx, pid, name, cmdline), nil
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,9 @@ type netnsServer struct {
 	banner map[string]string
 	done   chan error
 	config string // the profile it writes
+	// as is how its eplink commands are run: os.Args[0], or for a
+	// rootless server, setpriv and a copy of it that nobody may run.
+	as []string
 }
 
 func needRoot(t *testing.T) {
@@ -58,8 +62,15 @@ func startNetns(t *testing.T, prefix string, extra ...string) *netnsServer {
 	t.Helper()
 	args := append([]string{"serve", "--demo", "--network", "netns", "--netns-prefix", prefix,
 		"--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--transition-delay", "50ms"}, extra...)
-	cmd := exec.Command(os.Args[0], args...)
 	config := filepath.Join(t.TempDir(), "config.json")
+	return runNetns(t, prefix, config, []string{os.Args[0]}, args)
+}
+
+// runNetns starts `eplink serve ARGS…` as `AS… ARGS…` (AS runs eplink as
+// some user), writing its profile to config, and waits for its banner.
+func runNetns(t *testing.T, prefix, config string, as, args []string) *netnsServer {
+	t.Helper()
+	cmd := exec.Command(as[0], append(as[1:], args...)...)
 	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1", "EPLINK_CONFIG="+config)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -69,7 +80,7 @@ func startNetns(t *testing.T, prefix string, extra ...string) *netnsServer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &netnsServer{t: t, prefix: prefix, cmd: cmd, done: make(chan error, 1), config: config}
+	s := &netnsServer{t: t, prefix: prefix, cmd: cmd, done: make(chan error, 1), config: config, as: as}
 	lines := make(chan string, 256)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -77,8 +88,12 @@ func startNetns(t *testing.T, prefix string, extra ...string) *netnsServer {
 			lines <- sc.Text()
 		}
 		close(lines)
-		s.done <- cmd.Wait()
 	}()
+	// Not after the output ends, and not for long after eplink exits: a
+	// process eplink started and left running (a bug) holds stdout and
+	// stderr open, and the test would hang instead of failing.
+	cmd.WaitDelay = 5 * time.Second
+	go func() { s.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		s.stop(syscall.SIGTERM)
 		removeLeftovers(prefix) // whatever a failed test left
@@ -122,7 +137,11 @@ func (s *netnsServer) in(instance string, args ...string) (string, error) {
 func (s *netnsServer) eplink(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	as := s.as
+	if len(as) == 0 {
+		as = []string{os.Args[0]}
+	}
+	cmd := exec.CommandContext(ctx, as[0], append(as[1:], args...)...)
 	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1", "EPLINK_CONFIG="+s.config)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
@@ -297,22 +316,21 @@ func TestNetnsPortReuse(t *testing.T) {
 	}
 }
 
-// TestNetnsNeedsRoot: without root, serve says what it needs and how to
-// get it, and leaves nothing behind.
-func TestNetnsNeedsRoot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the server")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("runs the server as another user, which needs root")
+// asNobody is a copy of the test binary that user nobody may run, in a
+// directory nobody may write (its HOME), and the command prefix that runs
+// it as nobody.
+func asNobody(t *testing.T) (dir string, as []string) {
+	t.Helper()
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("no setpriv (util-linux)")
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The test binary must be readable and runnable by nobody.
-	dir := t.TempDir()
+	dir = t.TempDir()
 	os.Chmod(filepath.Dir(dir), 0o755) // t.TempDir's parent is 0700
+	os.Chmod(dir, 0o777)
 	bin := filepath.Join(dir, "eplink.test")
 	data, err := os.ReadFile(exe)
 	if err != nil {
@@ -321,20 +339,132 @@ func TestNetnsNeedsRoot(t *testing.T) {
 	if err := os.WriteFile(bin, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return dir, []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=" + dir, bin}
+}
+
+// withTUN runs AS… in a mount namespace of its own whose /dev/net/tun is a
+// device node of the given mode: what the host's mode is does not matter,
+// and the host's is not changed.
+func withTUN(mode string, as []string) []string {
+	const script = `d=$(mktemp -d) && mount -t tmpfs -o mode=0755 tmpfs "$d" && mknod -m "$0" "$d/tun" c 10 200 && mount --bind "$d/tun" /dev/net/tun || exit 97
+exec "$@"`
+	return append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, mode}, as...)
+}
+
+// TestNetnsRootlessRefused: without root, where /dev/net/tun is closed to
+// the user, serve says so and how to fix it, and leaves nothing behind.
+func TestNetnsRootlessRefused(t *testing.T) {
+	needRoot(t)
+	dir, as := asNobody(t)
 	prefix := testPrefix("r")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "serve", "--demo", "--network", "netns", "--netns-prefix", prefix,
-		"--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--no-profile", "--data-dir", filepath.Join(dir, "data"))
+	data := filepath.Join(dir, "data")
+	args := withTUN("0600", append(as, "serve", "--demo", "--network", "netns", "--netns-prefix", prefix,
+		"--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", data))
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1", "HOME="+dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	os.Chmod(dir, 0o777)
+	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1", "EPLINK_CONFIG="+filepath.Join(dir, "config.json"))
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "needs root") || !strings.Contains(string(out), "network: loopback") {
-		t.Fatalf("serve --network netns as nobody: %v\n%s", err, out)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("serve as nobody with /dev/net/tun 0600: %v, want exit status 1\n%s", err, out)
+	}
+	for _, want := range []string{"/dev/net/tun", "uid 65534", "mode 0600", "chmod 0666 /dev/net/tun", "run eplink as root", "network: loopback"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, out)
+		}
 	}
 	if got := leftovers(prefix); len(got) > 0 {
 		t.Errorf("left behind: %v", got)
+	}
+	for _, p := range []string{data, filepath.Join(dir, "config.json")} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("a refused start made %s", p)
+		}
+	}
+}
+
+// TestNetnsRootless is the demo without root: eplink makes a user
+// namespace of its own, the instances in it, and the guide's curl from
+// ECS03 works through eplink exec, for the user who started it and for
+// root. The host's /run/netns never sees its namespaces; SIGTERM stops
+// both processes cleanly, and so does kill -9 of the one the user started.
+func TestNetnsRootless(t *testing.T) {
+	needRoot(t)
+	dir, as := asNobody(t)
+	prefix := testPrefix("u")
+	config := filepath.Join(dir, "config.json")
+	args := []string{"serve", "--demo", "--network", "netns", "--netns-prefix", prefix,
+		"--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--transition-delay", "50ms"}
+	s := runNetns(t, prefix, config, withTUN("0666", as), args)
+	s.as = as // eplink exec needs no TUN
+	zone := s.banner["zone"]
+	if want := "eplink exec ecs03 -- curl http://" + zone + "/"; s.banner["exec curl"] != want {
+		t.Errorf("banner's curl = %q, want %q", s.banner["exec curl"], want)
+	}
+	out, err := s.eplink("exec", "ecs03", "--", "curl", "-sS", "-m", "10", "http://"+zone+"/")
+	if err != nil || out != "Hello World ! This is ECS01." {
+		t.Fatalf("eplink exec ecs03 -- curl (as nobody) = %q, %v", out, err)
+	}
+	out, err = s.eplink("exec", "ecs03", "--", "sh", "-c", "id -u; dig +short +time=3 +tries=2 "+zone)
+	if want := "0\n" + s.banner["eni"]; err != nil || out != want {
+		t.Errorf("id and dig in ecs03 = %q, %v; want %q (root of the user namespace; the ENI)", out, err, want)
+	}
+	if _, err := s.eplink("exec", "ecs03", "--", "sh", "-c", "exit 7"); err == nil || err.(*exec.ExitError).ExitCode() != 7 {
+		t.Errorf("eplink exec of exit 7 = %v, want status 7", err)
+	}
+	out, err = s.eplink("status", "--once", "--interval", "50ms", "--profile", "consumer")
+	if want := prefix + "ecs03 (user namespace of eplink "; err != nil || !strings.Contains(out, want) {
+		t.Errorf("eplink status lacks %q: %v\n%s", want, err, out)
+	}
+	// Root enters as the user who started eplink.
+	s.as = []string{os.Args[0]}
+	if out, err := s.eplink("exec", "ecs03", "--", "curl", "-sS", "-m", "10", "http://"+zone+"/"); err != nil || out != "Hello World ! This is ECS01." {
+		t.Errorf("eplink exec ecs03 -- curl (as root) = %q, %v", out, err)
+	}
+	if got := leftovers(prefix); len(got) > 0 {
+		t.Errorf("the host sees the rootless namespaces: %v", got)
+	}
+	inner := profilePID(t, config)
+	s.stop(syscall.SIGTERM)
+	waitGone(t, inner)
+
+	// kill -9 of the eplink the user started: the one in the user
+	// namespace is told to stop, and does.
+	s = runNetns(t, prefix, config, withTUN("0666", as), args)
+	inner = profilePID(t, config)
+	s.stop(syscall.SIGKILL)
+	waitGone(t, inner)
+}
+
+// profilePID is the pid of the eplink that wrote config's profiles.
+func profilePID(t *testing.T, config string) int {
+	t.Helper()
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pf profileFile
+	if err := json.Unmarshal(b, &pf); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pf.Profiles {
+		if p.PID > 0 {
+			return p.PID
+		}
+	}
+	t.Fatalf("no pid in %s", b)
+	return 0
+}
+
+// waitGone waits for process pid to end.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); processAlive(pid); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("eplink %d still runs 15s later", pid)
+		}
 	}
 }

@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os/exec"
 
 	"eplink/controlplane/lab"
 	"eplink/dataplane"
@@ -27,4 +29,16 @@ func startNetwork(context.Context, *lab.Lab, string, *dataplane.Proxy, *dns.Serv
 	return nil, errors.New("the netns front end needs Linux")
 }
 
-func netnsCheck() error { return errors.New("the netns front end needs Linux") }
+func netnsReady() error { return errors.New("the netns front end needs Linux") }
+
+func rootless(*serveFlags) bool { return false }
+
+func serveRootless([]string, io.Writer, io.Writer) error {
+	return errors.New("the netns front end needs Linux")
+}
+
+func usernsPID() int { return 0 }
+
+func enterCommand(context.Context, int, string, []string) (*exec.Cmd, error) {
+	return nil, errors.New("the netns front end needs Linux")
+}

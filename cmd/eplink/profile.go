@@ -36,6 +36,9 @@ type instanceInfo struct {
 	VSwitchID string `json:"vswitch_id"`
 	IP        string `json:"ip"`
 	Namespace string `json:"namespace"`
+	// UsernsPID is the eplink whose user namespace holds the namespace
+	// (rootless); 0 means the host's /run/netns.
+	UsernsPID int `json:"userns_pid,omitempty"`
 }
 
 type profile struct {

@@ -130,6 +130,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
+	if rootless(f) {
+		return serveRootless(args, stdout, stderr)
+	}
 	s := &server{flags: f, logger: logger, stdout: stdout}
 	return s.run(ctx, explicit)
 }
@@ -176,7 +179,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 		}
 	}
 	if err == nil && l.Netns() {
-		err = netnsCheck() // before anything starts: say at once what is missing
+		err = netnsReady() // before anything starts: say at once what is missing
 	}
 	if err != nil {
 		return err

@@ -104,6 +104,8 @@ func waitBanner(t *testing.T, lines <-chan string) map[string]string {
 				got["profiles"] = strings.Join(f[1:], " ")
 			case len(f) >= 5 && f[0] == "ip" && f[1] == "netns" && f[4] == "curl" && got["netns curl"] == "":
 				got["netns curl"] = strings.TrimSpace(l)
+			case len(f) >= 5 && f[0] == "eplink" && f[1] == "exec" && f[4] == "curl" && got["exec curl"] == "":
+				got["exec curl"] = strings.TrimSpace(l)
 			case strings.HasPrefix(l, "Ctrl-C"):
 				return got
 			case strings.HasPrefix(l, "eplink: "):

@@ -405,7 +405,11 @@ func renderStatus(w io.Writer, v *statusView) error {
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "INSTANCE\tNAME\tVPC\tVSWITCH\tIP\tNAMESPACE")
 		for _, in := range v.Instances {
-			fmt.Fprintln(tw, strings.Join([]string{in.ID, dash(in.Name), in.VpcID, in.VSwitchID, in.IP, in.Namespace}, "\t"))
+			ns := in.Namespace
+			if in.UsernsPID != 0 { // rootless: not in the host's ip netns list
+				ns += fmt.Sprintf(" (user namespace of eplink %d)", in.UsernsPID)
+			}
+			fmt.Fprintln(tw, strings.Join([]string{in.ID, dash(in.Name), in.VpcID, in.VSwitchID, in.IP, ns}, "\t"))
 		}
 		tw.Flush()
 	}
