@@ -305,10 +305,13 @@ func (n *Namespace) Listen(addr string) (net.Listener, error) {
 	return ln, err
 }
 
-// in runs fn on a thread switched into the namespace at path. The thread
-// never switches back and is not used again (a goroutine that ends locked
-// to its thread ends the thread): in a user namespace of eplink's own, the
-// host's network namespace is not eplink's to enter again.
+// in runs fn on a thread switched into the namespace at path, then
+// switches back. A thread that cannot switch back is left locked, so that
+// the runtime ends it rather than reuse it in the wrong namespace: in a
+// user namespace of eplink's own (rootless), the host's network namespace
+// is not eplink's to enter again, so there every call ends its thread.
+// (A child started with Pdeathsig from such a thread would get its signal:
+// start those from a thread locked for the child's lifetime.)
 func in(path string, fn func() error) error {
 	target, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -317,12 +320,24 @@ func in(path string, fn func() error) error {
 	defer unix.Close(target)
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // for good, see above
-		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- err
 			return
 		}
-		errc <- fn()
+		defer unix.Close(orig)
+		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		ferr := fn()
+		if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		} // else the thread stays locked and ends with this goroutine
+		errc <- ferr
 	}()
 	return <-errc
 }
