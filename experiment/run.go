@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -651,11 +652,27 @@ func (r *run) spawn() error {
 	cmd.Stdout, cmd.Stderr = r.procLog, r.procLog
 	// Should this process die without stopping it, eplink goes too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	// Pdeathsig fires when the thread that started the child ends, not
+	// this process, and a goroutine that ends locked to its thread ends the
+	// thread (namespace calls that cannot switch back do, rootless: see
+	// dataplane/netns). So eplink is started from a thread kept, and kept
+	// for nothing else, until it exits.
+	started := make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer close(done)
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		cmd.Wait()
+	}()
+	if err := <-started; err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
 	r.proc, r.procDone = cmd, done
 	return nil
 }

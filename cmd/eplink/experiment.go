@@ -47,6 +47,14 @@ func experimentCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	if p.Lab != "" && rootless("", p.LabPath()) {
+		// The run's eplink and its loads inside instances share one user
+		// namespace: the run makes it, and eplink runs inside as root.
+		return runRootless(append([]string{"experiment"}, args...), stdout, stderr)
+	}
+	if err := usernsMounts(); err != nil {
+		return err
+	}
 	o := experiment.Options{Progress: stdout, API: *endpoint, DNS: *dnsAddr, LabKey: *labKey,
 		NewCaller: func(api, region string, c experiment.Credentials) experiment.Caller {
 			ac := clientAt("http://"+api, region, c.KeyID, c.Secret)

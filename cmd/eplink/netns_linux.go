@@ -53,10 +53,8 @@ func netnsConfig(l *lab.Lab, prefix string) netns.Config {
 // namespace, its private /run/netns and /etc/netns) and says why it cannot
 // build it, if it cannot.
 func netnsReady() error {
-	if netns.InUserns() {
-		if err := netns.PrivateMounts(); err != nil {
-			return fmt.Errorf("netns: user namespace: %w", err)
-		}
+	if err := usernsMounts(); err != nil {
+		return err
 	}
 	if err := netns.Check(); err != nil {
 		return fmt.Errorf("netns: %w", err)
@@ -64,38 +62,51 @@ func netnsReady() error {
 	return nil
 }
 
-// rootless reports whether serve must run itself again in a user namespace
-// of its own: the netns front end, without root.
-func rootless(f *serveFlags) bool {
+// rootless reports whether a command that runs the netns front end of
+// the lab (network, else labFile's) must run itself again in a user
+// namespace of its own: it is not root, and not in one yet.
+func rootless(network, labFile string) bool {
 	if os.Geteuid() == 0 || netns.InUserns() {
 		return false
 	}
-	switch f.network {
+	switch network {
 	case lab.NetworkNetns:
 		return true
 	case "":
-		if f.labFile == "" {
+		if labFile == "" {
 			return false
 		}
-		l, err := lab.Load(f.labFile)
-		return err == nil && l.Netns() // a bad lab is run's to report
+		l, err := lab.Load(labFile)
+		return err == nil && l.Netns() // a bad lab is the command's to report
 	}
 	return false
 }
 
-// serveRootless runs `eplink serve ARGS…` again as root of a user
-// namespace (see dataplane/netns), after saying what the system lacks for
-// it, if anything; its exit status is this one's.
-func serveRootless(args []string, stdout, stderr io.Writer) error {
+// runRootless runs `eplink ARGS…` again as root of a user namespace (see
+// dataplane/netns), after saying what the system lacks for it, if
+// anything; its exit status is this one's.
+func runRootless(args []string, stdout, stderr io.Writer) error {
 	if err := netns.CheckRootless(); err != nil {
 		return fmt.Errorf("netns: %w", err)
 	}
-	code, err := netns.Reexec(append([]string{"serve"}, args...), os.Stdin, stdout, stderr)
+	code, err := netns.Reexec(args, os.Stdin, stdout, stderr)
 	if err != nil {
 		return fmt.Errorf("netns: %w", err)
 	}
 	if code != 0 {
 		return &exitStatus{code: code} // it said why itself
+	}
+	return nil
+}
+
+// usernsMounts gives an eplink run again in its user namespace the
+// private /run/netns and /etc/netns the processes it starts share.
+func usernsMounts() error {
+	if !netns.InUserns() {
+		return nil
+	}
+	if err := netns.PrivateMounts(); err != nil {
+		return fmt.Errorf("netns: user namespace: %w", err)
 	}
 	return nil
 }

@@ -468,3 +468,41 @@ func waitGone(t *testing.T, pid int) {
 		}
 	}
 }
+
+// TestNetnsRootlessExperiment runs the netns experiment plan (a load
+// inside ECS03) without root: the run makes one user namespace for its
+// eplink and its loads, and nothing shows in the host's /run/netns.
+func TestNetnsRootlessExperiment(t *testing.T) {
+	needRoot(t)
+	dir, as := asNobody(t)
+	// The plan and its lab, where nobody may read them.
+	for _, f := range []string{"inside-instance.yaml", "lab.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "examples", "experiments", "netns", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := withTUN("0666", append(as, "experiment", "run", filepath.Join(dir, "inside-instance.yaml"), "--out", filepath.Join(dir, "out")))
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1")
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "PASS inside-instance") {
+		t.Fatalf("experiment run as nobody: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "report.md")); err != nil {
+		t.Errorf("no report: %v", err)
+	}
+	es, _ := os.ReadDir("/run/netns")
+	for _, e := range es {
+		if strings.HasPrefix(e.Name(), "x") && strings.HasSuffix(e.Name(), "-ecs03") {
+			t.Errorf("the host's /run/netns has %s", e.Name())
+		}
+	}
+}

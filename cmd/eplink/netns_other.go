@@ -31,11 +31,13 @@ func startNetwork(context.Context, *lab.Lab, string, *dataplane.Proxy, *dns.Serv
 
 func netnsReady() error { return errors.New("the netns front end needs Linux") }
 
-func rootless(*serveFlags) bool { return false }
+func rootless(string, string) bool { return false }
 
-func serveRootless([]string, io.Writer, io.Writer) error {
+func runRootless([]string, io.Writer, io.Writer) error {
 	return errors.New("the netns front end needs Linux")
 }
+
+func usernsMounts() error { return nil }
 
 func usernsPID() int { return 0 }
 

@@ -130,8 +130,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	if rootless(f) {
-		return serveRootless(args, stdout, stderr)
+	if rootless(f.network, f.labFile) {
+		return runRootless(append([]string{"serve"}, args...), stdout, stderr)
 	}
 	s := &server{flags: f, logger: logger, stdout: stdout}
 	return s.run(ctx, explicit)
