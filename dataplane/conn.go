@@ -186,6 +186,7 @@ type connFlow struct {
 	bytes    [2]atomic.Int64
 	last     atomic.Int64 // unix nanoseconds of the last byte moved
 	aborting atomic.Bool
+	eofs     atomic.Int32 // directions that ended at their source's EOF
 }
 
 // connFlows is the table of conn-carried flows.
@@ -412,7 +413,13 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF):
-			closeWrite(dst)
+			// The first direction to end passes the half-close on. The
+			// second needs none: both sources are read to their end and
+			// Run closes both conns next, and a close sends the FIN. On a
+			// kernel socket that saves a shutdown call per flow.
+			if f.eofs.Add(1) == 1 {
+				closeWrite(dst)
+			}
 			done <- nil
 			return
 		default:
