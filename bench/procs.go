@@ -38,7 +38,7 @@ func (h *harness) start(name, bin string, args ...string) (*proc, error) {
 	cmd.Dir = h.dir
 	// Pdeathsig: if the harness itself is killed, the kernel stops the
 	// server too, so no run leaves a process behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = serverAttr()
 	if err := cmd.Start(); err != nil {
 		lf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -121,7 +121,7 @@ func (h *harness) output(ctx context.Context, timeout time.Duration, bin string,
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = h.dir
 	cmd.WaitDelay = 2 * time.Second
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = clientAttr()
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		return out, fmt.Errorf("%s: %w", bin, ctx.Err())

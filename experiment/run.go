@@ -651,7 +651,7 @@ func (r *run) spawn() error {
 	cmd := exec.Command(r.o.Eplink, r.procArgs...)
 	cmd.Stdout, cmd.Stderr = r.procLog, r.procLog
 	// Should this process die without stopping it, eplink goes too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = dieWithRunner()
 	// Pdeathsig fires when the thread that started the child ends, not
 	// this process, and a goroutine that ends locked to its thread ends the
 	// thread (namespace calls that cannot switch back do, rootless: see

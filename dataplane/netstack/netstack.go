@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package netstack is the netns front end's network: one gVisor TCP/IP
 // stack per VPC, acting as the VPC's router. Its NICs are the TUN devices of
 // the VPC's instances (each the eth0 of a network namespace, see
