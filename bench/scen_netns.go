@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,7 @@ import (
 type netnsClient struct {
 	name   string
 	prefix []string // command prefix entering the namespace
+	netns  string   // the namespace's name, if it has one (eplink's)
 	host   string   // where the backends are, seen from inside
 	http   int      // port of nginx A there
 	iperf  int      // port of iperf3 there
@@ -158,6 +160,10 @@ func runNetns(ctx context.Context, h *harness, r *ScenarioResult) error {
 	if err := h.netnsShaping(ctx, ep, c, r); err != nil {
 		return err
 	}
+	c.stop() // its namespace names are the fresh eplinks' of the idle flows
+	if err := h.netnsIdleFlows(ctx, b, r); err != nil {
+		return err
+	}
 	r.note("The client runs in a network namespace and reaches the same nginx and iperf3 on the host through each path; eplink's netns path goes instance → VPC stack → ENI → CLB → backend with the bandwidth cap lifted, instance MTU 1500. pasta (its default MTU) and slirp4netns (MTU 65520) reach the host's loopback from their namespaces. \"eplink\" is the loopback front end from the host, for reference. Ratios are to eplink netns.")
 	return nil
 }
@@ -216,7 +222,7 @@ func (h *harness) eplinkNetnsClient(ctx context.Context, b *backendSet) (*netnsC
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &netnsClient{name: targetNetns, prefix: []string{"ip", "netns", "exec", prefix + benchNetnsInst},
+	c := &netnsClient{name: targetNetns, prefix: []string{"ip", "netns", "exec", prefix + benchNetnsInst}, netns: prefix + benchNetnsInst,
 		host: benchNetnsENI, http: benchHTTPPort, iperf: benchIperfPort, stop: p.stop}
 	e := &eplinkInst{proc: p, apiAddr: hostPort("127.0.0.1", apiPort), dnsPort: dnsPort}
 	if e.provider, err = sdkClient(e.apiAddr, providerKeyID, providerSecret); err != nil {
@@ -386,4 +392,57 @@ func (h *harness) wrkIn(ctx context.Context, c *netnsClient, w wrkRun) (*WrkResu
 		return nil, perr
 	}
 	return res, nil
+}
+
+// netnsIdleFlows holds 10,000 idle flows open from the instance through
+// the netns front end and reads eplink's memory per flow, its VPC stack's
+// buffers included, from /proc. A fresh eplink: what the measurements
+// before left in its heap would hide this one's growth.
+func (h *harness) netnsIdleFlows(ctx context.Context, b *backendSet, r *ScenarioResult) error {
+	n, idle := 10000, 3*time.Second
+	if h.opts.Quick {
+		n, idle = 200, 300*time.Millisecond
+	}
+	// Each flow is a socket of this process (in the instance's namespace)
+	// and one of eplink's (to the backend).
+	if fit := int(fileLimit()) - 500; n > fit {
+		r.note("%d idle flows need %d sockets here, more than the open-file limit allows; measured %d", n, n, fit)
+		n = fit
+	}
+	mRSS := metric{name: fmt.Sprintf("memory per idle flow, %d flows", n), unit: "KiB", better: "lower", chart: true}
+	mRate := metric{name: fmt.Sprintf("setup rate, %d flows", n), unit: "flows/s", better: "higher"}
+	for rep := 0; rep < h.opts.repeats(); rep++ {
+		h.progress("%d idle flows via eplink netns, repeat %d/%d", n, rep+1, h.opts.repeats())
+		c, e, err := h.eplinkNetnsClient(ctx, b)
+		if err != nil {
+			return fmt.Errorf("eplink netns: %w", err)
+		}
+		sleepCtx(ctx, 300*time.Millisecond)
+		before, err := readProc(e.proc.pid())
+		if err != nil {
+			c.stop()
+			return err
+		}
+		start := time.Now()
+		conns, failed := openFlows(ctx, hostPort(c.host, c.http), func(ctx context.Context, addr string) (net.Conn, error) {
+			return dialIn(ctx, c.netns, addr)
+		}, n, 64)
+		elapsed := time.Since(start)
+		if failed > 0 {
+			r.note("eplink netns: %d of %d idle flows failed to open (repeat %d)", failed, n, rep+1)
+		}
+		if len(conns) > 0 {
+			r.add(targetNetns, mRate, float64(len(conns))/elapsed.Seconds())
+			sleepCtx(ctx, idle)
+			if after, err := readProc(e.proc.pid()); err == nil {
+				r.add(targetNetns, mRSS, float64(after.RSSBytes-before.RSSBytes)/1024/float64(len(conns)))
+			}
+		}
+		for _, conn := range conns {
+			conn.Close()
+		}
+		c.stop()
+	}
+	r.note("Idle flows: a fresh eplink per repeat; memory per flow is its RSS growth from before the flows open (each with one request and response) to after %v idle, over the flow count, from /proc/PID/stat; the instance's own sockets are the instance kernel's, not counted.", idle)
+	return nil
 }

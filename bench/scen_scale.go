@@ -54,7 +54,7 @@ func runScale(ctx context.Context, h *harness, r *ScenarioResult) error {
 					before, _ = readProc(t.proc.pid())
 				}
 				start := time.Now()
-				conns, failed := openFlows(ctx, t, n, 64)
+				conns, failed := openFlows(ctx, hostPort(t.Host, t.HTTPPort), dialHost, n, 64)
 				elapsed := time.Since(start)
 				if failed > 0 {
 					r.note("%s: %d of %d flows failed to open (repeat %d)", t.Name, failed, n, rep+1)
@@ -83,9 +83,10 @@ func runScale(ctx context.Context, h *harness, r *ScenarioResult) error {
 	return nil
 }
 
-// openFlows opens n connections to t, each carrying one request and
-// response so the flow is set up end to end, with conc dialers at a time.
-func openFlows(ctx context.Context, t target, n, conc int) ([]net.Conn, int) {
+// openFlows opens n connections to addr with dial, each carrying one
+// request and response so the flow is set up end to end, with conc
+// dialers at a time.
+func openFlows(ctx context.Context, addr string, dial dialFunc, n, conc int) ([]net.Conn, int) {
 	var (
 		mu     sync.Mutex
 		conns  = make([]net.Conn, 0, n)
@@ -93,13 +94,12 @@ func openFlows(ctx context.Context, t target, n, conc int) ([]net.Conn, int) {
 		next   atomic.Int64
 		wg     sync.WaitGroup
 	)
-	addr := hostPort(t.Host, t.HTTPPort)
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) && ctx.Err() == nil {
-				c, err := openFlow(addr)
+				c, err := openFlow(ctx, addr, dial)
 				if err != nil {
 					failed.Add(1)
 					continue
@@ -114,8 +114,18 @@ func openFlows(ctx context.Context, t target, n, conc int) ([]net.Conn, int) {
 	return conns, int(failed.Load())
 }
 
-func openFlow(addr string) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+// dialFunc connects to addr: from this host (dialHost), or from inside a
+// namespace.
+type dialFunc func(ctx context.Context, addr string) (net.Conn, error)
+
+func dialHost(ctx context.Context, addr string) (net.Conn, error) {
+	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+}
+
+func openFlow(ctx context.Context, addr string, dial dialFunc) (net.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	c, err := dial(dctx, addr)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
