@@ -28,7 +28,7 @@
 #   EPLINK_API=127.0.0.1:8080 EPLINK_DNS=127.0.0.1:8053 examples/walkthrough.sh
 #                                        use a running `eplink serve --lab examples/lab.yaml`
 #   NETWORK=netns examples/walkthrough.sh
-#                                        the same on the netns front end (root):
+#                                        the same on the netns front end (root, or rootless):
 #                                        examples/lab-netns.yaml, every client
 #                                        (dig, curl, wrk) inside ECS03's namespace,
 #                                        resolving through the VPC resolver; at the
@@ -192,8 +192,11 @@ wait_zone() {
 # in_client CMD…: run CMD where the client runs: this host, or (netns)
 # inside ECS03, whose resolv.conf names the VPC resolver.
 in_client() {
-	if [[ $NETWORK == netns ]]; then
+	if [[ $NETWORK == netns && $(id -u) == 0 ]]; then
 		ip netns exec "$CLIENT" "$@"
+	elif [[ $NETWORK == netns ]]; then
+		# Rootless: ECS03's namespace is in eplink's user namespace.
+		"$EPLINK" exec ecs03 -- "$@"
 	else
 		"$@"
 	fi
@@ -272,7 +275,8 @@ free_port() {
 }
 
 if [[ $NETWORK == netns ]]; then
-	[[ $(id -u) == 0 ]] || fail "NETWORK=netns needs root (namespaces and TUN devices)"
+	# Without root eplink makes a user namespace of its own for the
+	# instances (and says what the system lacks for it, if anything).
 	need ip "apt-get install iproute2"
 fi
 need curl "apt-get install curl"
@@ -378,7 +382,11 @@ expect "$DOMAIN" "$IP1" "$ENI1"
 fetch "$DOMAIN" "$IP1" "This is ECS01"
 if [[ $NETWORK == netns ]]; then
 	# The guide's step as written: log in to ECS03, curl the zone domain.
-	printf '   $ ip netns exec %s curl http://%s/\n' "$CLIENT" "$DOMAIN"
+	if [[ $(id -u) == 0 ]]; then
+		printf '   $ ip netns exec %s curl http://%s/\n' "$CLIENT" "$DOMAIN"
+	else
+		printf '   $ eplink exec ecs03 -- curl http://%s/\n' "$DOMAIN"
+	fi
 	body=$(in_client curl -sS --max-time 5 "http://$DOMAIN/" 2>&1) || fail "curl in $CLIENT: $body"
 	expect "curl in $CLIENT" "$body" "Hello World ! This is ECS01."
 fi
