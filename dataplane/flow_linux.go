@@ -482,7 +482,9 @@ func (lp *loop) pump(f *Flow, dir int) {
 		if viaPipe {
 			h.inPipe = n
 		} else {
-			if n == readSize && !h.copying {
+			if n < readSize {
+				lp.passed = true // a message: the read emptied the socket
+			} else if !h.copying {
 				h.bulk = true
 			}
 			// Whatever dst does not take now waits in pend, which the
