@@ -344,11 +344,24 @@ func (lp *loop) event(f *Flow, side int, events uint32) {
 	}
 	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		f.half[side].note(events)
-		lp.pump(f, side)
+		lp.pumpSoon(f, side)
 	}
 	if events&unix.EPOLLOUT != 0 && f.state == flowOpen {
-		lp.pump(f, 1-side)
+		lp.pumpSoon(f, 1-side)
 	}
+}
+
+// pumpSoon pumps direction dir now if it carries messages, or, if it is a
+// bulk transfer, queues it for the end of the turn (runLater): whatever
+// order epoll reports the sockets in, the turn passes its messages on
+// first, and a ping arriving with a stream's next 256 KiB waits for none
+// of it.
+func (lp *loop) pumpSoon(f *Flow, dir int) {
+	if h := &f.half[dir]; h.bulk || h.inPipe > 0 {
+		lp.later(f, dir)
+		return
+	}
+	lp.pump(f, dir)
 }
 
 // broken reports whether events say socket side of an open flow is dead:

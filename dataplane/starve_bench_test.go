@@ -409,3 +409,54 @@ func TestTurnYieldsToReaders(t *testing.T) {
 		t.Error("the bulk direction did not get its share after the yield")
 	}
 }
+
+// TestTurnPassesMessagesFirst: when epoll reports a bulk transfer's socket
+// before a message's, the message still goes first: the bulk direction
+// moves nothing of its share before the turn's messages are passed on
+// (and the loop has yielded to their readers).
+func TestTurnPassesMessagesFirst(t *testing.T) {
+	lp, err := newLoop(New(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lp.close()
+	t.Cleanup(func() {
+		for _, p := range lp.pipes {
+			p.close()
+		}
+	})
+	bulk, bsrc, _ := pipeFlow(t, lp)
+	const size = 1 << 20
+	if n, _ := unix.FcntlInt(uintptr(bsrc.w), unix.F_GETPIPE_SZ, 0); n < size {
+		t.Skipf("pipes hold %d bytes here, the test needs %d", n, size)
+	}
+	if n, err := unix.Write(bsrc.w, make([]byte, size)); n != size {
+		t.Fatalf("filling the bulk source: %d, %v", n, err)
+	}
+	small, ssrc, _ := pipeFlow(t, lp)
+	lp.handle([]unix.EpollEvent{sourceEvent(lp, bulk)}) // the stream is under way
+	if !bulk.half[up].bulk {
+		t.Fatal("the stream did not switch to splice")
+	}
+	before := bulk.bytes[up].Load()
+	yields := 0
+	lp.yield = func() {
+		yields++
+		if got := small.bytes[up].Load(); got != 4 {
+			t.Errorf("at the yield the message has moved %d bytes, want 4", got)
+		}
+		if got := bulk.bytes[up].Load(); got != before {
+			t.Errorf("the stream moved %d bytes before the message", got-before)
+		}
+	}
+	if _, err := unix.Write(ssrc.w, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	lp.handle([]unix.EpollEvent{sourceEvent(lp, bulk), sourceEvent(lp, small)})
+	if yields != 1 {
+		t.Fatalf("yields = %d, want 1", yields)
+	}
+	if bulk.bytes[up].Load() == before {
+		t.Error("the stream got no share in the turn")
+	}
+}
