@@ -533,8 +533,10 @@ func (lp *loop) pump(f *Flow, dir int) {
 // (BenchmarkPingUnderBulk, BenchmarkBulk).
 const pumpBudget = 256 << 10
 
-// later queues direction dir to be pumped again after the loop's next
-// look at its other sockets (runLater).
+// later queues direction dir for another share at the end of a turn
+// (runLater): a bulk direction an event woke (pumpSoon), to go after the
+// turn's messages, or one that used up its share, to go on after the loop
+// has looked at its other sockets again.
 func (lp *loop) later(f *Flow, dir int) {
 	if h := &f.half[dir]; !h.queued {
 		h.queued = true
@@ -542,7 +544,7 @@ func (lp *loop) later(f *Flow, dir int) {
 	}
 }
 
-// pumpTurn is a direction that used up its budget with bytes left to move.
+// pumpTurn is a direction queued by later.
 type pumpTurn struct {
 	f   *Flow
 	dir int8
