@@ -207,8 +207,9 @@ func (lp *loop) run() {
 const yieldEvery = int64(8 * time.Millisecond)
 
 // handle is one turn of the loop: the events of one epoll_wait, the
-// timers that are due, then the directions waiting for another turn
-// (runLater).
+// timers that are due, then the bulk directions waiting for a share
+// (runLater): those that used up the last one, and those an event of this
+// turn woke (pumpSoon), so the turn's messages go first.
 //
 // When the turn passed messages on and bulk directions wait, the loop
 // first gives up its CPU once (sched_yield), so that the readers it just
@@ -217,9 +218,9 @@ const yieldEvery = int64(8 * time.Millisecond)
 // sleep next; a loop busy with a bulk stream does not, and the reader
 // waited until the loop's time slice ran out, which the scheduler checks
 // at its tick (4 ms at HZ=250). With one iperf3 stream on the loop and two
-// cores, that wait was most of a 1-byte ping's p99 (3.0–3.7 ms; 1.7–2.3
-// ms with the yield, the stream as fast: BenchmarkPingUnderBulk, README's
-// performance notes). A loop with nothing else to do sleeps in epoll_wait
+// cores, that wait was about half of a 1-byte ping's p99 of about 3 ms
+// (BenchmarkPingUnderBulk; README's performance notes have the numbers
+// with the yield). A loop with nothing else to do sleeps in epoll_wait
 // anyway, and a turn of bulk copying alone has no reader waiting on it:
 // neither yields.
 func (lp *loop) handle(events []unix.EpollEvent) {
