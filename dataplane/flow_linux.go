@@ -344,11 +344,24 @@ func (lp *loop) event(f *Flow, side int, events uint32) {
 	}
 	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 		f.half[side].note(events)
-		lp.pump(f, side)
+		lp.pumpSoon(f, side)
 	}
 	if events&unix.EPOLLOUT != 0 && f.state == flowOpen {
-		lp.pump(f, 1-side)
+		lp.pumpSoon(f, 1-side)
 	}
+}
+
+// pumpSoon pumps direction dir now if it carries messages, or, if it is a
+// bulk transfer, queues it for the end of the turn (runLater): whatever
+// order epoll reports the sockets in, the turn passes its messages on
+// first, and a ping arriving with a stream's next 256 KiB waits for none
+// of it.
+func (lp *loop) pumpSoon(f *Flow, dir int) {
+	if h := &f.half[dir]; h.bulk || h.inPipe > 0 {
+		lp.later(f, dir)
+		return
+	}
+	lp.pump(f, dir)
 }
 
 // broken reports whether events say socket side of an open flow is dead:
@@ -482,7 +495,9 @@ func (lp *loop) pump(f *Flow, dir int) {
 		if viaPipe {
 			h.inPipe = n
 		} else {
-			if n == readSize && !h.copying {
+			if n < readSize {
+				lp.passed = true // a message: the read emptied the socket
+			} else if !h.copying {
 				h.bulk = true
 			}
 			// Whatever dst does not take now waits in pend, which the
@@ -518,8 +533,10 @@ func (lp *loop) pump(f *Flow, dir int) {
 // (BenchmarkPingUnderBulk, BenchmarkBulk).
 const pumpBudget = 256 << 10
 
-// later queues direction dir to be pumped again after the loop's next
-// look at its other sockets (runLater).
+// later queues direction dir for another share at the end of a turn
+// (runLater): a bulk direction an event woke (pumpSoon), to go after the
+// turn's messages, or one that used up its share, to go on after the loop
+// has looked at its other sockets again.
 func (lp *loop) later(f *Flow, dir int) {
 	if h := &f.half[dir]; !h.queued {
 		h.queued = true
@@ -527,7 +544,7 @@ func (lp *loop) later(f *Flow, dir int) {
 	}
 }
 
-// pumpTurn is a direction that used up its budget with bytes left to move.
+// pumpTurn is a direction queued by later.
 type pumpTurn struct {
 	f   *Flow
 	dir int8

@@ -60,6 +60,11 @@ type loop struct {
 	now            int64 // monotonic nanoseconds, read once per wake-up
 	yielded        int64 // lp.now at the last runtime.Gosched
 	exit           bool
+	// passed says this turn passed a message on through the loop's
+	// buffer (not a bulk splice); yield is sched_yield(2), a field so
+	// that tests can count the calls.
+	passed bool
+	yield  func()
 }
 
 // fdEntry says what a descriptor registered with the loop's epoll is. gen
@@ -105,7 +110,7 @@ func newLoop(p *Proxy) (*loop, error) {
 		unix.Close(ep)
 		return nil, err
 	}
-	lp := &loop{p: p, ep: ep, wake: wake, buf: make([]byte, readSize), done: make(chan struct{})}
+	lp := &loop{p: p, ep: ep, wake: wake, buf: make([]byte, readSize), done: make(chan struct{}), yield: schedYield}
 	if err := lp.register(wake, unix.EPOLLIN, fdEntry{}); err != nil {
 		unix.Close(ep)
 		unix.Close(wake)
@@ -166,11 +171,7 @@ func (lp *loop) run() {
 			lp.p.log.Error("epoll_wait failed; data plane loop stops", "err", err)
 			break
 		}
-		for i := 0; i < n; i++ {
-			lp.dispatch(&events[i])
-		}
-		lp.fireTimers()
-		lp.runLater()
+		lp.handle(events[:max(n, 0)])
 		if lp.now-lp.yielded >= yieldEvery {
 			// The scheduler's monitor treats a goroutine that has not been
 			// through the scheduler for 10 ms as hogging its P: it
@@ -204,6 +205,35 @@ func (lp *loop) run() {
 // yieldEvery is how often a busy loop passes through the scheduler: well
 // inside the monitor's 10 ms.
 const yieldEvery = int64(8 * time.Millisecond)
+
+// handle is one turn of the loop: the events of one epoll_wait, the
+// timers that are due, then the bulk directions waiting for a share
+// (runLater): those that used up the last one, and those an event of this
+// turn woke (pumpSoon), so the turn's messages go first.
+//
+// When the turn passed messages on and bulk directions wait, the loop
+// first gives up its CPU once (sched_yield), so that the readers it just
+// woke run before it goes back to copying. The kernel wakes a reader on
+// the CPU of the thread that wrote to its socket, expecting the writer to
+// sleep next; a loop busy with a bulk stream does not, and the reader
+// waited until the loop's time slice ran out, which the scheduler checks
+// at its tick (4 ms at HZ=250). With one iperf3 stream on the loop and two
+// cores, that wait was about half of a 1-byte ping's p99 of about 3 ms
+// (BenchmarkPingUnderBulk; README's performance notes have the numbers
+// with the yield). A loop with nothing else to do sleeps in epoll_wait
+// anyway, and a turn of bulk copying alone has no reader waiting on it:
+// neither yields.
+func (lp *loop) handle(events []unix.EpollEvent) {
+	for i := range events {
+		lp.dispatch(&events[i])
+	}
+	lp.fireTimers()
+	if lp.passed && len(lp.more) > 0 {
+		lp.yield()
+	}
+	lp.passed = false
+	lp.runLater()
+}
 
 // timeout is how long epoll_wait may sleep: until the next timer, in
 // milliseconds rounded up, or forever.

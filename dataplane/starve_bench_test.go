@@ -299,3 +299,164 @@ func TestPumpTurnIsBounded(t *testing.T) {
 		p.close()
 	}
 }
+
+// pipeFlow is an open flow on loop lp whose client and backend sockets are
+// stood in for by two pipes: direction up reads src and writes dst. The
+// source is watched by the loop's epoll, so events built by sourceEvent
+// reach the flow through lp.handle.
+func pipeFlow(t *testing.T, lp *loop) (f *Flow, src, dst pipe) {
+	t.Helper()
+	var err error
+	if src, err = newPipe(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.close)
+	if dst, err = newPipe(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dst.close)
+	f = &Flow{route: &route{ep: &endpoint{buckets: newBuckets(0)}}, lp: lp,
+		fds: [2]int{src.r, dst.w}, state: flowOpen, dslot: -1}
+	if err := lp.register(src.r, flowEvents, fdEntry{f: f, side: up}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for dir := range f.half {
+			lp.putPipe(&f.half[dir])
+		}
+	})
+	return f, src, dst
+}
+
+// sourceEvent is what epoll_wait reports when bytes arrive at f's client.
+func sourceEvent(lp *loop, f *Flow) unix.EpollEvent {
+	fd := f.fds[up]
+	return unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd), Pad: int32(lp.fds[fd].gen)}
+}
+
+// TestTurnYieldsToReaders: a turn that passed a message on while a bulk
+// direction waits for its next share gives up the CPU once before the bulk
+// copying, so that the message's reader, woken on this CPU, need not wait
+// for the loop's time slice to end (BenchmarkPingUnderBulk). Turns of bulk
+// copying alone, and messages with no bulk transfer waiting, never yield:
+// an idle loop sleeps in epoll_wait anyway.
+func TestTurnYieldsToReaders(t *testing.T) {
+	lp, err := newLoop(New(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lp.close()
+	t.Cleanup(func() {
+		for _, p := range lp.pipes {
+			p.close()
+		}
+	})
+	bulk, bsrc, _ := pipeFlow(t, lp)
+	const size = 1 << 20
+	if n, _ := unix.FcntlInt(uintptr(bsrc.w), unix.F_GETPIPE_SZ, 0); n < size {
+		t.Skipf("pipes hold %d bytes here, the test needs %d", n, size)
+	}
+	if n, err := unix.Write(bsrc.w, make([]byte, size)); n != size {
+		t.Fatalf("filling the bulk source: %d, %v", n, err)
+	}
+	small, ssrc, sdst := pipeFlow(t, lp)
+	ping := func() unix.EpollEvent {
+		if _, err := unix.Write(ssrc.w, []byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		return sourceEvent(lp, small)
+	}
+	pong := func() {
+		var b [16]byte
+		if n, err := unix.Read(sdst.r, b[:]); n != 4 || err != nil {
+			t.Fatalf("the message's reader got %d bytes (%v), want 4", n, err)
+		}
+	}
+	yields := 0
+	var bulkAtYield int64
+	lp.yield = func() {
+		yields++
+		bulkAtYield = bulk.bytes[up].Load()
+		if small.bytes[up].Load() == 0 {
+			t.Error("the loop yielded before passing the message on")
+		}
+	}
+	turn := func(evs ...unix.EpollEvent) { lp.handle(evs) }
+
+	turn(ping()) // a message, no bulk transfer
+	pong()
+	if yields != 0 {
+		t.Fatalf("a turn with a message and nothing else to do yielded %d times", yields)
+	}
+	turn(sourceEvent(lp, bulk)) // the bulk stream starts and uses its share
+	if yields != 0 || !bulk.half[up].queued {
+		t.Fatalf("first bulk turn: %d yields, queued %v; want 0 and true", yields, bulk.half[up].queued)
+	}
+	turn() // bulk copying alone
+	if yields != 0 {
+		t.Fatalf("a turn of bulk copying alone yielded %d times", yields)
+	}
+	before := bulk.bytes[up].Load()
+	turn(ping())
+	pong()
+	if yields != 1 {
+		t.Fatalf("a turn with a message while bulk bytes wait yielded %d times, want 1", yields)
+	}
+	if bulkAtYield != before {
+		t.Errorf("the bulk direction moved %d bytes before the yield", bulkAtYield-before)
+	}
+	if bulk.bytes[up].Load() == before {
+		t.Error("the bulk direction did not get its share after the yield")
+	}
+}
+
+// TestTurnPassesMessagesFirst: when epoll reports a bulk transfer's socket
+// before a message's, the message still goes first: the bulk direction
+// moves nothing of its share before the turn's messages are passed on
+// (and the loop has yielded to their readers).
+func TestTurnPassesMessagesFirst(t *testing.T) {
+	lp, err := newLoop(New(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lp.close()
+	t.Cleanup(func() {
+		for _, p := range lp.pipes {
+			p.close()
+		}
+	})
+	bulk, bsrc, _ := pipeFlow(t, lp)
+	const size = 1 << 20
+	if n, _ := unix.FcntlInt(uintptr(bsrc.w), unix.F_GETPIPE_SZ, 0); n < size {
+		t.Skipf("pipes hold %d bytes here, the test needs %d", n, size)
+	}
+	if n, err := unix.Write(bsrc.w, make([]byte, size)); n != size {
+		t.Fatalf("filling the bulk source: %d, %v", n, err)
+	}
+	small, ssrc, _ := pipeFlow(t, lp)
+	lp.handle([]unix.EpollEvent{sourceEvent(lp, bulk)}) // the stream is under way
+	if !bulk.half[up].bulk {
+		t.Fatal("the stream did not switch to splice")
+	}
+	before := bulk.bytes[up].Load()
+	yields := 0
+	lp.yield = func() {
+		yields++
+		if got := small.bytes[up].Load(); got != 4 {
+			t.Errorf("at the yield the message has moved %d bytes, want 4", got)
+		}
+		if got := bulk.bytes[up].Load(); got != before {
+			t.Errorf("the stream moved %d bytes before the message", got-before)
+		}
+	}
+	if _, err := unix.Write(ssrc.w, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	lp.handle([]unix.EpollEvent{sourceEvent(lp, bulk), sourceEvent(lp, small)})
+	if yields != 1 {
+		t.Fatalf("yields = %d, want 1", yields)
+	}
+	if bulk.bytes[up].Load() == before {
+		t.Error("the stream got no share in the turn")
+	}
+}

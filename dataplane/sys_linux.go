@@ -128,6 +128,12 @@ func accept4(lfd int) (int, netip.Addr, error) {
 	return int(fd), sockaddrAddr(&rsa), nil
 }
 
+// schedYield is sched_yield(2): the thread goes behind the other threads
+// ready on its CPU. Raw, like the rest: the loop keeps its P.
+func schedYield() {
+	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}
+
 // epollCtl is epoll_ctl(2); ev may be nil for EPOLL_CTL_DEL.
 func epollCtl(ep, op, fd int, ev *unix.EpollEvent) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(ep), uintptr(op), uintptr(fd),
