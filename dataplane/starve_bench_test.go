@@ -334,19 +334,16 @@ func sourceEvent(lp *loop, f *Flow) unix.EpollEvent {
 	return unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd), Pad: int32(lp.fds[fd].gen)}
 }
 
-// TestTurnYieldsToReaders: a turn that passed a message on while a bulk
-// direction waits for its next share gives up the CPU once before the bulk
-// copying, so that the message's reader, woken on this CPU, need not wait
-// for the loop's time slice to end (BenchmarkPingUnderBulk). Turns of bulk
-// copying alone, and messages with no bulk transfer waiting, never yield:
-// an idle loop sleeps in epoll_wait anyway.
-func TestTurnYieldsToReaders(t *testing.T) {
+// bulkLoop is a loop (no epoll_wait: tests run its turns) with one flow on
+// pipes whose client has 1 MiB to send, more than one share.
+func bulkLoop(t *testing.T) (*loop, *Flow) {
+	t.Helper()
 	lp, err := newLoop(New(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lp.close()
 	t.Cleanup(func() {
+		lp.close()
 		for _, p := range lp.pipes {
 			p.close()
 		}
@@ -359,6 +356,17 @@ func TestTurnYieldsToReaders(t *testing.T) {
 	if n, err := unix.Write(bsrc.w, make([]byte, size)); n != size {
 		t.Fatalf("filling the bulk source: %d, %v", n, err)
 	}
+	return lp, bulk
+}
+
+// TestTurnYieldsToReaders: a turn that passed a message on while a bulk
+// direction waits for its next share gives up the CPU once before the bulk
+// copying, so that the message's reader, woken on this CPU, need not wait
+// for the loop's time slice to end (BenchmarkPingUnderBulk). Turns of bulk
+// copying alone, and messages with no bulk transfer waiting, never yield:
+// an idle loop sleeps in epoll_wait anyway.
+func TestTurnYieldsToReaders(t *testing.T) {
+	lp, bulk := bulkLoop(t)
 	small, ssrc, sdst := pipeFlow(t, lp)
 	ping := func() unix.EpollEvent {
 		if _, err := unix.Write(ssrc.w, []byte("ping")); err != nil {
@@ -415,24 +423,7 @@ func TestTurnYieldsToReaders(t *testing.T) {
 // moves nothing of its share before the turn's messages are passed on
 // (and the loop has yielded to their readers).
 func TestTurnPassesMessagesFirst(t *testing.T) {
-	lp, err := newLoop(New(Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lp.close()
-	t.Cleanup(func() {
-		for _, p := range lp.pipes {
-			p.close()
-		}
-	})
-	bulk, bsrc, _ := pipeFlow(t, lp)
-	const size = 1 << 20
-	if n, _ := unix.FcntlInt(uintptr(bsrc.w), unix.F_GETPIPE_SZ, 0); n < size {
-		t.Skipf("pipes hold %d bytes here, the test needs %d", n, size)
-	}
-	if n, err := unix.Write(bsrc.w, make([]byte, size)); n != size {
-		t.Fatalf("filling the bulk source: %d, %v", n, err)
-	}
+	lp, bulk := bulkLoop(t)
 	small, ssrc, _ := pipeFlow(t, lp)
 	lp.handle([]unix.EpollEvent{sourceEvent(lp, bulk)}) // the stream is under way
 	if !bulk.half[up].bulk {
