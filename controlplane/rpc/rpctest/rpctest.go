@@ -126,17 +126,7 @@ func (c *Client) CallForm(action string, query, form []string) (status int, body
 		kv{k: "SignatureMethod", v: "HMAC-SHA1"}, kv{k: "SignatureNonce", v: string(nonce[:])},
 		kv{k: "SignatureType", v: ""}, kv{k: "SignatureVersion", v: "1.0"},
 		kv{k: "Timestamp", v: string(c.stamp)}, kv{k: "Version", v: c.version})
-	if c.Region != "" {
-		ps = append(ps, kv{k: "RegionId", v: c.Region})
-	}
-	for i := 0; i < len(query); i += 2 {
-		ps = append(ps, kv{query[i], query[i+1], false})
-	}
-	for i := 0; i < len(form); i += 2 {
-		ps = append(ps, kv{form[i], form[i+1], true})
-	}
-	slices.SortFunc(ps, func(a, b kv) int { return strings.Compare(a.k, b.k) })
-	c.params = ps
+	ps = c.sorted(ps, query, form)
 
 	// String to sign: POST&%2F&percent(canonical query).
 	sts := append(c.sts[:0], "POST&%2F&"...)
@@ -176,11 +166,10 @@ func (c *Client) CallForm(action string, query, form []string) (status int, body
 	return c.send(req, fb)
 }
 
-// callV3 sends one call signed with v3: parameters (and RegionId) in the
-// query and the form body, the rest in headers. The query is sent in its
-// canonical form (sorted, RFC 3986), so it is also what is signed.
-func (c *Client) callV3(action, nonce string, query, form []string) (int, []byte, error) {
-	ps := c.params[:0]
+// sorted adds RegionId and the call's query and form parameters to ps,
+// sorts them by name (as both signatures want) and keeps the slice for the
+// next call.
+func (c *Client) sorted(ps []kv, query, form []string) []kv {
 	if c.Region != "" {
 		ps = append(ps, kv{k: "RegionId", v: c.Region})
 	}
@@ -192,6 +181,14 @@ func (c *Client) callV3(action, nonce string, query, form []string) (int, []byte
 	}
 	slices.SortFunc(ps, func(a, b kv) int { return strings.Compare(a.k, b.k) })
 	c.params = ps
+	return ps
+}
+
+// callV3 sends one call signed with v3: parameters (and RegionId) in the
+// query and the form body, the rest in headers. The query is sent in its
+// canonical form (sorted, RFC 3986), so it is also what is signed.
+func (c *Client) callV3(action, nonce string, query, form []string) (int, []byte, error) {
+	ps := c.sorted(c.params[:0], query, form)
 	fb := appendForm(c.form[:0], ps)
 	c.form = fb
 	var bodyHash [64]byte
