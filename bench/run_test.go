@@ -60,6 +60,22 @@ func TestQuickRun(t *testing.T) {
 			}
 		}
 	}
+	// The netns scenario measures idle-flow memory last (issue 12's goal of
+	// at most 32 KiB per flow): a row with a positive figure.
+	for _, s := range rep.Scenarios {
+		if s.Name != "netns" || os.Geteuid() != 0 {
+			continue
+		}
+		found := false
+		for _, r := range s.Rows {
+			if r.Target == targetNetns && strings.HasPrefix(r.Metric, "memory per idle flow") {
+				found = r.Median > 0
+			}
+		}
+		if !found {
+			t.Errorf("netns: no positive memory-per-idle-flow row for %s", targetNetns)
+		}
+	}
 	targets := map[string]bool{}
 	for _, r := range rep.Scenarios[0].Rows {
 		targets[r.Target] = true
