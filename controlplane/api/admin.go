@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -46,57 +47,39 @@ const AdminPath = "/lab/"
 // service-linked role being what the cloud shows in RAM.
 func Admin(cp *controlplane.ControlPlane) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /lab/clb-zone-fault", func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
-			return
-		}
-		zone := r.Form.Get("ZoneId")
-		failed, err := strconv.ParseBool(r.Form.Get("Failed"))
+	mux.HandleFunc("POST /lab/clb-zone-fault", labHandler(func(r *http.Request) (any, error) {
+		f := r.Form
+		zone := f.Get("ZoneId")
+		failed, err := strconv.ParseBool(f.Get("Failed"))
 		if err != nil {
-			writeAdminError(w, rpc.InvalidParameter("Failed", "must be true or false"))
-			return
+			return nil, rpc.InvalidParameter("Failed", "must be true or false")
 		}
 		if err := cp.SetCLBZoneFault(zone, failed); err != nil {
-			writeAdminError(w, err)
-			return
+			return nil, err
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"ZoneId": zone, "Failed": failed, "LoadBalancers": cp.CLBZones()})
-	})
-	mux.HandleFunc("GET /lab/clbs", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"LoadBalancers": cp.CLBZones()})
-	})
-	mux.HandleFunc("GET /lab/accounts", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"Accounts": cp.Accounts()})
-	})
-	mux.HandleFunc("POST /lab/zone-fault", func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
-			return
+		return map[string]any{"ZoneId": zone, "Failed": failed, "LoadBalancers": cp.CLBZones()}, nil
+	}))
+	mux.HandleFunc("GET /lab/clbs", labHandler(func(*http.Request) (any, error) {
+		return map[string]any{"LoadBalancers": cp.CLBZones()}, nil
+	}))
+	mux.HandleFunc("GET /lab/accounts", labHandler(func(*http.Request) (any, error) {
+		return map[string]any{"Accounts": cp.Accounts()}, nil
+	}))
+	mux.HandleFunc("POST /lab/zone-fault", labHandler(func(r *http.Request) (any, error) {
+		f := r.Form
+		if err := required(f, "EndpointId", "ZoneId"); err != nil {
+			return nil, err
 		}
-		ep, zone := r.Form.Get("EndpointId"), r.Form.Get("ZoneId")
-		failed, err := strconv.ParseBool(r.Form.Get("Failed"))
-		switch {
-		case ep == "":
-			writeAdminError(w, rpc.MissingParameter("EndpointId"))
-			return
-		case zone == "":
-			writeAdminError(w, rpc.MissingParameter("ZoneId"))
-			return
-		case err != nil:
-			writeAdminError(w, rpc.InvalidParameter("Failed", "must be true or false"))
-			return
+		ep, zone := f.Get("EndpointId"), f.Get("ZoneId")
+		failed, err := strconv.ParseBool(f.Get("Failed"))
+		if err != nil {
+			return nil, rpc.InvalidParameter("Failed", "must be true or false")
 		}
 		if err := cp.SetZoneFault(ep, zone, failed); err != nil {
-			writeAdminError(w, err)
-			return
+			return nil, err
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"EndpointId": ep, "ZoneId": zone, "Failed": failed})
-	})
+		return map[string]any{"EndpointId": ep, "ZoneId": zone, "Failed": failed}, nil
+	}))
 	return mux
 }
 
@@ -109,26 +92,16 @@ func Admin(cp *controlplane.ControlPlane) http.Handler {
 // resets, blackhole accepts and never answers. set applies it; an unknown
 // address is its error. Answers {"Address","Mode"}.
 func BackendFault(set func(address, mode string) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
-			return
+	return labHandler(func(r *http.Request) (any, error) {
+		f := r.Form
+		if err := required(f, "Address", "Mode"); err != nil {
+			return nil, err
 		}
-		addr, mode := r.Form.Get("Address"), r.Form.Get("Mode")
-		switch {
-		case addr == "":
-			writeAdminError(w, rpc.MissingParameter("Address"))
-			return
-		case mode == "":
-			writeAdminError(w, rpc.MissingParameter("Mode"))
-			return
-		}
+		addr, mode := f.Get("Address"), f.Get("Mode")
 		if err := set(addr, mode); err != nil {
-			writeAdminError(w, err)
-			return
+			return nil, err
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"Address": addr, "Mode": mode})
+		return map[string]any{"Address": addr, "Mode": mode}, nil
 	})
 }
 
@@ -140,27 +113,17 @@ func BackendFault(set func(address, mode string) error) http.Handler {
 // (and jitter), bandwidth (bytes/s), reset-after (bytes), stall; "none"
 // lifts it. set applies it. Answers {"Address","Impairment"}.
 func BackendImpair(set func(address, spec string) (string, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
-			return
+	return labHandler(func(r *http.Request) (any, error) {
+		f := r.Form
+		if err := required(f, "Address", "Impairment"); err != nil {
+			return nil, err
 		}
-		addr, spec := r.Form.Get("Address"), r.Form.Get("Impairment")
-		switch {
-		case addr == "":
-			writeAdminError(w, rpc.MissingParameter("Address"))
-			return
-		case spec == "":
-			writeAdminError(w, rpc.MissingParameter("Impairment"))
-			return
-		}
-		now, err := set(addr, spec)
+		addr := f.Get("Address")
+		now, err := set(addr, f.Get("Impairment"))
 		if err != nil {
-			writeAdminError(w, err)
-			return
+			return nil, err
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"Address": addr, "Impairment": now})
+		return map[string]any{"Address": addr, "Impairment": now}, nil
 	})
 }
 
@@ -183,14 +146,11 @@ type ImpairTarget struct {
 // (bytes), stall; "none" lifts it. set applies it. Answers the target and
 // {"Impairment"}.
 func Impair(set func(ImpairTarget, string) (string, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
-			return
-		}
-		t := ImpairTarget{EniID: r.Form.Get("EniId"), EndpointID: r.Form.Get("EndpointId"),
-			ZoneID: r.Form.Get("ZoneId"), ResourceID: r.Form.Get("ResourceId")}
-		spec := r.Form.Get("Impairment")
+	return labHandler(func(r *http.Request) (any, error) {
+		f := r.Form
+		t := ImpairTarget{EniID: f.Get("EniId"), EndpointID: f.Get("EndpointId"),
+			ZoneID: f.Get("ZoneId"), ResourceID: f.Get("ResourceId")}
+		spec := f.Get("Impairment")
 		n := 0
 		for _, s := range []string{t.EniID, t.EndpointID + t.ZoneID, t.ResourceID} {
 			if s != "" {
@@ -199,26 +159,20 @@ func Impair(set func(ImpairTarget, string) (string, error)) http.Handler {
 		}
 		switch {
 		case n == 0:
-			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "MissingParameter",
-				"One of EniId, EndpointId and ZoneId, or ResourceId is mandatory for this action."))
-			return
+			return nil, rpc.Errorf(http.StatusBadRequest, "MissingParameter",
+				"One of EniId, EndpointId and ZoneId, or ResourceId is mandatory for this action.")
 		case n > 1:
-			writeAdminError(w, rpc.InvalidParameter("EniId", "name one target: EniId, EndpointId and ZoneId, or ResourceId"))
-			return
+			return nil, rpc.InvalidParameter("EniId", "name one target: EniId, EndpointId and ZoneId, or ResourceId")
 		case t.EndpointID != "" && t.ZoneID == "":
-			writeAdminError(w, rpc.MissingParameter("ZoneId"))
-			return
+			return nil, rpc.MissingParameter("ZoneId")
 		case t.ZoneID != "" && t.EndpointID == "":
-			writeAdminError(w, rpc.MissingParameter("EndpointId"))
-			return
+			return nil, rpc.MissingParameter("EndpointId")
 		case spec == "":
-			writeAdminError(w, rpc.MissingParameter("Impairment"))
-			return
+			return nil, rpc.MissingParameter("Impairment")
 		}
 		now, err := set(t, spec)
 		if err != nil {
-			writeAdminError(w, err)
-			return
+			return nil, err
 		}
 		out := map[string]any{"Impairment": now}
 		for k, v := range map[string]string{"EniId": t.EniID, "EndpointId": t.EndpointID, "ZoneId": t.ZoneID, "ResourceId": t.ResourceID} {
@@ -226,8 +180,7 @@ func Impair(set func(ImpairTarget, string) (string, error)) http.Handler {
 				out[k] = v
 			}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(out)
+		return out, nil
 	})
 }
 
@@ -242,26 +195,19 @@ func Impair(set func(ImpairTarget, string) (string, error)) http.Handler {
 // the control plane and DNS go on. It answers {"Downtime"} once the data
 // plane serves again.
 func DataplaneRestart(restart func(context.Context, time.Duration) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
-			return
-		}
+	return labHandler(func(r *http.Request) (any, error) {
 		var down time.Duration
 		if v := r.Form.Get("Downtime"); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 || d > 20*time.Second {
-				writeAdminError(w, rpc.InvalidParameter("Downtime", "must be a duration from 0s to 20s"))
-				return
+				return nil, rpc.InvalidParameter("Downtime", "must be a duration from 0s to 20s")
 			}
 			down = d
 		}
 		if err := restart(r.Context(), down); err != nil {
-			writeAdminError(w, rpc.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "%v", err))
-			return
+			return nil, rpc.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "%v", err)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"Downtime": down.String()})
+		return map[string]any{"Downtime": down.String()}, nil
 	})
 }
 
@@ -288,6 +234,35 @@ func RequireLabKey(key string, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// labHandler is a lab API handler: fn gets the request with its
+// parameters (query and form) parsed into r.Form; its answer goes out as
+// JSON, or its error in the API's terms.
+func labHandler(fn func(r *http.Request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeAdminError(w, rpc.Errorf(http.StatusBadRequest, "InvalidParameter", "%v", err))
+			return
+		}
+		out, err := fn(r)
+		if err != nil {
+			writeAdminError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
+	}
+}
+
+// required is MissingParameter for the first of names f lacks.
+func required(f url.Values, names ...string) error {
+	for _, n := range names {
+		if f.Get(n) == "" {
+			return rpc.MissingParameter(n)
+		}
+	}
+	return nil
 }
 
 func writeAdminError(w http.ResponseWriter, err error) {
