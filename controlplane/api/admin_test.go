@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"eplink/controlplane"
 	"eplink/controlplane/api"
@@ -112,6 +115,57 @@ func TestAdminLabKey(t *testing.T) {
 		}
 		if got := pub.Load().Endpoints["ep-fault1"].Zones[0].Failed; got != tc.wantFailed {
 			t.Errorf("%s: Failed=%v, want %v", tc.name, got, tc.wantFailed)
+		}
+	}
+}
+
+// TestLabHandlersBadInput: each lab handler answers a missing or bad
+// parameter in the API's terms and never calls what it would change; a
+// good request reaches it and gets its JSON answer.
+func TestLabHandlersBadInput(t *testing.T) {
+	calls := 0
+	fault := api.BackendFault(func(addr, mode string) error { calls++; return nil })
+	impair := api.BackendImpair(func(addr, spec string) (string, error) { calls++; return spec, nil })
+	restart := api.DataplaneRestart(func(_ context.Context, d time.Duration) error {
+		calls++
+		if d == 3*time.Second {
+			return errors.New("the data plane did not come back")
+		}
+		return nil
+	})
+	for _, tc := range []struct {
+		h      http.Handler
+		query  string
+		status int
+		code   string // "" for success
+		answer string // in a successful answer
+	}{
+		{fault, "Mode=stop", 400, "MissingParameter", ""},
+		{fault, "Address=127.0.0.1:1", 400, "MissingParameter", ""},
+		{fault, "Address=127.0.0.1:1&Mode=stop", 200, "", `"Mode":"stop"`},
+		{impair, "Impairment=stall", 400, "MissingParameter", ""},
+		{impair, "Address=127.0.0.1:1", 400, "MissingParameter", ""},
+		{impair, "Address=127.0.0.1:1&Impairment=stall", 200, "", `"Impairment":"stall"`},
+		{restart, "Downtime=soon", 400, "InvalidParameter", ""},
+		{restart, "Downtime=21s", 400, "InvalidParameter", ""},
+		{restart, "Downtime=3s", 503, "ServiceUnavailable", ""},
+		{restart, "Downtime=1s", 200, "", `"Downtime":"1s"`},
+		{fault, "Address=%zz", 400, "InvalidParameter", ""},
+	} {
+		before := calls
+		rec := httptest.NewRecorder()
+		tc.h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/lab/x?"+tc.query, nil))
+		var body struct{ Code string }
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != tc.status || body.Code != tc.code {
+			t.Errorf("%s: %d %q, want %d %q (%s)", tc.query, rec.Code, body.Code, tc.status, tc.code, rec.Body)
+		}
+		called := calls != before
+		if wantCall := tc.status != 400; called != wantCall {
+			t.Errorf("%s: applied %v, want %v", tc.query, called, wantCall)
+		}
+		if tc.answer != "" && !strings.Contains(rec.Body.String(), tc.answer) {
+			t.Errorf("%s: answer %s lacks %s", tc.query, rec.Body, tc.answer)
 		}
 	}
 }
