@@ -17,7 +17,9 @@ import (
 	"eplink/controlplane/snapshot"
 )
 
-func TestAdminZoneFault(t *testing.T) {
+// faultLab is a control plane with endpoint ep-fault1 connected in zone H.
+func faultLab(t *testing.T) (*controlplane.ControlPlane, *snapshot.Publisher) {
+	t.Helper()
 	l := testLab()
 	l.Services = []lab.Service{{ID: "epsrv-fault1", Owner: providerUID, Resources: []string{"lb-clb1"},
 		Whitelist: []string{consumerUID}}}
@@ -29,7 +31,12 @@ func TestAdminZoneFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cp.Close()
+	t.Cleanup(func() { cp.Close() })
+	return cp, pub
+}
+
+func TestAdminZoneFault(t *testing.T) {
+	cp, pub := faultLab(t)
 	srv := httptest.NewServer(api.Admin(cp))
 	defer srv.Close()
 
@@ -70,18 +77,7 @@ func TestAdminZoneFault(t *testing.T) {
 // TestAdminLabKey: with a lab key, /lab/ answers only requests that carry
 // it; the others get 403 Forbidden.LabKey as JSON and change nothing.
 func TestAdminLabKey(t *testing.T) {
-	l := testLab()
-	l.Services = []lab.Service{{ID: "epsrv-fault1", Owner: providerUID, Resources: []string{"lb-clb1"},
-		Whitelist: []string{consumerUID}}}
-	l.Endpoints = []lab.Endpoint{{ID: "ep-fault1", Owner: consumerUID, Service: "epsrv-fault1", VPC: "vpc-consumer1",
-		SecurityGroups: []string{"sg-consumer1"}, Zones: []lab.EndpointZone{{Zone: zoneH, VSwitch: "vsw-consumer1-h"}},
-		Accept: true}}
-	pub := &snapshot.Publisher{}
-	cp, err := controlplane.Open(controlplane.Config{DataDir: t.TempDir(), Lab: l, Publisher: pub})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cp.Close()
+	cp, pub := faultLab(t)
 	srv := httptest.NewServer(api.RequireLabKey("s3cret", api.Admin(cp)))
 	defer srv.Close()
 	form := url.Values{"EndpointId": {"ep-fault1"}, "ZoneId": {zoneH}, "Failed": {"true"}}
