@@ -418,6 +418,14 @@ func TestNetnsRootless(t *testing.T) {
 	if want := prefix + "ecs03 (user namespace of eplink "; err != nil || !strings.Contains(out, want) {
 		t.Errorf("eplink status lacks %q: %v\n%s", want, err, out)
 	}
+	// The command runs where the caller stands (the mount namespace is
+	// eplink's, and setns into it resets the working directory).
+	pwd := exec.Command(as[0], append(as[1:], "exec", "ecs03", "--", "pwd")...)
+	pwd.Dir = dir
+	pwd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1", "EPLINK_CONFIG="+config)
+	if b, err := pwd.CombinedOutput(); err != nil || strings.TrimSpace(string(b)) != dir {
+		t.Errorf("pwd in ecs03 = %q, %v; want %s", b, err, dir)
+	}
 	// Root enters as the user who started eplink.
 	s.as = []string{os.Args[0]}
 	if out, err := s.eplink("exec", "ecs03", "--", "curl", "-sS", "-m", "10", "http://"+zone+"/"); err != nil || out != "Hello World ! This is ECS01." {
