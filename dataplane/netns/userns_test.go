@@ -155,3 +155,40 @@ func privateMountsChild(t *testing.T, dir string) {
 		t.Error(err)
 	}
 }
+
+// TestInUsernsNeedsAUserNamespace: the mark Reexec sets is not enough in
+// the host's user namespace (PrivateMounts would mount over the host's
+// /run and /etc there), and the processes it starts do not inherit it.
+func TestInUsernsNeedsAUserNamespace(t *testing.T) {
+	if os.Getenv(usernsEnv) != "" {
+		if InUserns() {
+			t.Error("InUserns in the host's user namespace, from the mark alone")
+		}
+		if err := PrivateMounts(); err == nil {
+			t.Error("PrivateMounts ran outside eplink's user namespace")
+		}
+		if v, ok := os.LookupEnv(usernsEnv); ok {
+			t.Errorf("%s=%s is passed on to what eplink starts", usernsEnv, v)
+		}
+		return
+	}
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil || strings.Join(strings.Fields(string(b)), " ") != "0 0 4294967295" {
+		t.Skip("not in the initial user namespace")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("runs the check in a mount namespace of its own, which needs root")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare (util-linux)")
+	}
+	// In a mount namespace of its own (still the initial user namespace):
+	// should the check ever fail, its mounts must not land on this host.
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private",
+		os.Args[0], "-test.run=^TestInUsernsNeedsAUserNamespace$", "-test.v")
+	cmd.Env = append(os.Environ(), usernsEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Fatalf("with the mark in the host's namespace: %v\n%s", err, out)
+	}
+}
