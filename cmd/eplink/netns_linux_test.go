@@ -385,6 +385,34 @@ func TestNetnsRootlessRefused(t *testing.T) {
 	}
 }
 
+// TestNetnsRootlessInnerFails: when the eplink inside the user namespace
+// cannot start (its API port is taken), the one the user started exits
+// with its status, and the reason is said once.
+func TestNetnsRootlessInnerFails(t *testing.T) {
+	needRoot(t)
+	dir, as := asNobody(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	args := withTUN("0666", append(as, "serve", "--demo", "--network", "netns", "--netns-prefix", testPrefix("f"),
+		"--api-addr", taken.Addr().String(), "--dns-addr", "127.0.0.1:0", "--no-profile"))
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "EPLINK_TEST_AS_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("rootless serve on a taken port: %v, want exit status 1\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "address already in use"); n != 1 {
+		t.Errorf("the reason is said %d times, want once:\n%s", n, out)
+	}
+}
+
 // TestNetnsRootless is the demo without root: eplink makes a user
 // namespace of its own, the instances in it, and the guide's curl from
 // ECS03 works through eplink exec, for the user who started it and for
