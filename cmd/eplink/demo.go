@@ -56,8 +56,9 @@ func demoLab() (*lab.Lab, []builtinBackend, error) {
 }
 
 // printDemo waits (bounded) until the demo endpoint carries traffic, then
-// prints what to paste next.
-func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy *dataplane.Proxy, info startInfo) {
+// prints what to paste next. applied is the Version of the last snapshot
+// the data plane (and, netns, the VPC stacks) put into effect.
+func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy *dataplane.Proxy, applied func() uint64, info startInfo) {
 	const epID, svcID = "ep-demo1", "epsrv-demo1"
 	deadline := time.Now().Add(15 * time.Second)
 	var ep *snapshot.Endpoint
@@ -86,10 +87,12 @@ func printDemo(ctx context.Context, w io.Writer, pub *snapshot.Publisher, proxy 
 		fmt.Fprintf(w, "eplink: the demo endpoint %s did not become Connected in time; see the log above\n", epID)
 		return
 	}
-	// The data plane applies snapshots on its own goroutine: wait for it to
-	// catch up, then say so if the ENI could not be bound (another eplink on
-	// the same addresses, most likely) rather than claim the demo works.
-	for want := pub.Load().Version; proxy.Version() < want && time.Now().Before(deadline); {
+	// The data plane (and the VPC stacks, which own the ENI and CLB
+	// addresses on the netns front end) apply snapshots on goroutines of
+	// their own: wait for them to catch up, then say so if the ENI could not
+	// be bound (another eplink on the same addresses, most likely) rather
+	// than claim the demo works.
+	for want := pub.Load().Version; applied() < want && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if errs := proxy.Errors(); len(errs) > 0 {

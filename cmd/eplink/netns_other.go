@@ -24,6 +24,7 @@ func (*vpcNetwork) Dial(context.Context, string, netip.Addr, netip.AddrPort) (ne
 }
 func (*vpcNetwork) Run(context.Context, any) {}
 func (*vpcNetwork) Close() error             { return nil }
+func (*vpcNetwork) Version() uint64          { return 0 }
 
 func startNetwork(context.Context, *lab.Lab, string, *dataplane.Proxy, *dns.Server, *slog.Logger) (*vpcNetwork, error) {
 	return nil, errors.New("the netns front end needs Linux")

@@ -373,7 +373,11 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 			info.API, api.LabKeyHeader, labKey, where)
 	}
 	if f.demo {
-		printDemo(ctx, s.stdout, pub, proxy, info)
+		applied := proxy.Version
+		if vpcNet != nil {
+			applied = func() uint64 { return min(proxy.Version(), vpcNet.Version()) }
+		}
+		printDemo(ctx, s.stdout, pub, proxy, applied, info)
 	}
 
 	var runErr error

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	mdns "github.com/miekg/dns"
 
@@ -60,6 +61,9 @@ type Network struct {
 	ns   []*Namespace
 	wg   sync.WaitGroup
 	stop context.CancelFunc
+	// applied is the Version of the last snapshot whose addresses the
+	// stacks own (Version).
+	applied atomic.Uint64
 }
 
 // NamespaceName is the namespace of an instance.
@@ -171,7 +175,14 @@ func (n *Network) apply(s *snapshot.Snapshot) {
 			n.log.Error("vpc addresses", "vpc_id", id, "err", err)
 		}
 	}
+	n.applied.Store(s.Version)
 }
+
+// Version is the Version of the last snapshot applied: every VPC's stack
+// owns its ENI, CLB and gateway addresses. Like the data plane's, it runs
+// behind the control plane's for a moment (Run applies on its own
+// goroutine).
+func (n *Network) Version() uint64 { return n.applied.Load() }
 
 // ServiceAddrs are the addresses the stack of VPC vpcID owns in s: its
 // endpoints' ENIs (a replaced one too, while it carries flows), its CLBs'
