@@ -121,6 +121,7 @@ func TestIperfStartFailed(t *testing.T) {
 		"the server is busy running a test. try again later":                                                                              true,
 		"unable to initialize stream: Transport endpoint is not connected":                                                                true,
 		"unable to connect to server - server may have stopped running or use a different port, firewall issue, etc.: Connection refused": false,
+		"unable to connect to server: Connection reset by peer":                                                                           true,
 		"control socket has closed unexpectedly":                                                                                          false,
 		"":                                                                                                                                false,
 	} {
