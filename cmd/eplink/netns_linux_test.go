@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"eplink/dataplane/netns"
 )
@@ -272,6 +275,114 @@ func TestNetnsOffload(t *testing.T) {
 	t.Logf("%d bytes in %d packets (%d bytes each)", bytes, packets, bytes/max(packets, 1))
 	if packets > size/1500/4 {
 		t.Errorf("%d packets for %d bytes: the segments are not offloaded", packets, bytes)
+	}
+}
+
+// TestNetnsDelayedACK: the VPC's TCP acknowledges as a Linux peer does. A
+// request answered at once costs the instance one packet, the answer, not
+// also an ACK before it; an ACK held for an answer that does not come
+// still arrives, soon and valid: the instance's unacknowledged bytes drain
+// without a retransmission.
+func TestNetnsDelayedACK(t *testing.T) {
+	needRoot(t)
+	s := startNetns(t, testPrefix("a"))
+	counter := func(file, row, field string) int64 {
+		out, err := s.in("ecs03", "cat", file)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if row == "" {
+			var n int64
+			fmt.Sscan(out, &n)
+			return n
+		}
+		// /proc/net/snmp: a row of names, then a row of values.
+		var names []string
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || f[0] != row+":" {
+				continue
+			}
+			if names == nil {
+				names = f
+				continue
+			}
+			for i := range names {
+				if names[i] == field && i < len(f) {
+					var n int64
+					fmt.Sscan(f[i], &n)
+					return n
+				}
+			}
+		}
+		t.Fatalf("no %s %s in %s", row, field, file)
+		return 0
+	}
+	rxPackets := func() int64 { return counter("/sys/class/net/eth0/statistics/rx_packets", "", "") }
+	retrans := func() int64 { return counter("/proc/net/snmp", "Tcp", "RetransSegs") }
+	dial := func() *net.TCPConn {
+		var c net.Conn
+		err := netns.Do(s.prefix+"ecs03", func() (err error) {
+			c, err = net.DialTimeout("tcp", net.JoinHostPort(s.banner["eni"], "80"), 8*time.Second)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		return c.(*net.TCPConn)
+	}
+
+	c := dial()
+	br := bufio.NewReader(c)
+	get := func() {
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(body), "This is ECS01.") {
+			t.Fatalf("answer %q", body)
+		}
+	}
+	get() // the connection's first exchange, whatever its packets
+	const n = 100
+	before := rxPackets()
+	for range n {
+		get()
+	}
+	got := rxPackets() - before
+	t.Logf("%d requests answered: %d packets to the instance", n, got)
+	if got > n*3/2 {
+		t.Errorf("%d packets to the instance for %d answers: each answer comes after an ACK of its own", got, n)
+	}
+
+	// No answer comes to half a request: the ACK of it is held, then
+	// sent on its own, and must be one the instance takes.
+	c2 := dial()
+	retrans0 := retrans()
+	if _, err := fmt.Fprintf(c2, "GET / HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := c2.SyscallConn()
+	unacked := func() (n int) {
+		raw.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ) })
+		return n
+	}
+	// Linux retransmits after 200 ms at the soonest: an ACK the
+	// instance dropped would leave the bytes unacknowledged until then.
+	deadline := time.Now().Add(150 * time.Millisecond)
+	for unacked() > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if u := unacked(); u > 0 {
+		t.Errorf("%d bytes still unacknowledged after 150 ms", u)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if r := retrans() - retrans0; r != 0 {
+		t.Errorf("the instance retransmitted %d segments", r)
 	}
 }
 

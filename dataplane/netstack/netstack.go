@@ -28,6 +28,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mdns "github.com/miekg/dns"
@@ -84,9 +85,12 @@ type VPC struct {
 	nics    map[string]tcpip.NICID // instance id → NIC
 	next    tcpip.NICID
 	service map[netip.Addr]bool // on every NIC
-	tuns    []*tunEndpoint
-	dns     []*mdns.Server
-	closed  bool
+	// own is service as the links read it, without v.mu: a copy made
+	// anew on each change.
+	own    atomic.Pointer[map[[4]byte]bool]
+	tuns   []*tunEndpoint
+	dns    []*mdns.Server
+	closed bool
 }
 
 // New builds the stack of one VPC. Close releases it.
@@ -143,6 +147,7 @@ func (v *VPC) AttachTUN(instanceID string, fd int, mtu uint32, ip netip.Addr, vn
 		unix.Close(fd)
 		return fmt.Errorf("netstack %s: link of %s: %v", v.cfg.ID, instanceID, err)
 	}
+	ep.acks.local = v.owns
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.tuns = append(v.tuns, ep)
@@ -205,7 +210,19 @@ func (v *VPC) SetAddresses(addrs []netip.Addr) error {
 			errs = append(errs, v.addAddr(id, a))
 		}
 	}
+	own := make(map[[4]byte]bool, len(v.service))
+	for a := range v.service {
+		own[a.As4()] = true
+	}
+	v.own.Store(&own)
 	return errors.Join(errs...)
+}
+
+// owns reports whether a is one of the VPC's service addresses: a packet
+// from it is the stack's own, not one it forwards between instances.
+func (v *VPC) owns(a [4]byte) bool {
+	own := v.own.Load()
+	return own != nil && (*own)[a]
 }
 
 // ServeDNS answers at Resolver:53, UDP and TCP, with cfg.DNS until Close.

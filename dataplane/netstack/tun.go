@@ -36,6 +36,8 @@ type tunEndpoint struct {
 	onClose    func()
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
+
+	acks ackHold
 }
 
 // virtio_net_hdr (linux/virtio_net.h), without num_buffers.
@@ -60,7 +62,9 @@ func newTUNEndpoint(fd int, mtu uint32, vnet bool) (*tunEndpoint, error) {
 		f.Close()
 		return nil, err
 	}
-	return &tunEndpoint{f: f, raw: rc, mtu: mtu, vnet: vnet}, nil
+	e := &tunEndpoint{f: f, raw: rc, mtu: mtu, vnet: vnet}
+	e.acks.write = e.writeHeld
+	return e, nil
 }
 
 // MTU implements stack.LinkEndpoint.
@@ -147,7 +151,10 @@ func (e *tunEndpoint) SetOnCloseAction(fn func()) {
 // The stack's close action removes the NIC, which closes the link again:
 // it runs once, outside the Once.
 func (e *tunEndpoint) Close() {
-	e.closeOnce.Do(func() { e.f.Close() })
+	e.closeOnce.Do(func() {
+		e.acks.stop()
+		e.f.Close()
+	})
 	e.mu.Lock()
 	fn := e.onClose
 	e.onClose = nil
@@ -198,27 +205,24 @@ func (e *tunEndpoint) readLoop() {
 // WritePackets implements stack.LinkWriter: one writev per packet, a
 // virtio_net_hdr first when the offloads are on. A packet the device does
 // not take now (its queue is full) is dropped, as a NIC drops; TCP resends.
+// A plain ACK may be held a moment instead (ackHold).
 func (e *tunEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	n := 0
 	var bufs [][]byte
 	var hdr [vnetHdrLen]byte
 	for _, pkt := range pkts.AsSlice() {
 		bufs = bufs[:0]
+		vnet := hdr[:0]
 		if e.vnet {
-			hdr = [vnetHdrLen]byte{}
-			if g := pkt.GSOOptions; g.Type != stack.GSONone {
-				putLE16(hdr[2:], uint16(pkt.HeaderSize()))
-				if g.NeedsCsum {
-					hdr[0] = vnetFlagNeedsCsum
-					putLE16(hdr[6:], g.L3HdrLen) // no link header before L3
-					putLE16(hdr[8:], g.CsumOffset)
-				}
-				if pkt.Data().Size() > int(g.MSS) && g.Type == stack.GSOTCPv4 {
-					hdr[1] = vnetGSOTCPv4
-					putLE16(hdr[4:], g.MSS)
-				}
-			}
-			bufs = append(bufs, hdr[:])
+			hdr = vnetHeader(pkt)
+			vnet = hdr[:]
+		}
+		if e.acks.offer(pkt, vnet) {
+			n++ // held: a later packet of its flow carries the same ACK
+			continue
+		}
+		if len(vnet) > 0 {
+			bufs = append(bufs, vnet)
 		}
 		bufs = append(bufs, pkt.AsSlices()...)
 		var werr error
@@ -241,6 +245,37 @@ func (e *tunEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 		n++
 	}
 	return n, nil
+}
+
+// vnetHeader is the virtio_net_hdr of pkt: where its checksum is left to
+// the instance's kernel (a partial one, which bare ACKs have too), and how
+// to cut it when it is longer than one segment.
+func vnetHeader(pkt *stack.PacketBuffer) [vnetHdrLen]byte {
+	var hdr [vnetHdrLen]byte
+	if g := pkt.GSOOptions; g.Type != stack.GSONone {
+		putLE16(hdr[2:], uint16(pkt.HeaderSize()))
+		if g.NeedsCsum {
+			hdr[0] = vnetFlagNeedsCsum
+			putLE16(hdr[6:], g.L3HdrLen) // no link header before L3
+			putLE16(hdr[8:], g.CsumOffset)
+		}
+		if pkt.Data().Size() > int(g.MSS) && g.Type == stack.GSOTCPv4 {
+			hdr[1] = vnetGSOTCPv4
+			putLE16(hdr[4:], g.MSS)
+		}
+	}
+	return hdr
+}
+
+// writeHeld writes held ACKs, each its virtio header and packet in one
+// buffer; like WritePackets it never waits.
+func (e *tunEndpoint) writeHeld(pkts [][]byte) {
+	e.raw.Write(func(fd uintptr) bool {
+		for _, p := range pkts {
+			unix.Write(int(fd), p)
+		}
+		return true
+	})
 }
 
 func putLE16(b []byte, v uint16) { b[0], b[1] = byte(v), byte(v>>8) }

@@ -1,0 +1,170 @@
+//go:build linux
+
+package netstack
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/buffer"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+var (
+	eniAddr  = [4]byte{10, 10, 0, 5}
+	instAddr = [4]byte{10, 10, 0, 190}
+	peerAddr = [4]byte{10, 10, 0, 191} // another instance of the VPC
+)
+
+// segment is a TCP packet as the stack hands it to the link.
+type segment struct {
+	src, dst [4]byte
+	flags    header.TCPFlags
+	ack      uint32
+	payload  int
+	opts     []byte
+}
+
+func (s segment) packet() *stack.PacketBuffer {
+	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
+		ReserveHeaderBytes: header.IPv4MinimumSize + header.TCPMinimumSize + len(s.opts),
+		Payload:            buffer.MakeWithData(make([]byte, s.payload)),
+	})
+	tcp := header.TCP(pkt.TransportHeader().Push(header.TCPMinimumSize + len(s.opts)))
+	tcp.Encode(&header.TCPFields{SrcPort: 80, DstPort: 40000, SeqNum: 1, AckNum: s.ack,
+		DataOffset: uint8(header.TCPMinimumSize + len(s.opts)), Flags: s.flags, WindowSize: 1000})
+	copy(tcp[header.TCPMinimumSize:], s.opts)
+	pkt.TransportProtocolNumber = header.TCPProtocolNumber
+	ip := header.IPv4(pkt.NetworkHeader().Push(header.IPv4MinimumSize))
+	ip.Encode(&header.IPv4Fields{TotalLength: uint16(pkt.Size()), TTL: 64, Protocol: uint8(header.TCPProtocolNumber),
+		SrcAddr: tcpip.AddrFrom4(s.src), DstAddr: tcpip.AddrFrom4(s.dst)})
+	pkt.NetworkProtocolNumber = header.IPv4ProtocolNumber
+	return pkt
+}
+
+func bare(ack uint32) segment {
+	return segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, ack: ack}
+}
+
+func timestamps() []byte {
+	o := make([]byte, 12)
+	header.EncodeNOP(o)
+	header.EncodeNOP(o[1:])
+	header.EncodeTSOption(1, 2, o[2:])
+	return o
+}
+
+// TestAckHold: which packets the link holds, which it sends at once, and
+// which held ACK a later packet makes redundant; what is held is sent,
+// virtio header first, when the hold ends.
+func TestAckHold(t *testing.T) {
+	sack := make([]byte, 12)
+	header.EncodeNOP(sack)
+	header.EncodeNOP(sack[1:])
+	header.EncodeSACKBlocks([]header.SACKBlock{{Start: 10, End: 20}}, sack[2:])
+	type step struct {
+		seg  segment
+		held bool // offer takes it
+		left int  // ACKs held afterwards
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"an ACK is held", []step{{bare(100), true, 1}}},
+		{"timestamps are plain", []step{{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100, opts: timestamps()}, true, 1}}},
+		{"data carries it", []step{
+			{bare(100), true, 1},
+			{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagPsh, ack: 150, payload: 10}, false, 0}}},
+		{"a second one goes at once", []step{{bare(100), true, 1}, {bare(200), false, 0}, {bare(300), true, 1}}},
+		{"a duplicate goes at once", []step{{bare(100), true, 1}, {bare(100), false, 0}, {bare(100), false, 0}}},
+		{"an older one goes at once", []step{{bare(100), true, 1}, {bare(90), false, 0}}},
+		{"SACK goes at once", []step{{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100, opts: sack}, false, 0}}},
+		{"forwarded goes at once", []step{{segment{src: peerAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100}, false, 0}}},
+		{"other flows are apart", []step{
+			{bare(100), true, 1},
+			{segment{src: eniAddr, dst: peerAddr, flags: header.TCPFlagAck, ack: 100}, true, 2},
+			{segment{src: eniAddr, dst: peerAddr, flags: header.TCPFlagAck | header.TCPFlagPsh, ack: 120, payload: 1}, false, 1}}},
+		{"a FIN carries it and ends the flow", []step{
+			{bare(100), true, 1},
+			{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagFin, ack: 100}, false, 0},
+			{bare(50), true, 1}}},
+		{"a reset ends the flow", []step{
+			{bare(100), true, 1},
+			{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagRst, ack: 100}, false, 0},
+			{bare(100), true, 1}}}, // a new flow on the same ports: not a duplicate
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var sent [][]byte
+			h := &ackHold{
+				write: func(p [][]byte) { mu.Lock(); sent = append(sent, p...); mu.Unlock() },
+				local: func(a [4]byte) bool { return a == eniAddr },
+			}
+			defer h.stop()
+			for i, st := range tc.steps {
+				pkt := st.seg.packet()
+				if got := h.offer(pkt, nil); got != st.held {
+					t.Fatalf("step %d: held %v, want %v", i, got, st.held)
+				}
+				pkt.DecRef()
+				h.mu.Lock()
+				left := len(h.held)
+				h.mu.Unlock()
+				if left != st.left {
+					t.Fatalf("step %d: %d ACKs held, want %d", i, left, st.left)
+				}
+			}
+		})
+	}
+
+	t.Run("flush", func(t *testing.T) {
+		done := make(chan [][]byte, 1)
+		h := &ackHold{write: func(p [][]byte) { done <- p }}
+		defer h.stop()
+		pkt := bare(100).packet()
+		defer pkt.DecRef()
+		vnet := []byte{1, 0, 0, 0, 0, 0, 20, 0, 16, 0}
+		if !h.offer(pkt, vnet) {
+			t.Fatal("not held")
+		}
+		want := append(append([]byte{}, vnet...), bytes.Join(pkt.AsSlices(), nil)...)
+		select {
+		case got := <-done:
+			if len(got) != 1 || !bytes.Equal(got[0], want) {
+				t.Fatalf("sent %x, want [%x]", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the held ACK was never sent")
+		}
+	})
+
+	t.Run("forgotten", func(t *testing.T) {
+		h := &ackHold{write: func([][]byte) {}}
+		defer h.stop()
+		for _, ack := range []uint32{100, 200} { // 200: the second goes at once
+			p := bare(ack).packet()
+			h.offer(p, nil)
+			p.DecRef()
+		}
+		// Two sweeps later the flow's last ACK is forgotten: a lower
+		// number is no longer a duplicate.
+		for range 2 {
+			h.mu.Lock()
+			h.swept = h.swept.Add(-2 * ackForget)
+			h.mu.Unlock()
+			p := segment{src: eniAddr, dst: peerAddr, flags: header.TCPFlagAck | header.TCPFlagPsh, ack: 1, payload: 1}.packet()
+			h.offer(p, nil)
+			p.DecRef()
+		}
+		p := bare(150).packet()
+		defer p.DecRef()
+		if !h.offer(p, nil) {
+			t.Fatal("a forgotten flow's ACK was taken for a duplicate")
+		}
+	})
+}
