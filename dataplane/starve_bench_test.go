@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,7 +38,10 @@ import (
 //     their own, through a second ENI), as in the measurement of issue 18;
 //   - direct-iperf3: the same iperf3 stream and the same ping, both straight
 //     to their servers, no eplink: what the machine itself gives a ping
-//     while a stream takes its cores (the floor for the iperf3 case).
+//     while a stream takes its cores (the floor for the iperf3 case);
+//   - haproxy-iperf3: the same stream and ping through HAProxy with one
+//     thread (one loop, like eplink's here): the baseline proxy in the
+//     same run.
 func BenchmarkPingUnderBulk(b *testing.B) {
 	backend := serveTCP(b, func(c *net.TCPConn) {
 		var mode [1]byte
@@ -67,7 +71,11 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 				ENI: snapshot.ENI{ID: "eni-2", IP: eni2}, ResourceID: "lb-iperf"}}}
 	}
 	l.publish(s)
-	for _, mode := range []string{"idle", "bulk", "iperf3", "direct-iperf3"} {
+	var haproxy struct{ ping, iperf string }
+	if iperfErr == nil {
+		haproxy.ping, haproxy.iperf = startHAProxy(b, backend, iperfAddr)
+	}
+	for _, mode := range []string{"idle", "bulk", "iperf3", "direct-iperf3", "haproxy-iperf3"} {
 		b.Run(mode, func(b *testing.B) {
 			var moved atomic.Int64
 			stop := make(chan struct{})
@@ -94,13 +102,19 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 					}
 				}()
 				time.Sleep(200 * time.Millisecond) // up to speed
-			case "iperf3", "direct-iperf3":
+			case "iperf3", "direct-iperf3", "haproxy-iperf3":
 				if iperfErr != nil {
 					b.Skip("iperf3 not installed")
 				}
 				to := netip.AddrPortFrom(eni2, testPort).String()
-				if mode == "direct-iperf3" {
+				switch mode {
+				case "direct-iperf3":
 					to = iperfAddr
+				case "haproxy-iperf3":
+					if haproxy.iperf == "" {
+						b.Skip("haproxy not installed")
+					}
+					to = haproxy.iperf
 				}
 				iperfOut = runIperfClient(iperf, to, 6*time.Second)
 				time.Sleep(700 * time.Millisecond) // connected and up to speed
@@ -124,8 +138,11 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 				}
 			}()
 			pingTo := w.addr()
-			if mode == "direct-iperf3" {
+			switch mode {
+			case "direct-iperf3":
 				pingTo = backend
+			case "haproxy-iperf3":
+				pingTo = haproxy.ping
 			}
 			c := benchDial(b, pingTo)
 			defer c.Close()
@@ -161,7 +178,7 @@ func BenchmarkPingUnderBulk(b *testing.B) {
 			switch mode {
 			case "bulk":
 				b.ReportMetric(float64(after-before)*8/1e9/elapsed.Seconds(), "bulk-Gbit/s")
-			case "iperf3", "direct-iperf3":
+			case "iperf3", "direct-iperf3", "haproxy-iperf3":
 				res := <-iperfOut
 				if res.err != nil {
 					b.Fatalf("iperf3: %v", res.err)
@@ -199,6 +216,65 @@ func startIperfServer(b *testing.B, bin string) string {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return addr.String()
+}
+
+// startHAProxy runs HAProxy, one thread, in mode tcp in front of the ping
+// backend and the iperf3 server until the benchmark ends, and returns its
+// two front addresses; none without haproxy.
+func startHAProxy(b *testing.B, ping, iperf string) (pingFront, iperfFront string) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		return "", ""
+	}
+	fronts := make([]string, 2)
+	for i := range fronts {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		fronts[i] = ln.Addr().String()
+		ln.Close()
+	}
+	conf := filepath.Join(b.TempDir(), "haproxy.cfg")
+	err = os.WriteFile(conf, []byte(fmt.Sprintf(`global
+  nbthread 1
+  maxconn 100
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+listen ping
+  bind %s
+  server s1 %s
+listen iperf3
+  bind %s
+  server s1 %s
+`, fronts[0], ping, fronts[1], iperf)), 0o644)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", conf, "-db")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for i := 0; i < 100; i++ { // until both ports listen
+		c1, err1 := net.Dial("tcp", fronts[0])
+		if err1 == nil {
+			c1.Close()
+			if c2, err2 := net.Dial("tcp", fronts[1]); err2 == nil {
+				c2.Close()
+				return fronts[0], fronts[1]
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Fatal("haproxy did not listen within a second")
+	return "", ""
 }
 
 type iperfResult struct {
