@@ -24,13 +24,15 @@ import (
 //     bound is short so that a sender waiting on the ACK, Nagle's
 //     algorithm, loses little).
 //
-// Only the stack's own plain ACKs are held: no payload, the ACK flag
-// alone, no TCP options but padding and timestamps, and an acknowledgment
-// number beyond the last one sent on the flow. A duplicate ACK (an
-// out-of-order segment came in, the instance counts them for fast
-// retransmit), an ACK with SACK blocks, and a window update go at once;
-// so do the packets the stack forwards between instances (their source
-// is not the stack's).
+// Only the stack's own plain ACKs on an open flow are held: no payload,
+// the ACK flag alone, no TCP options but padding and timestamps, and an
+// acknowledgment number beyond the last one the flow sent. A duplicate ACK
+// (an out-of-order segment came in, the instance counts them for fast
+// retransmit), an ACK with SACK blocks, a window update, and the ACKs of a
+// flow the stack has sent its FIN or reset on (nothing more will carry
+// them) go at once; so do the packets the stack forwards between instances
+// (their source is not the stack's). A flow is known from its SYN-ACK on,
+// until its FIN or reset: a closed flow leaves nothing behind.
 type ackHold struct {
 	// write sends held packets when their time is up; local tells the
 	// stack's own source addresses.
@@ -51,7 +53,7 @@ const ackHoldFor = 5 * time.Millisecond
 // ackForget is how long the last ACK number of a flow that sent none
 // since is kept: a flow that ended without a FIN or reset seen here (the
 // instance reset it) is forgotten after one to two of these. A flow idle
-// that long holds its next ACK once more, which is harmless.
+// that long sends its bare ACKs at once until it sends data again.
 const ackForget = 30 * time.Second
 
 // flowKey is a TCP flow as the stack sends it: addresses and ports.
@@ -109,9 +111,9 @@ func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 		}
 		return false
 	}
-	if seen && int32(ack-last) <= 0 {
-		// A duplicate or a window update: at once, and it replaces a
-		// held one.
+	if !seen || int32(ack-last) <= 0 {
+		// A closed or forgotten flow, a duplicate or a window update:
+		// at once, and it replaces a held one.
 		delete(h.held, k)
 		return false
 	}

@@ -46,6 +46,11 @@ func (s segment) packet() *stack.PacketBuffer {
 	return pkt
 }
 
+// open is the SYN-ACK that makes the flow known.
+func open(dst [4]byte) segment {
+	return segment{src: eniAddr, dst: dst, flags: header.TCPFlagSyn | header.TCPFlagAck, ack: 1}
+}
+
 func bare(ack uint32) segment {
 	return segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, ack: ack}
 }
@@ -75,28 +80,38 @@ func TestAckHold(t *testing.T) {
 		name  string
 		steps []step
 	}{
-		{"an ACK is held", []step{{bare(100), true, 1}}},
-		{"timestamps are plain", []step{{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100, opts: timestamps()}, true, 1}}},
+		{"an ACK is held", []step{{open(instAddr), false, 0}, {bare(100), true, 1}}},
+		{"timestamps are plain", []step{{open(instAddr), false, 0}, {segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100, opts: timestamps()}, true, 1}}},
+		{"an unknown flow's goes at once", []step{{bare(100), false, 0}, {bare(200), false, 0}}},
 		{"data carries it", []step{
+			{open(instAddr), false, 0},
 			{bare(100), true, 1},
 			{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagPsh, ack: 150, payload: 10}, false, 0}}},
-		{"a second one goes at once", []step{{bare(100), true, 1}, {bare(200), false, 0}, {bare(300), true, 1}}},
-		{"a duplicate goes at once", []step{{bare(100), true, 1}, {bare(100), false, 0}, {bare(100), false, 0}}},
-		{"an older one goes at once", []step{{bare(100), true, 1}, {bare(90), false, 0}}},
-		{"SACK goes at once", []step{{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100, opts: sack}, false, 0}}},
-		{"forwarded goes at once", []step{{segment{src: peerAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100}, false, 0}}},
+		{"a second one goes at once", []step{{open(instAddr), false, 0}, {bare(100), true, 1}, {bare(200), false, 0}, {bare(300), true, 1}}},
+		{"a duplicate goes at once", []step{{open(instAddr), false, 0}, {bare(100), true, 1}, {bare(100), false, 0}, {bare(100), false, 0}}},
+		{"an older one goes at once", []step{{open(instAddr), false, 0}, {bare(100), true, 1}, {bare(90), false, 0}}},
+		{"SACK goes at once", []step{{open(instAddr), false, 0}, {segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100, opts: sack}, false, 0}}},
+		{"forwarded goes at once", []step{
+			{segment{src: peerAddr, dst: instAddr, flags: header.TCPFlagSyn | header.TCPFlagAck, ack: 1}, false, 0},
+			{segment{src: peerAddr, dst: instAddr, flags: header.TCPFlagAck, ack: 100}, false, 0}}},
 		{"other flows are apart", []step{
+			{open(instAddr), false, 0},
+			{open(peerAddr), false, 0},
 			{bare(100), true, 1},
 			{segment{src: eniAddr, dst: peerAddr, flags: header.TCPFlagAck, ack: 100}, true, 2},
 			{segment{src: eniAddr, dst: peerAddr, flags: header.TCPFlagAck | header.TCPFlagPsh, ack: 120, payload: 1}, false, 1}}},
 		{"a FIN carries it and ends the flow", []step{
+			{open(instAddr), false, 0},
 			{bare(100), true, 1},
 			{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagFin, ack: 100}, false, 0},
+			{bare(101), false, 0},      // the ACK of the instance's FIN
+			{open(instAddr), false, 0}, // a new flow on the same ports
 			{bare(50), true, 1}}},
 		{"a reset ends the flow", []step{
+			{open(instAddr), false, 0},
 			{bare(100), true, 1},
 			{segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagRst, ack: 100}, false, 0},
-			{bare(100), true, 1}}}, // a new flow on the same ports: not a duplicate
+			{bare(200), false, 0}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
@@ -126,6 +141,9 @@ func TestAckHold(t *testing.T) {
 		done := make(chan [][]byte, 1)
 		h := &ackHold{write: func(p [][]byte) { done <- p }}
 		defer h.stop()
+		o := open(instAddr).packet()
+		h.offer(o, nil)
+		o.DecRef()
 		pkt := bare(100).packet()
 		defer pkt.DecRef()
 		vnet := []byte{1, 0, 0, 0, 0, 0, 20, 0, 16, 0}
@@ -146,13 +164,13 @@ func TestAckHold(t *testing.T) {
 	t.Run("forgotten", func(t *testing.T) {
 		h := &ackHold{write: func([][]byte) {}}
 		defer h.stop()
-		for _, ack := range []uint32{100, 200} { // 200: the second goes at once
-			p := bare(ack).packet()
+		for _, s := range []segment{open(instAddr), bare(100)} {
+			p := s.packet()
 			h.offer(p, nil)
 			p.DecRef()
 		}
-		// Two sweeps later the flow's last ACK is forgotten: a lower
-		// number is no longer a duplicate.
+		// Two sweeps later the flow is forgotten: its ACKs go at once,
+		// and do not make it known again.
 		for range 2 {
 			h.mu.Lock()
 			h.swept = h.swept.Add(-2 * ackForget)
@@ -161,10 +179,21 @@ func TestAckHold(t *testing.T) {
 			h.offer(p, nil)
 			p.DecRef()
 		}
-		p := bare(150).packet()
-		defer p.DecRef()
-		if !h.offer(p, nil) {
-			t.Fatal("a forgotten flow's ACK was taken for a duplicate")
+		for _, ack := range []uint32{150, 200} {
+			p := bare(ack).packet()
+			if h.offer(p, nil) {
+				t.Fatalf("a forgotten flow's ACK %d was held", ack)
+			}
+			p.DecRef()
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for _, m := range h.acked {
+			for k := range m {
+				if [4]byte(k[4:8]) == instAddr {
+					t.Fatal("a forgotten flow's ACK made it known again")
+				}
+			}
 		}
 	})
 }
