@@ -3,10 +3,12 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat times; it is 100 on
@@ -88,4 +90,44 @@ func readProc(pid int) (ProcStat, error) {
 	}
 	ps.RSSBytes = rss
 	return ps, nil
+}
+
+// cpuWindow is the CPU time one process spent in a window of wall-clock
+// time.
+type cpuWindow struct {
+	UserSec, SystemSec float64
+	Wall               time.Duration
+}
+
+// cpuSkip is how much of each end of a load of duration d the CPU window
+// leaves out: start-up (a process's own, the client's connections) and
+// wind-down are not the steady state. 1 s each, a quarter of a short load.
+func cpuSkip(d time.Duration) time.Duration { return min(time.Second, d/4) }
+
+// sampleCPU reads pid's user and system time at start+skip and again at
+// start+d-skip (skip = cpuSkip(d)), while a load that started at start runs
+// for d, and returns what it spent in between. The process must outlive
+// the window; ctx ends the wait early.
+func sampleCPU(ctx context.Context, pid int, start time.Time, d time.Duration) (cpuWindow, error) {
+	skip := cpuSkip(d)
+	at := func(t time.Time) (ProcStat, time.Time, error) {
+		if !sleepCtx(ctx, time.Until(t)) {
+			return ProcStat{}, time.Time{}, ctx.Err()
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return ProcStat{}, time.Time{}, err
+		}
+		ps, err := ParseProcPIDStat(b)
+		return ps, time.Now(), err
+	}
+	first, t0, err := at(start.Add(skip))
+	if err != nil {
+		return cpuWindow{}, err
+	}
+	last, t1, err := at(start.Add(d - skip))
+	if err != nil {
+		return cpuWindow{}, err
+	}
+	return cpuWindow{UserSec: last.UserSec - first.UserSec, SystemSec: last.SystemSec - first.SystemSec, Wall: t1.Sub(t0)}, nil
 }
