@@ -38,8 +38,9 @@ func FuzzParsers(f *testing.F) {
 			t.Fatal("ParseIperf: no streams without error")
 		}
 		_, _ = ParseDNSPerf(b)
-		if cpu, th, err := ParseProcPIDStat(b); err == nil && (cpu < 0 && th < 0) {
-			t.Fatal("ParseProcPIDStat: negative")
+		if ps, err := ParseProcPIDStat(b); err == nil && (ps.UserSec < 0 || ps.SystemSec < 0 || ps.Threads < 0 ||
+			ps.CPUSec != ps.UserSec+ps.SystemSec) {
+			t.Fatalf("ParseProcPIDStat: %+v", ps)
 		}
 		_, _ = ParseProcStatus(b)
 		_, _ = parseProm(bytes.NewReader(b))

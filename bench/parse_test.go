@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,13 +158,6 @@ func TestParseDNSPerfNoAnswer(t *testing.T) {
 }
 
 func TestParseProc(t *testing.T) {
-	cpu, threads, err := ParseProcPIDStat(readTestdata(t, "proc-stat.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cpu != 3.42 || threads != 1 { // utime 71 + stime 271 ticks
-		t.Errorf("cpu %v threads %d", cpu, threads)
-	}
 	rss, err := ParseProcStatus(readTestdata(t, "proc-status.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -171,18 +165,55 @@ func TestParseProc(t *testing.T) {
 	if rss != 19448*1024 {
 		t.Errorf("rss = %d", rss)
 	}
-	// A command name with spaces and a ')' must not shift the fields.
-	odd := []byte("42 (a) b (c)) S 1 42 42 0 -1 4194560 0 0 0 0 150 50 0 0 20 0 7 0 1 1 1 1")
-	if cpu, th, err := ParseProcPIDStat(odd); err != nil || cpu != 2 || th != 7 {
-		t.Errorf("odd name: %v %d %v", cpu, th, err)
-	}
-	for _, bad := range []string{"", "1 (x) S 1", "1 (x) S 1 2 3 4 5 6 7 8 9 10 x 12 13 14 15 16 17"} {
-		if _, _, err := ParseProcPIDStat([]byte(bad)); err == nil {
-			t.Errorf("parsed %q", bad)
-		}
-	}
 	if _, err := ParseProcStatus([]byte("Name: x\n")); err == nil {
 		t.Error("status without VmRSS parsed")
+	}
+}
+
+// TestParseProcPIDStat checks that user and system time come from fields
+// 14 and 15 of /proc/PID/stat, counted after the command name whatever it
+// holds, in seconds of 1/100 s ticks.
+func TestParseProcPIDStat(t *testing.T) {
+	rest := func(utime, stime, threads string) string {
+		// state(3) ppid … cstime(17) priority nice num_threads(20) …
+		return " S 1 42 42 0 -1 4194560 0 0 0 0 " + utime + " " + stime + " 3 4 20 0 " + threads + " 0 1 1 1 1"
+	}
+	for _, tc := range []struct {
+		name      string
+		in        string
+		user, sys float64
+		threads   int
+		wantErr   bool
+	}{
+		{name: "nginx", in: string(readTestdata(t, "proc-stat.txt")), user: 0.71, sys: 2.71, threads: 1},
+		{name: "plain", in: "42 (eplink)" + rest("4600", "3000", "9"), user: 46, sys: 30, threads: 9},
+		{name: "spaces", in: "42 (a b c)" + rest("150", "50", "7"), user: 1.5, sys: 0.5, threads: 7},
+		{name: "parentheses", in: "42 (a) b (c))" + rest("150", "50", "7"), user: 1.5, sys: 0.5, threads: 7},
+		{name: "name like fields", in: "42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12)" + rest("1", "0", "2"), user: 0.01, sys: 0, threads: 2},
+		{name: "zero", in: "7 (pasta)" + rest("0", "0", "1"), threads: 1},
+		{name: "empty", in: "", wantErr: true},
+		{name: "no name", in: "42 S 1 42 42 0 -1 4194560 0 0 0 0 150 50 3 4 20 0 7 0", wantErr: true},
+		{name: "short", in: "1 (x) S 1", wantErr: true},
+		{name: "bad utime", in: "1 (x)" + rest("x", "50", "7"), wantErr: true},
+		{name: "bad stime", in: "1 (x)" + rest("150", "-5", "7"), wantErr: true},
+		{name: "bad threads", in: "1 (x)" + rest("150", "50", "many"), wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseProcPIDStat([]byte(tc.in))
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("parsed %q: %+v", tc.in, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(got.UserSec-tc.user) > 1e-9 || math.Abs(got.SystemSec-tc.sys) > 1e-9 ||
+				math.Abs(got.CPUSec-(tc.user+tc.sys)) > 1e-9 || got.Threads != tc.threads || got.RSSBytes != 0 {
+				t.Errorf("got %+v, want user %v system %v (cpu %v) threads %d", got, tc.user, tc.sys, tc.user+tc.sys, tc.threads)
+			}
+		})
 	}
 }
 

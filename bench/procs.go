@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -116,17 +117,33 @@ func waitTCP(ctx context.Context, p *proc, addr string, timeout time.Duration) e
 // output runs a bounded client command (wrk, iperf3, dnsperf) and returns
 // its combined output; the timeout is a backstop over the tool's own limit.
 func (h *harness) output(ctx context.Context, timeout time.Duration, bin string, args ...string) ([]byte, error) {
+	return h.outputStarted(ctx, timeout, nil, bin, args...)
+}
+
+// outputStarted is output that, once the command runs, calls started (if
+// not nil) with its pid, before waiting for it: for sampling a command
+// that is itself measured (pasta). started must not block; the command may
+// end at any moment after it starts.
+func (h *harness) outputStarted(ctx context.Context, timeout time.Duration, started func(pid int), bin string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = h.dir
 	cmd.WaitDelay = 2 * time.Second
 	cmd.SysProcAttr = clientAttr()
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
-		return out, fmt.Errorf("%s: %w", bin, ctx.Err())
+	var out bytes.Buffer // what CombinedOutput does, with a moment between start and wait
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Start()
+	if err == nil {
+		if started != nil {
+			started(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
 	}
-	return out, err
+	if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
+		return out.Bytes(), fmt.Errorf("%s: %w", bin, ctx.Err())
+	}
+	return out.Bytes(), err
 }
 
 // freePort asks the kernel for a free loopback port. Another process can

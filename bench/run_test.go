@@ -75,6 +75,32 @@ func TestQuickRun(t *testing.T) {
 		if !found {
 			t.Errorf("netns: no positive memory-per-idle-flow row for %s", targetNetns)
 		}
+		// Each path's network process's CPU per keep-alive request, user
+		// and system apart: eplink netns always, pasta where installed.
+		paths := []string{targetNetns}
+		if _, err := exec.LookPath("pasta"); err == nil {
+			paths = append(paths, targetPasta)
+		}
+		for _, target := range paths {
+			for _, m := range []metric{mNetnsUser, mNetnsSys} {
+				var row *Row
+				for _, r := range s.Rows {
+					if r.Target == target && r.Metric == m.name {
+						row = r
+					}
+				}
+				if row == nil {
+					t.Errorf("netns: no %q row for %s; notes: %q", m.name, target, s.Notes)
+				} else if row.Unit != "µs" || row.Median < 0 || len(row.Samples) == 0 {
+					t.Errorf("netns: %s %q = %+v", target, m.name, row)
+				}
+			}
+		}
+		for _, r := range s.Rows {
+			if r.Metric == mNetnsUser.name || r.Metric == mNetnsSys.name {
+				t.Logf("netns: %s, %s: %.1f µs", r.Target, r.Metric, r.Median)
+			}
+		}
 	}
 	targets := map[string]bool{}
 	for _, r := range rep.Scenarios[0].Rows {

@@ -37,6 +37,10 @@ type netnsClient struct {
 	http   int      // port of nginx A there
 	iperf  int      // port of iperf3 there
 	stop   func()
+	// netProc, given the pid of a command run with prefix, names the
+	// process that carries the path's traffic, whose CPU time is measured:
+	// an eplink, slirp4netns, or the command itself (pasta).
+	netProc func(cmdPID int) int
 }
 
 const (
@@ -93,9 +97,12 @@ var (
 	mStream    = metric{name: "one stream", unit: "Mbit/s", better: "higher", chart: true}
 	mNetnsRPS  = metric{name: "keep-alive requests/s (wrk -c50)", unit: "req/s", better: "higher", chart: true}
 	mNetnsConn = metric{name: "new connections/s (wrk -c50, Connection: close)", unit: "conn/s", better: "higher", chart: true}
+	mNetnsUser = metric{name: "CPU per keep-alive request, user", unit: "µs", better: "lower"}
+	mNetnsSys  = metric{name: "CPU per keep-alive request, system", unit: "µs", better: "lower"}
 )
 
-// runNetns measures one iperf3 stream, keep-alive requests/s and new
+// runNetns measures one iperf3 stream, keep-alive requests/s (with the
+// path's network process's user and system CPU per request) and new
 // connections/s from a namespace through each path.
 func runNetns(ctx context.Context, h *harness, r *ScenarioResult) error {
 	if os.Geteuid() != 0 {
@@ -126,8 +133,8 @@ func runNetns(ctx context.Context, h *harness, r *ScenarioResult) error {
 	if e, err := h.eplink(ctx); err != nil {
 		r.note("eplink (loopback): %v; left out", err)
 	} else {
-		clients = append(clients, &netnsClient{name: targetEplink, host: benchENI, http: benchHTTPPort, iperf: benchIperfPort, stop: func() {}})
-		_ = e
+		clients = append(clients, &netnsClient{name: targetEplink, host: benchENI, http: benchHTTPPort, iperf: benchIperfPort, stop: func() {},
+			netProc: func(int) int { return e.proc.pid() }})
 	}
 	defer r.finish(targetNetns)
 	reps := h.opts.repeats()
@@ -143,16 +150,27 @@ func runNetns(ctx context.Context, h *harness, r *ScenarioResult) error {
 				r.add(c.name, mStream, res.ReceivedMbps())
 			}
 			for _, close := range []bool{false, true} {
+				var cpu *cpuSample
+				if !close {
+					cpu = &cpuSample{}
+				}
 				w, err := h.wrkIn(ctx, c, wrkRun{URL: fmt.Sprintf("http://%s/", hostPort(c.host, c.http)),
-					Threads: 1, Connections: 50, Duration: h.opts.duration(), Close: close})
+					Threads: 1, Connections: 50, Duration: h.opts.duration(), Close: close}, cpu)
 				if err != nil {
 					r.note("%s wrk (close %v), repeat %d: %v", c.name, close, rep+1, err)
 					continue
 				}
 				if close {
 					r.add(c.name, mNetnsConn, w.RequestsPerSec())
+					continue
+				}
+				r.add(c.name, mNetnsRPS, w.RequestsPerSec())
+				// The requests in the CPU window, estimated from the run's rate.
+				if n := w.RequestsPerSec() * cpu.Wall.Seconds(); cpu.err != nil || n <= 0 {
+					r.note("%s CPU per keep-alive request, repeat %d: not measured: %v (%.0f requests in the window)", c.name, rep+1, cpu.err, n)
 				} else {
-					r.add(c.name, mNetnsRPS, w.RequestsPerSec())
+					r.add(c.name, mNetnsUser, cpu.UserSec*1e6/n)
+					r.add(c.name, mNetnsSys, cpu.SystemSec*1e6/n)
 				}
 			}
 		}
@@ -164,6 +182,8 @@ func runNetns(ctx context.Context, h *harness, r *ScenarioResult) error {
 	if err := h.netnsIdleFlows(ctx, b, r); err != nil {
 		return err
 	}
+	skip := cpuSkip(h.opts.duration())
+	r.note("CPU per keep-alive request: the user and system CPU time of the process that carries each path's traffic (eplink netns and eplink: the eplink process, all its threads; pasta: the pasta process wrk runs under, not wrk; slirp4netns: the slirp4netns process), read from /proc/PID/stat (10 ms ticks) %v after wrk starts and %v before its run ends, over the requests in that window estimated from wrk's rate for the whole run. Start-up (pasta's own, the namespace's, the connections') and wind-down are outside the window.", skip, skip)
 	r.note("The client runs in a network namespace and reaches the same nginx and iperf3 on the host through each path; eplink's netns path goes instance → VPC stack → ENI → CLB → backend with the bandwidth cap lifted, instance MTU 1500. pasta (its default MTU) and slirp4netns (MTU 65520) reach the host's loopback from their namespaces. \"eplink\" is the loopback front end from the host, for reference. Ratios are to eplink netns.")
 	return nil
 }
@@ -223,7 +243,7 @@ func (h *harness) eplinkNetnsClient(ctx context.Context, b *backendSet) (*netnsC
 		return nil, nil, err
 	}
 	c := &netnsClient{name: targetNetns, prefix: []string{"ip", "netns", "exec", prefix + benchNetnsInst}, netns: prefix + benchNetnsInst,
-		host: benchNetnsENI, http: benchHTTPPort, iperf: benchIperfPort, stop: p.stop}
+		host: benchNetnsENI, http: benchHTTPPort, iperf: benchIperfPort, stop: p.stop, netProc: func(int) int { return p.pid() }}
 	e := &eplinkInst{proc: p, apiAddr: hostPort("127.0.0.1", apiPort), dnsPort: dnsPort}
 	if e.provider, err = sdkClient(e.apiAddr, providerKeyID, providerSecret); err != nil {
 		p.stop()
@@ -255,7 +275,8 @@ func (h *harness) pastaClient(ctx context.Context, b *backendSet) (*netnsClient,
 		return nil, fmt.Errorf("pasta: %w", err)
 	}
 	return &netnsClient{name: targetPasta, prefix: []string{"pasta", "--config-net", "--runas", "0", "--quiet", "--"},
-		host: gw, http: b.httpA, iperf: b.iperf, stop: func() {}}, nil
+		host: gw, http: b.httpA, iperf: b.iperf, stop: func() {},
+		netProc: func(cmd int) int { return cmd }}, nil // pasta forks the command and relays its traffic
 }
 
 // defaultGateway is the host's default IPv4 gateway, which pasta's
@@ -290,7 +311,8 @@ func (h *harness) slirpClient(ctx context.Context, b *backendSet) (*netnsClient,
 		return nil, err
 	}
 	c := &netnsClient{name: targetSlirp, prefix: []string{"nsenter", "-t", strconv.Itoa(holder.pid()), "-n"},
-		host: benchSlirpHost, http: b.httpA, iperf: b.iperf, stop: func() { slirp.stop(); holder.stop() }}
+		host: benchSlirpHost, http: b.httpA, iperf: b.iperf, stop: func() { slirp.stop(); holder.stop() },
+		netProc: func(int) int { return slirp.pid() }}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		out, err := h.output(ctx, 5*time.Second, c.prefix[0], append(c.prefix[1:], "curl", "-sS", "-m", "2", "-o", "/dev/null",
@@ -374,8 +396,17 @@ func (h *harness) iperfIn(ctx context.Context, c *netnsClient, n int, d time.Dur
 	return res, nil
 }
 
-// wrkIn runs wrk from inside c's namespace.
-func (h *harness) wrkIn(ctx context.Context, c *netnsClient, w wrkRun) (*WrkResult, error) {
+// cpuSample is the CPU window of a path's network process during a load,
+// or why there is none.
+type cpuSample struct {
+	cpuWindow
+	err error
+}
+
+// wrkIn runs wrk from inside c's namespace. With cpu not nil, it also
+// samples the CPU time of c's network process over the middle of the run
+// (sampleCPU, from the moment the command starts) into *cpu.
+func (h *harness) wrkIn(ctx context.Context, c *netnsClient, w wrkRun, cpu *cpuSample) (*WrkResult, error) {
 	script := filepath.Join(h.dir, "wrk.lua")
 	if _, err := os.Stat(script); err != nil {
 		if err := os.WriteFile(script, wrkScript, 0o644); err != nil {
@@ -383,7 +414,33 @@ func (h *harness) wrkIn(ctx context.Context, c *netnsClient, w wrkRun) (*WrkResu
 		}
 	}
 	args := append(append(append([]string(nil), c.prefix...), "wrk"), w.args(script)...)
-	out, err := h.output(ctx, w.Duration+15*time.Second, args[0], args[1:]...)
+	var started func(int)
+	launched := false // started runs, if at all, before outputStarted returns
+	sampled := make(chan cpuSample, 1)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	switch {
+	case cpu == nil:
+	case c.netProc == nil:
+		cpu.err = fmt.Errorf("%s: no process to measure", c.name)
+	default:
+		started = func(cmd int) {
+			launched = true
+			pid, t0 := c.netProc(cmd), time.Now()
+			go func() {
+				win, err := sampleCPU(sctx, pid, t0, w.Duration)
+				sampled <- cpuSample{win, err}
+			}()
+		}
+	}
+	out, err := h.outputStarted(ctx, w.Duration+15*time.Second, started, args[0], args[1:]...)
+	switch {
+	case launched:
+		cancel() // a run that ended early ends the sampling: no window
+		*cpu = <-sampled
+	case started != nil:
+		cpu.err = fmt.Errorf("wrk did not start: %v", err)
+	}
 	res, perr := ParseWrk(out)
 	if perr != nil {
 		if err != nil {
