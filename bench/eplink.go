@@ -76,6 +76,9 @@ load_balancers:
     vswitch: vsw-benchprovider
     zone: {{$.Zone}}
     privatelink: true
+    # No health checks: an iperf3 server takes a check's connect-and-close
+    # for a client and now and then aborts the test in progress.
+    health_check: {interval: 1h}
     listeners:
       - port: {{$.HTTPPort}}
         backends:

@@ -82,6 +82,7 @@ load_balancers:
     owner: "1000000000000001"
     vswitch: vsw-benchprovider
     privatelink: true
+    health_check: {interval: 1h} # see the loopback lab: iperf3 and checks do not mix
     listeners:
       - {port: {{.HTTPPort}}, backends: [{name: A, address: "{{.HTTP}}"}]}
       - {port: {{.IperfPort}}, backends: [{name: iperf3, address: "{{.Iperf}}"}]}
