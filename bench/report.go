@@ -155,7 +155,7 @@ func (rep *Report) Markdown(charts map[string]string) string {
 	}
 	fmt.Fprintf(&b, "; %d repeat(s) of %gs per target, targets interleaved; median, min–max, spread = (max−min)/median.\n\n", rep.Repeats, rep.Seconds)
 	fmt.Fprintf(&b, "Machine: %s.\n\n", rep.machineLine())
-	b.WriteString("Setup: every target reaches the same backends (one nginx worker serving A and B, one iperf3 -s) on loopback; HAProxy 'mode tcp' with its defaults (a thread per core), eplink with one event loop per core (GOMAXPROCS = cores + 1: see cmd/eplink/serve.go); load generators run on the same cores, so a proxy competes with them for CPU as it would on a small host.\n\n")
+	b.WriteString("Setup: every target reaches the same backends (one nginx worker serving A and B, one iperf3 -s) on loopback; HAProxy 'mode tcp' with its defaults (a thread per core), eplink with one event loop per core (GOMAXPROCS = cores + 1; the netns front end half the cores: see procs in cmd/eplink/serve.go); load generators run on the same cores, so a proxy competes with them for CPU as it would on a small host.\n\n")
 	b.WriteString("Tools:")
 	for _, t := range sortedKeys(rep.Machine.Tools) {
 		fmt.Fprintf(&b, " %s `%s`;", t, rep.Machine.Tools[t])

@@ -62,6 +62,36 @@ type serveFlags struct {
 // raises it by one.
 var loops = runtime.GOMAXPROCS(0)
 
+// procs is how many Ps serve runs with, given the loop count, the front
+// end, and whether the user set GOMAXPROCS.
+//
+// The loopback front end has one data plane loop per core and one P more
+// than there are loops. A loop waits for events in epoll_wait; if every P
+// is held by a loop waiting, the scheduler's monitor takes the P away from
+// any wait over 20 µs and wakes a thread to look for work, so busy loops
+// cost a context switch or two per connection. A spare P stops that: on
+// two cores, half the context switches and ~10% more connections/s.
+//
+// The netns front end's flows bypass the loops: its data path is
+// goroutines (each TUN's reader, gVisor's TCP processors, each flow's two
+// copiers) handing every packet on to the next, and a hand-off to a
+// goroutine on another P wakes a thread on another core. On two cores
+// shared with the instances' own processes, one P instead of three halved
+// eplink's user CPU per keep-alive request (37 to 20 µs) and carried one
+// stream faster (4.3 to 5.8 Gbit/s); two Ps were as costly as three. So
+// netns runs on half the cores' Ps, at least one: measured on two cores
+// only, and what the user sets as GOMAXPROCS is taken as it is.
+func procs(loops int, netns, userSet bool) int {
+	switch {
+	case !netns:
+		return loops + 1
+	case userSet:
+		return loops
+	default:
+		return max(1, loops/2)
+	}
+}
+
 const (
 	defaultAPIAddr = "127.0.0.1:8080"
 	defaultDNSAddr = "127.0.0.1:53"
@@ -215,13 +245,7 @@ func (s *server) run(ctx context.Context, explicit map[string]bool) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
-	// One data plane loop per core (loops), and one P more than there are loops.
-	// A loop waits for events in epoll_wait; if every P is held by a loop
-	// waiting, the scheduler's monitor takes the P away from any wait over
-	// 20 µs and wakes a thread to look for work, so busy loops cost a
-	// context switch or two per connection. A spare P stops that: on two
-	// cores, half the context switches and ~10% more connections/s.
-	runtime.GOMAXPROCS(loops + 1)
+	runtime.GOMAXPROCS(procs(loops, l.Netns(), os.Getenv("GOMAXPROCS") != ""))
 	dpOpts := dataplane.Options{Loops: loops, Metrics: m, Logger: s.logger.With("component", "dataplane")}
 	var vpcNet *vpcNetwork
 	if l.Netns() {

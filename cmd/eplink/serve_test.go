@@ -423,3 +423,26 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestProcs: the loopback front end keeps a spare P beside its loops; the
+// netns front end runs on half the cores' Ps, at least one, unless the
+// user set GOMAXPROCS.
+func TestProcs(t *testing.T) {
+	for _, tc := range []struct {
+		loops          int
+		netns, userSet bool
+		want           int
+	}{
+		{2, false, false, 3},
+		{2, false, true, 3},
+		{1, false, false, 2},
+		{2, true, false, 1},
+		{1, true, false, 1},
+		{8, true, false, 4},
+		{3, true, true, 3},
+	} {
+		if got := procs(tc.loops, tc.netns, tc.userSet); got != tc.want {
+			t.Errorf("procs(%d, netns %v, GOMAXPROCS set %v) = %d, want %d", tc.loops, tc.netns, tc.userSet, got, tc.want)
+		}
+	}
+}
