@@ -57,6 +57,7 @@ func (lp *loop) open(l *listener, fd int, src netip.Addr) {
 	f.half[up].ready = true
 	f.slot = len(lp.flows)
 	lp.flows = append(lp.flows, f)
+	lp.armSweep()
 	lp.dial(f)
 }
 

@@ -65,3 +65,44 @@ func TestIdleCutTime(t *testing.T) {
 		t.Errorf("cut after %v, want within 1⅛ timeouts (%v; allowing %v)", cut, idle+idle/8, limit)
 	}
 }
+
+// TestIdleLoopSleeps: a loop without flows sets no timer, so it sleeps in
+// epoll_wait until an event; its first flow arms the sweep, which keeps
+// the flow's idle timeout, and the sweep after the last flow ends is the
+// loop's last wake-up.
+func TestIdleLoopSleeps(t *testing.T) {
+	l := newLab(t, Options{Loops: 1, IdleTimeout: 400 * time.Millisecond, DialTimeout: 500 * time.Millisecond})
+	w := newWorld(echoServer(t))
+	l.publish(w.snap())
+	lp := l.p.loops[0]
+	// timers counts the loop's timers, and its sweeps among them.
+	timers := func() (all, sweeps int) {
+		n := make(chan [2]int, 1)
+		lp.post(func() {
+			var c [2]int
+			for _, tm := range lp.timers {
+				c[0]++
+				if tm.kind == timerSweep {
+					c[1]++
+				}
+			}
+			n <- c
+		})
+		c := <-n
+		return c[0], c[1]
+	}
+	if all, _ := timers(); all != 0 {
+		t.Fatalf("a loop without flows has %d timers", all)
+	}
+	c := dial(t, w.addr())
+	if _, err := roundTrip(c, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, sweeps := timers(); sweeps != 1 {
+		t.Fatalf("a loop with a flow has %d sweeps set, want one", sweeps)
+	}
+	expectReset(t, c) // the idle timeout still cuts it
+	// The sweep after the flow is gone, and the dial's timer, are the
+	// last.
+	waitFor(t, 5*time.Second, "the loop's timers gone", func() bool { all, _ := timers(); return all == 0 })
+}

@@ -59,6 +59,7 @@ type loop struct {
 	more, moreNext []pumpTurn
 	now            int64 // monotonic nanoseconds, read once per wake-up
 	yielded        int64 // lp.now at the last runtime.Gosched
+	sweeping       bool  // a sweep timer is set (armSweep)
 	exit           bool
 	// passed says this turn passed a message on through the loop's
 	// buffer (not a bulk splice); yield is sched_yield(2), a field so
@@ -115,9 +116,6 @@ func newLoop(p *Proxy) (*loop, error) {
 		unix.Close(ep)
 		unix.Close(wake)
 		return nil, err
-	}
-	if p.opts.idleTimeout() > 0 || p.opts.keepAlive() > 0 {
-		lp.timers = timerHeap{{at: mono() + lp.sweepEvery(), kind: timerSweep}}
 	}
 	return lp, nil
 }
@@ -385,6 +383,21 @@ func (lp *loop) sweep() {
 		}
 		i++
 	}
+	lp.sweeping = false
+	lp.armSweep()
+}
+
+// armSweep schedules the next sweep while the loop carries flows and there
+// is something to sweep for. A loop without flows has no timer at all and
+// sleeps in epoll_wait until an event: an idle wake-up would cost little
+// on its own, but where the loops' Ps are few (the netns front end's one)
+// a loop back in epoll_wait holds the P until the runtime's monitor takes
+// it away, as late as 10 ms after.
+func (lp *loop) armSweep() {
+	if lp.sweeping || len(lp.flows) == 0 || (lp.p.opts.idleTimeout() <= 0 && lp.p.opts.keepAlive() <= 0) {
+		return
+	}
+	lp.sweeping = true
 	lp.addTimer(timer{at: lp.now + lp.sweepEvery(), kind: timerSweep})
 }
 
