@@ -76,11 +76,11 @@ func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 	copy(k[:4], ip[12:16])
 	copy(k[4:8], ip[16:20])
 	copy(k[8:12], tcp[0:4])
+	if h.local != nil && !h.local([4]byte(k[:4])) {
+		return false // forwarded between instances: not the stack's flow
+	}
 	flags, ack := tcp.Flags(), tcp.AckNumber()
 	plain := flags == header.TCPFlagAck && pkt.Data().Size() == 0 && plainOptions(tcp.Options())
-	if plain && h.local != nil && !h.local([4]byte(k[:4])) {
-		return false // forwarded: another instance's ACK
-	}
 
 	h.mu.Lock()
 	defer h.mu.Unlock()

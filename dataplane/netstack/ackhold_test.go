@@ -161,6 +161,26 @@ func TestAckHold(t *testing.T) {
 		}
 	})
 
+	t.Run("forwarded leaves nothing", func(t *testing.T) {
+		// Another instance's flow through the stack: the hold keeps no
+		// state for it, whatever it carries.
+		h := &ackHold{write: func([][]byte) {}, local: func(a [4]byte) bool { return a == eniAddr }}
+		defer h.stop()
+		for _, s := range []segment{
+			{src: peerAddr, dst: instAddr, flags: header.TCPFlagSyn | header.TCPFlagAck, ack: 1},
+			{src: peerAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagPsh, ack: 1, payload: 100},
+		} {
+			p := s.packet()
+			h.offer(p, nil)
+			p.DecRef()
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if n := len(h.acked[0]) + len(h.acked[1]); n != 0 {
+			t.Fatalf("%d flows known from forwarded packets", n)
+		}
+	})
+
 	t.Run("forgotten", func(t *testing.T) {
 		h := &ackHold{write: func([][]byte) {}}
 		defer h.stop()

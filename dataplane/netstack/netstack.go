@@ -81,16 +81,15 @@ type VPC struct {
 	end context.CancelFunc
 	wg  sync.WaitGroup
 
-	mu      sync.Mutex
-	nics    map[string]tcpip.NICID // instance id → NIC
-	next    tcpip.NICID
-	service map[netip.Addr]bool // on every NIC
-	// own is service as the links read it, without v.mu: a copy made
-	// anew on each change.
-	own    atomic.Pointer[map[[4]byte]bool]
-	tuns   []*tunEndpoint
-	dns    []*mdns.Server
-	closed bool
+	mu   sync.Mutex
+	nics map[string]tcpip.NICID // instance id → NIC
+	next tcpip.NICID
+	// service is the set of addresses on every NIC, replaced whole on
+	// each change (under mu) so that the links read it without mu.
+	service atomic.Pointer[map[netip.Addr]bool]
+	tuns    []*tunEndpoint
+	dns     []*mdns.Server
+	closed  bool
 }
 
 // New builds the stack of one VPC. Close releases it.
@@ -128,7 +127,8 @@ func New(cfg Config) (*VPC, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	v := &VPC{cfg: cfg, log: log, s: s, ctx: ctx, end: cancel,
-		nics: map[string]tcpip.NICID{}, next: 1, service: map[netip.Addr]bool{}}
+		nics: map[string]tcpip.NICID{}, next: 1}
+	v.service.Store(&map[netip.Addr]bool{})
 	fwd := tcp.NewForwarder(s, 0, maxInFlight, v.acceptTCP)
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, fwd.HandlePacket)
 	return v, nil
@@ -159,7 +159,7 @@ func (v *VPC) AttachTUN(instanceID string, fd int, mtu uint32, ip netip.Addr, vn
 	if terr := v.s.CreateNIC(id, &filterEndpoint{LinkEndpoint: ep, v: v}); terr != nil {
 		return fmt.Errorf("netstack %s: NIC of %s: %v", v.cfg.ID, instanceID, terr)
 	}
-	for a := range v.service {
+	for a := range *v.service.Load() {
 		if err := v.addAddr(id, a); err != nil {
 			return err
 		}
@@ -192,37 +192,31 @@ func (v *VPC) SetAddresses(addrs []netip.Addr) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	had := *v.service.Load()
 	var errs []error
-	for a := range v.service {
+	for a := range had {
 		if !want[a] {
 			for _, id := range v.nics {
 				v.s.RemoveAddress(id, tcpip.AddrFrom4(a.As4()))
 			}
-			delete(v.service, a)
 		}
 	}
 	for a := range want {
-		if v.service[a] {
+		if had[a] {
 			continue
 		}
-		v.service[a] = true
 		for _, id := range v.nics {
 			errs = append(errs, v.addAddr(id, a))
 		}
 	}
-	own := make(map[[4]byte]bool, len(v.service))
-	for a := range v.service {
-		own[a.As4()] = true
-	}
-	v.own.Store(&own)
+	v.service.Store(&want)
 	return errors.Join(errs...)
 }
 
 // owns reports whether a is one of the VPC's service addresses: a packet
 // from it is the stack's own, not one it forwards between instances.
 func (v *VPC) owns(a [4]byte) bool {
-	own := v.own.Load()
-	return own != nil && (*own)[a]
+	return (*v.service.Load())[netip.AddrFrom4(a)]
 }
 
 // ServeDNS answers at Resolver:53, UDP and TCP, with cfg.DNS until Close.
@@ -235,7 +229,7 @@ func (v *VPC) ServeDNS() error {
 	// The address must be on a NIC before binding: a VPC without
 	// instances has nobody to ask and no resolver.
 	v.mu.Lock()
-	if len(v.nics) == 0 || !v.service[Resolver] {
+	if len(v.nics) == 0 || !(*v.service.Load())[Resolver] {
 		v.mu.Unlock()
 		return errors.New("netstack: ServeDNS needs SetAddresses and a NIC first")
 	}
