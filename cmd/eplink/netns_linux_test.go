@@ -215,6 +215,18 @@ func TestNetnsDemo(t *testing.T) {
 	if err != nil || !strings.Contains(out, "INSTANCES") || !strings.Contains(out, prefix+"ecs03") || !strings.Contains(out, "10.10.0.190") {
 		t.Errorf("eplink status lacks the instances: %v\n%s", err, out)
 	}
+	// The netns front end runs on its own count of Ps (procs), which the
+	// Go collector reports.
+	mresp, err := http.Get("http://" + s.banner["api"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mbody, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	want := fmt.Sprintf("\ngo_sched_gomaxprocs_threads %d\n", procs(loops, true, os.Getenv("GOMAXPROCS") != ""))
+	if !strings.Contains(string(mbody), want) {
+		t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+	}
 	// Nothing routes out of a VPC: not to the host, not to the other VPC.
 	if out, err := s.in("ecs03", "curl", "-sS", "-m", "3", "http://192.168.24.246/"); err == nil {
 		t.Errorf("ecs03 reached ECS01 directly, across VPCs: %q", out)

@@ -59,7 +59,7 @@ type serveFlags struct {
 
 // loops is the data plane's event loop count: GOMAXPROCS as the process
 // started (the cores, or the GOMAXPROCS the user set), taken before serve
-// raises it by one.
+// sets its own (procs).
 var loops = runtime.GOMAXPROCS(0)
 
 // procs is how many Ps serve runs with, given the loop count, the front
