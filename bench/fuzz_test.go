@@ -39,7 +39,7 @@ func FuzzParsers(f *testing.F) {
 		}
 		_, _ = ParseDNSPerf(b)
 		if ps, err := ParseProcPIDStat(b); err == nil && (ps.UserSec < 0 || ps.SystemSec < 0 || ps.Threads < 0 ||
-			ps.CPUSec != ps.UserSec+ps.SystemSec) {
+			ps.CPUSec() != ps.UserSec+ps.SystemSec) {
 			t.Fatalf("ParseProcPIDStat: %+v", ps)
 		}
 		_, _ = ParseProcStatus(b)

@@ -210,7 +210,7 @@ func TestParseProcPIDStat(t *testing.T) {
 				t.Fatal(err)
 			}
 			if math.Abs(got.UserSec-tc.user) > 1e-9 || math.Abs(got.SystemSec-tc.sys) > 1e-9 ||
-				math.Abs(got.CPUSec-(tc.user+tc.sys)) > 1e-9 || got.Threads != tc.threads || got.RSSBytes != 0 {
+				math.Abs(got.CPUSec()-(tc.user+tc.sys)) > 1e-9 || got.Threads != tc.threads || got.RSSBytes != 0 {
 				t.Errorf("got %+v, want user %v system %v (cpu %v) threads %d", got, tc.user, tc.sys, tc.user+tc.sys, tc.threads)
 			}
 		})

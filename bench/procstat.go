@@ -18,11 +18,13 @@ const clockTicks = 100
 // ProcStat is a process's resource use read from /proc.
 type ProcStat struct {
 	RSSBytes  int64   `json:"rss_bytes"`
-	CPUSec    float64 `json:"cpu_s"` // user + system since start
-	UserSec   float64 `json:"user_s"`
+	UserSec   float64 `json:"user_s"` // since start
 	SystemSec float64 `json:"system_s"`
 	Threads   int     `json:"threads"`
 }
+
+// CPUSec is the process's user and system time together.
+func (p ProcStat) CPUSec() float64 { return p.UserSec + p.SystemSec }
 
 // ParseProcPIDStat reads utime, stime and the thread count from the
 // contents of /proc/PID/stat (everything but RSSBytes). The times are the
@@ -46,7 +48,7 @@ func ParseProcPIDStat(b []byte) (ProcStat, error) {
 		return ProcStat{}, fmt.Errorf("proc stat: bad utime/stime/threads %q %q %q", f[11], f[12], f[17])
 	}
 	user, sys := float64(ut)/clockTicks, float64(st)/clockTicks
-	return ProcStat{CPUSec: user + sys, UserSec: user, SystemSec: sys, Threads: th}, nil
+	return ProcStat{UserSec: user, SystemSec: sys, Threads: th}, nil
 }
 
 // ParseProcStatus reads VmRSS (in bytes) from the contents of /proc/PID/status.

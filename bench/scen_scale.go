@@ -68,7 +68,7 @@ func runScale(ctx context.Context, h *harness, r *ScenarioResult) error {
 					if err1 == nil && err2 == nil {
 						r.add(t.Name, mRSS, float64(after.RSSBytes-before.RSSBytes)/1024/float64(len(conns)))
 						r.add(t.Name, mTotal, float64(after.RSSBytes)/(1<<20))
-						r.add(t.Name, mCPU, 100*(after.CPUSec-mid.CPUSec)/idle.Seconds())
+						r.add(t.Name, mCPU, 100*(after.CPUSec()-mid.CPUSec())/idle.Seconds())
 					}
 				}
 				for _, c := range conns {
