@@ -33,14 +33,25 @@ import (
 // them) go at once; so do the packets the stack forwards between instances
 // (their source is not the stack's). A flow is known from its SYN-ACK on,
 // until its FIN or reset: a closed flow leaves nothing behind.
+//
+// It also puts a FIN on the data before it. gVisor sends a FIN on its
+// own, after the last data, so a backend that answers and closes (HTTP's
+// "Connection: close") costs the instance an extra packet and an extra
+// ACK of its own. When the data plane writes the last bytes of a stream
+// (conn.WriteClose), it marks the flow (fins): the link keeps that data
+// packet until the FIN right behind it and sends one packet with both,
+// as Linux does when a socket closes with data still queued. Any other
+// packet of the flow, or the hold's timer, sends the data as it is.
 type ackHold struct {
-	// write sends held packets when their time is up; local tells the
-	// stack's own source addresses.
+	// write sends held packets; local tells the stack's own source
+	// addresses; fins tells the flows whose next FIN ends their data.
 	write func(held [][]byte)
 	local func(src [4]byte) bool
+	fins  *sync.Map // flowKey → struct{}
 
 	mu    sync.Mutex
 	held  map[flowKey][]byte // virtio header (if any) and packet
+	data  map[flowKey][]byte // a flow's last data, waiting for its FIN
 	acked [2]map[flowKey]uint32
 	swept time.Time
 	timer *time.Timer
@@ -58,6 +69,17 @@ const ackForget = 30 * time.Second
 
 // flowKey is a TCP flow as the stack sends it: addresses and ports.
 type flowKey [12]byte
+
+// keyOf is the key of the packets the endpoint id sends.
+func keyOf(id stack.TransportEndpointID) flowKey {
+	var k flowKey
+	la, ra := id.LocalAddress.As4(), id.RemoteAddress.As4()
+	copy(k[:4], la[:])
+	copy(k[4:8], ra[:])
+	k[8], k[9] = byte(id.LocalPort>>8), byte(id.LocalPort)
+	k[10], k[11] = byte(id.RemotePort>>8), byte(id.RemotePort)
+	return k
+}
 
 // offer takes the packet pkt, to go out with the virtio header vnet
 // (empty without offloads), if it is a plain ACK to hold, and reports
@@ -80,9 +102,37 @@ func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 		return false // forwarded between instances: not the stack's flow
 	}
 	flags, ack := tcp.Flags(), tcp.AckNumber()
-	plain := flags == header.TCPFlagAck && pkt.Data().Size() == 0 && plainOptions(tcp.Options())
+	size := pkt.Data().Size()
+	plain := flags == header.TCPFlagAck && size == 0 && plainOptions(tcp.Options())
 
 	h.mu.Lock()
+	if d, ok := h.data[k]; ok {
+		delete(h.data, k)
+		if flags == header.TCPFlagAck|header.TCPFlagFin && size == 0 && addFIN(d, len(vnet), tcp) {
+			h.forget(k) // the flow ends
+			h.mu.Unlock()
+			h.write([][]byte{d})
+			return true
+		}
+		h.write([][]byte{d}) // before this packet, under mu: in order
+	}
+	if size > 0 && flags&(header.TCPFlagFin|header.TCPFlagSyn|header.TCPFlagRst) == 0 && h.fins != nil {
+		if _, last := h.fins.Load(k); last {
+			if h.data == nil {
+				h.data = map[flowKey][]byte{}
+			}
+			b := make([]byte, 0, len(vnet)+pkt.Size())
+			b = append(b, vnet...)
+			for _, v := range pkt.AsSlices() {
+				b = append(b, v...)
+			}
+			h.data[k] = b
+			delete(h.held, k) // the data carries the ACK
+			h.arm()
+			h.mu.Unlock()
+			return true
+		}
+	}
 	defer h.mu.Unlock()
 	now := time.Now()
 	if h.held == nil {
@@ -101,8 +151,7 @@ func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 	if !plain {
 		switch {
 		case flags&(header.TCPFlagFin|header.TCPFlagRst) != 0:
-			delete(h.acked[0], k) // the flow ends: forget it
-			delete(h.acked[1], k)
+			h.forget(k) // the flow ends
 		case flags&header.TCPFlagAck != 0 && (!seen || int32(ack-last) > 0):
 			h.acked[0][k] = ack
 		}
@@ -126,6 +175,12 @@ func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 	b := make([]byte, 0, len(vnet)+len(ip)+len(tcp))
 	b = append(append(append(b, vnet...), ip...), tcp...)
 	h.held[k] = b
+	h.arm()
+	return true
+}
+
+// arm starts the timer that ends the hold, if it is not running.
+func (h *ackHold) arm() {
 	if !h.armed {
 		h.armed = true
 		if h.timer == nil {
@@ -133,6 +188,43 @@ func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 		} else {
 			h.timer.Reset(ackHoldFor)
 		}
+	}
+}
+
+// forget drops what is known of flow k, which has ended.
+func (h *ackHold) forget(k flowKey) {
+	delete(h.held, k)
+	delete(h.acked[0], k)
+	delete(h.acked[1], k)
+}
+
+// addFIN sets the FIN flag on the data packet d (after vnetLen bytes of
+// virtio header) and reports true if fin, a bare FIN, follows it
+// directly: its sequence number is where d's data ends, and it
+// acknowledges and offers the same. A partial checksum is left to the
+// instance's kernel; a complete one is updated for the changed flags
+// (RFC 1624).
+func addFIN(d []byte, vnetLen int, fin header.TCP) bool {
+	ip := header.IPv4(d[vnetLen:])
+	if len(ip) < header.IPv4MinimumSize || int(ip.TotalLength()) != len(ip) {
+		return false
+	}
+	t := header.TCP(ip[ip.HeaderLength():])
+	if len(t) < header.TCPMinimumSize || int(t.DataOffset()) > len(t) {
+		return false
+	}
+	end := t.SequenceNumber() + uint32(len(t)-int(t.DataOffset()))
+	if end != fin.SequenceNumber() || t.AckNumber() != fin.AckNumber() || t.WindowSize() != fin.WindowSize() {
+		return false
+	}
+	old := uint16(t[12])<<8 | uint16(t[13])
+	t[13] |= byte(header.TCPFlagFin)
+	if vnetLen == 0 || d[0]&vnetFlagNeedsCsum == 0 {
+		sum := uint32(^t.Checksum()) + uint32(^old) + uint32(old|uint16(header.TCPFlagFin))
+		for sum>>16 != 0 {
+			sum = sum&0xffff + sum>>16
+		}
+		t.SetChecksum(^uint16(sum))
 	}
 	return true
 }
@@ -142,6 +234,10 @@ func (h *ackHold) flush() {
 	h.mu.Lock()
 	h.armed = false
 	out := make([][]byte, 0, len(h.held))
+	for k, p := range h.data {
+		out = append(out, p)
+		delete(h.data, k)
+	}
 	for k, p := range h.held {
 		out = append(out, p)
 		delete(h.held, k)
@@ -159,7 +255,7 @@ func (h *ackHold) stop() {
 	if h.timer != nil {
 		h.timer.Stop()
 	}
-	h.held = nil
+	h.held, h.data = nil, nil
 }
 
 // plainOptions reports whether TCP options hold nothing but padding and a

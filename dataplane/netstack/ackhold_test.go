@@ -10,6 +10,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
@@ -24,7 +25,7 @@ var (
 type segment struct {
 	src, dst [4]byte
 	flags    header.TCPFlags
-	ack      uint32
+	seq, ack uint32
 	payload  int
 	opts     []byte
 }
@@ -35,9 +36,13 @@ func (s segment) packet() *stack.PacketBuffer {
 		Payload:            buffer.MakeWithData(make([]byte, s.payload)),
 	})
 	tcp := header.TCP(pkt.TransportHeader().Push(header.TCPMinimumSize + len(s.opts)))
-	tcp.Encode(&header.TCPFields{SrcPort: 80, DstPort: 40000, SeqNum: 1, AckNum: s.ack,
+	tcp.Encode(&header.TCPFields{SrcPort: 80, DstPort: 40000, SeqNum: s.seq, AckNum: s.ack,
 		DataOffset: uint8(header.TCPMinimumSize + len(s.opts)), Flags: s.flags, WindowSize: 1000})
 	copy(tcp[header.TCPMinimumSize:], s.opts)
+	// A complete checksum, as the stack writes without offloads.
+	xsum := header.PseudoHeaderChecksum(header.TCPProtocolNumber, tcpip.AddrFrom4(s.src), tcpip.AddrFrom4(s.dst), uint16(len(tcp)+s.payload))
+	xsum = checksum.Combine(xsum, checksum.Checksum(make([]byte, s.payload), 0))
+	tcp.SetChecksum(^tcp.CalculateChecksum(xsum))
 	pkt.TransportProtocolNumber = header.TCPProtocolNumber
 	ip := header.IPv4(pkt.NetworkHeader().Push(header.IPv4MinimumSize))
 	ip.Encode(&header.IPv4Fields{TotalLength: uint16(pkt.Size()), TTL: 64, Protocol: uint8(header.TCPProtocolNumber),
@@ -214,6 +219,105 @@ func TestAckHold(t *testing.T) {
 					t.Fatal("a forgotten flow's ACK made it known again")
 				}
 			}
+		}
+	})
+}
+
+// TestFINOnData: the last data of a flow that WriteClose marked waits for
+// the FIN behind it and goes out as one packet with both, its checksum
+// still right; a FIN that does not follow it, another packet of the flow,
+// or the timer send the data as it was; unmarked flows' data is not held.
+func TestFINOnData(t *testing.T) {
+	data := segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagPsh, seq: 1, ack: 100, payload: 10}
+	fin := segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagFin, seq: 11, ack: 100}
+	start := func(t *testing.T, marked bool) (*ackHold, *[][]byte) {
+		var mu sync.Mutex
+		sent := &[][]byte{}
+		h := &ackHold{
+			write: func(p [][]byte) { mu.Lock(); *sent = append(*sent, p...); mu.Unlock() },
+			local: func(a [4]byte) bool { return a == eniAddr },
+			fins:  &sync.Map{},
+		}
+		t.Cleanup(h.stop)
+		if marked {
+			h.fins.Store(keyOf(stack.TransportEndpointID{LocalPort: 80, LocalAddress: tcpip.AddrFrom4(eniAddr),
+				RemotePort: 40000, RemoteAddress: tcpip.AddrFrom4(instAddr)}), struct{}{})
+		}
+		return h, sent
+	}
+	offer := func(h *ackHold, s segment) bool {
+		p := s.packet()
+		defer p.DecRef()
+		return h.offer(p, nil)
+	}
+	flagsOf := func(t *testing.T, b []byte) header.TCPFlags {
+		t.Helper()
+		ip := header.IPv4(b)
+		tcp := header.TCP(ip.Payload())
+		payload := tcp[tcp.DataOffset():]
+		if !tcp.IsChecksumValid(ip.SourceAddress(), ip.DestinationAddress(), checksum.Checksum(payload, 0), uint16(len(payload))) {
+			t.Errorf("bad TCP checksum on % x", b)
+		}
+		return tcp.Flags()
+	}
+
+	t.Run("merged", func(t *testing.T) {
+		h, sent := start(t, true)
+		if !offer(h, data) || len(*sent) != 0 {
+			t.Fatalf("the last data was not held (%d sent)", len(*sent))
+		}
+		if !offer(h, fin) {
+			t.Fatal("the FIN was left to send on its own")
+		}
+		if len(*sent) != 1 {
+			t.Fatalf("%d packets sent, want 1", len(*sent))
+		}
+		if f := flagsOf(t, (*sent)[0]); f != header.TCPFlagAck|header.TCPFlagPsh|header.TCPFlagFin {
+			t.Errorf("flags %v, want ACK|PSH|FIN", f)
+		}
+		if n := len((*sent)[0]); n != header.IPv4MinimumSize+header.TCPMinimumSize+10 {
+			t.Errorf("packet of %d bytes", n)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		next segment
+	}{
+		{"a FIN further on", segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagFin, seq: 12, ack: 100}},
+		{"a FIN with a newer ACK", segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagFin, seq: 11, ack: 101}},
+		{"more data", segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck | header.TCPFlagPsh, seq: 11, ack: 100, payload: 5}},
+		{"a bare ACK", segment{src: eniAddr, dst: instAddr, flags: header.TCPFlagAck, seq: 11, ack: 120}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, sent := start(t, true)
+			offer(h, data)
+			heldNext := offer(h, tc.next)
+			if len(*sent) != 1 || flagsOf(t, (*sent)[0]) != header.TCPFlagAck|header.TCPFlagPsh {
+				t.Fatalf("sent %d packets before the next one, want the data as it was", len(*sent))
+			}
+			if tc.next.payload > 0 != heldNext {
+				t.Errorf("next packet held %v: more data of a marked flow waits, nothing else", heldNext)
+			}
+		})
+	}
+	t.Run("unmarked", func(t *testing.T) {
+		h, sent := start(t, false)
+		if offer(h, data) || offer(h, fin) || len(*sent) != 0 {
+			t.Fatal("data of an unmarked flow was held")
+		}
+	})
+	t.Run("timer", func(t *testing.T) {
+		done := make(chan [][]byte, 1)
+		h, _ := start(t, true)
+		h.write = func(p [][]byte) { done <- p }
+		offer(h, data)
+		select {
+		case p := <-done:
+			if len(p) != 1 || flagsOf(t, p[0]) != header.TCPFlagAck|header.TCPFlagPsh {
+				t.Fatalf("sent %d packets", len(p))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("held data never sent")
 		}
 	})
 }

@@ -90,6 +90,10 @@ type VPC struct {
 	tuns    []*tunEndpoint
 	dns     []*mdns.Server
 	closed  bool
+
+	// fins are the flows writing their last data (conn.WriteClose): the
+	// links put the FIN that follows on it.
+	fins sync.Map // flowKey → struct{}
 }
 
 // New builds the stack of one VPC. Close releases it.
@@ -148,6 +152,7 @@ func (v *VPC) AttachTUN(instanceID string, fd int, mtu uint32, ip netip.Addr, vn
 		return fmt.Errorf("netstack %s: link of %s: %v", v.cfg.ID, instanceID, err)
 	}
 	ep.acks.local = v.owns
+	ep.acks.fins = &v.fins
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.tuns = append(v.tuns, ep)
@@ -298,7 +303,7 @@ func (v *VPC) acceptTCP(r *tcp.ForwarderRequest) {
 	r.Complete(false)
 	// Keepalive is turned on by the data plane once the flow has lived a
 	// second (conn.SetKeepAliveConfig), with the proxy's period.
-	a.Run(&conn{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, backend)
+	a.Run(&conn{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep, fins: &v.fins}, backend)
 }
 
 // Dial connects from src, an address of the stack (a CLB's), to dst inside
@@ -332,7 +337,7 @@ func (v *VPC) Dial(ctx context.Context, src netip.Addr, dst netip.AddrPort) (net
 		ep.Close()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(dst), Err: errors.New(terr.String())}
 	}
-	return &conn{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, nil
+	return &conn{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep, fins: &v.fins}, nil
 }
 
 // filterEndpoint is a NIC's link endpoint with the security groups' say on
@@ -395,7 +400,21 @@ func (f *filterDispatcher) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumbe
 // flows with an RST, as it does on kernel sockets).
 type conn struct {
 	*gonet.TCPConn
-	ep tcpip.Endpoint
+	ep   tcpip.Endpoint
+	fins *sync.Map // the VPC's
+}
+
+// WriteClose writes b, the last bytes of the stream, and closes the
+// write side: the link sends the FIN on b's last segment (ackHold).
+func (c *conn) WriteClose(b []byte) (int, error) {
+	k := keyOf(c.ep.Info().(*stack.TransportEndpointInfo).ID)
+	c.fins.Store(k, struct{}{})
+	defer c.fins.Delete(k)
+	n, err := c.Write(b)
+	if err != nil {
+		return n, err
+	}
+	return n, c.CloseWrite()
 }
 
 // Abort resets the connection.

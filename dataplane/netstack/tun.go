@@ -205,7 +205,8 @@ func (e *tunEndpoint) readLoop() {
 // WritePackets implements stack.LinkWriter: one writev per packet, a
 // virtio_net_hdr first when the offloads are on. A packet the device does
 // not take now (its queue is full) is dropped, as a NIC drops; TCP resends.
-// A plain ACK may be held a moment instead (ackHold).
+// A plain ACK, or a flow's last data waiting for the FIN behind it, may be
+// held a moment instead (ackHold).
 func (e *tunEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	n := 0
 	var bufs [][]byte
