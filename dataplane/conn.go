@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"eplink/dataplane/impair"
 	"eplink/metrics"
 )
@@ -380,6 +382,14 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 	defer b.flows[dir].Add(-1)
 	buf := make([]byte, minCopyBuf)
 	var wait *time.Timer
+	// A stream that ends with the data before its end (a backend that
+	// answers and closes) is written with its FIN in one packet where dst
+	// can (a VPC stack's conn). Whether the end came is seen with a peek
+	// after each read, until one finds nothing waiting: from then on the
+	// flow is an exchange, and looking would cost a system call per
+	// answer.
+	wc, peek := dst.(writeCloser)
+	peek = peek && peekable(src)
 	for {
 		limit := len(buf)
 		burst := int(b.burst.Load())
@@ -388,7 +398,23 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 		}
 		n, err := src.Read(buf[:limit])
 		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			last := false
+			if peek && err == nil {
+				switch peekEnd(src) {
+				case peekedEnd:
+					last = true
+				case peekedNothing:
+					peek = false
+				}
+			}
+			var werr error
+			if last {
+				f.eofs.Add(1)
+				_, werr = wc.WriteClose(buf[:n])
+			} else {
+				_, werr = dst.Write(buf[:n])
+			}
+			if werr != nil {
 				done <- wrapDir(dir, werr)
 				return
 			}
@@ -408,6 +434,10 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 					}
 					<-wait.C
 				}
+			}
+			if last {
+				done <- nil
+				return
 			}
 		}
 		switch {
@@ -459,6 +489,46 @@ func (f *connFlow) moved(dir, n int) {
 	if c := f.route.c.bytes[dir]; c != nil {
 		c.Add(float64(n))
 	}
+}
+
+// writeCloser is a conn that writes the last bytes of a stream and its
+// end together.
+type writeCloser interface {
+	WriteClose(b []byte) (int, error)
+}
+
+// peekable reports whether peekEnd can look into c: a kernel socket.
+func peekable(c net.Conn) bool {
+	_, ok := c.(*net.TCPConn)
+	return ok
+}
+
+// What a peek at a kernel socket found next.
+const (
+	peekedData    = iota // bytes, or an error for the next read to tell
+	peekedEnd            // the peer's FIN
+	peekedNothing        // nothing yet
+)
+
+// peekEnd looks, without waiting, at what the kernel socket c has next.
+func peekEnd(c net.Conn) int {
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		return peekedData
+	}
+	got := peekedData
+	var b [1]byte
+	rc.Read(func(fd uintptr) bool {
+		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		switch {
+		case err == unix.EAGAIN:
+			got = peekedNothing
+		case err == nil && n == 0:
+			got = peekedEnd
+		}
+		return true
+	})
+	return got
 }
 
 func closeWrite(c net.Conn) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/time/rate"
 
 	"eplink/controlplane/snapshot"
@@ -604,5 +605,74 @@ func TestDialTimersDoNotPileUp(t *testing.T) {
 	}
 	if maxTimers > 2 {
 		t.Errorf("%d dial timers pending at once, want 1 (2 while one is being replaced)", maxTimers)
+	}
+}
+
+// TestAnswerAndClose: a backend answers and closes, its FIN in the
+// answer's packet: the client gets the answer whole and then the end. The
+// conn carrier hands both to the client's conn in one WriteClose (a VPC
+// stack puts the FIN on the answer's last packet); on a connection that
+// answered once before and waited, it no longer looks for the end.
+func TestAnswerAndClose(t *testing.T) { onEachFrontEnd(t, testAnswerAndClose) }
+
+func testAnswerAndClose(t *testing.T, fe frontEnd) {
+	answer := strings.Repeat("a", 3000)
+	backend := serveTCP(t, func(c *net.TCPConn) {
+		var b [1]byte
+		if _, err := c.Read(b[:]); err != nil {
+			return // a health check
+		}
+		if b[0] == 'k' { // an exchange first
+			io.WriteString(c, "first")
+			if _, err := c.Read(b[:]); err != nil {
+				return
+			}
+		}
+		// Corked, the kernel sends what is written with the FIN of the
+		// close: eplink finds both at once.
+		rc, _ := c.SyscallConn()
+		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, unix.TCP_CORK, 1) })
+		io.WriteString(c, answer)
+		c.Close()
+	})
+	l := newLabOn(t, fe, Options{})
+	w := newWorld(backend)
+	l.publish(w.snap())
+	for _, tc := range []struct {
+		name, send string
+		want       string
+		lastWrites int64
+	}{
+		{"answer", "c", answer, 1},
+		{"exchange, then answer", "kk", "first" + answer, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var before int64
+			if l.conns != nil {
+				before = l.conns.lastWrites.Load()
+			}
+			c := dial(t, w.addr())
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, tc.send[:1])
+			if len(tc.send) > 1 {
+				b := make([]byte, len("first"))
+				if _, err := io.ReadFull(c, b); err != nil || string(b) != "first" {
+					t.Fatalf("first answer %q, %v", b, err)
+				}
+				io.WriteString(c, tc.send[1:])
+				tc.want = tc.want[len("first"):]
+			}
+			got, err := io.ReadAll(c)
+			if err != nil || string(got) != tc.want {
+				t.Fatalf("answer of %d bytes (want %d), %v", len(got), len(tc.want), err)
+			}
+			if l.conns == nil {
+				return
+			}
+			// The client has the end; Run's last steps may still be going.
+			if n := l.conns.lastWrites.Load() - before; n != tc.lastWrites {
+				t.Errorf("%d WriteClose calls, want %d", n, tc.lastWrites)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -50,7 +51,27 @@ type connFrontEnd struct {
 	mu  sync.Mutex
 	lns map[netip.AddrPort]net.Listener
 	wg  sync.WaitGroup
+	// lastWrites counts the WriteClose calls of its client conns.
+	lastWrites atomic.Int64
 }
+
+// clientConn is an accepted client conn that takes a stream's last bytes
+// and its end together, as a VPC stack's conn does.
+type clientConn struct {
+	*net.TCPConn
+	fe *connFrontEnd
+}
+
+func (c clientConn) WriteClose(b []byte) (int, error) {
+	c.fe.lastWrites.Add(1)
+	n, err := c.Write(b)
+	if err != nil {
+		return n, err
+	}
+	return n, c.CloseWrite()
+}
+
+func (c clientConn) Abort() { reset(c.TCPConn) }
 
 // sync opens and closes listeners to match the applied route table.
 func (c *connFrontEnd) sync() {
@@ -98,7 +119,7 @@ func (c *connFrontEnd) accept(ln net.Listener, dst netip.AddrPort) {
 				reset(conn)
 				return
 			}
-			a.Run(conn, backend)
+			a.Run(clientConn{conn.(*net.TCPConn), c}, backend)
 		}()
 	}
 }

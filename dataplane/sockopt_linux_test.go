@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,7 +220,7 @@ func TestConnFlowKeepAlive(t *testing.T) {
 				t.Fatalf("%d conn-carried legs, want 2", len(legs))
 			}
 			opt := func(c net.Conn, level, name int) int {
-				rc, err := c.(*net.TCPConn).SyscallConn()
+				rc, err := c.(syscall.Conn).SyscallConn() // a kernel socket, maybe wrapped
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 
 	"eplink/dataplane/netns"
 )
@@ -503,5 +504,71 @@ func TestNetnsZoneAffinity(t *testing.T) {
 		if out, code := s.curlStatus(c.instance, "http://"+domain+"/"); code != 0 || out != want {
 			t.Errorf("curl %s in %s = %q (status %d), want %q", domain, c.instance, out, code, want)
 		}
+	}
+}
+
+// TestNetnsFINOnAnswer: a host backend that answers and closes at once
+// (its FIN in the answer's packet) costs the instance three packets per
+// connection: the SYN-ACK, the answer with the FIN, the ACK of its own
+// FIN. The stack sends a FIN on its own; the link puts it on the answer.
+func TestNetnsFINOnAnswer(t *testing.T) {
+	needRoot(t)
+	answer := strings.Repeat("answer ", 200)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			// Corked, the kernel sends the answer with the FIN of the
+			// close (health checks take theirs and go).
+			rc, _ := c.(*net.TCPConn).SyscallConn()
+			rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, unix.TCP_CORK, 1) })
+			io.WriteString(c, answer)
+			c.Close()
+		}
+	}()
+	lab := strings.NewReplacer("ECHO_A", ln.Addr().String(), "ECHO_B", namedEcho(t, "B")).Replace(vpcsLab)
+	s := startLab(t, testPrefix("f"), lab, "http://"+zoneC1+"/")
+	eni, err := s.in("ecs03", "dig", "+short", "+time=2", zoneEcho)
+	if err != nil || eni == "" {
+		t.Fatalf("dig in ecs03: %q, %v", eni, err)
+	}
+	rx := func() int64 {
+		out, err := s.in("ecs03", "cat", "/sys/class/net/eth0/statistics/rx_packets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		fmt.Sscan(out, &n)
+		return n
+	}
+	const n = 50
+	before := rx()
+	for i := range n {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := netns.Dial(ctx, s.prefix+"ecs03", net.JoinHostPort(eni, "9000"))
+		cancel()
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		got, err := io.ReadAll(c)
+		c.Close()
+		if err != nil || string(got) != answer {
+			t.Fatalf("connection %d: %d bytes of %d, %v", i, len(got), len(answer), err)
+		}
+	}
+	// The last connection's final ACK may still be on its way.
+	time.Sleep(100 * time.Millisecond)
+	got := rx() - before
+	t.Logf("%d connections: %d packets to the instance", n, got)
+	if got > 3*n+n/5 {
+		t.Errorf("%d packets to the instance for %d answered connections, want about %d: the FIN comes on its own", got, n, 3*n)
 	}
 }
