@@ -350,7 +350,7 @@ func (a *Admission) Run(client, backend net.Conn) {
 	// The caller's goroutine carries one direction itself: one goroutine
 	// fewer to start and hand over to per flow.
 	done := make(chan error, 2)
-	go f.pipe(p, up, done)
+	Go(func() { f.pipe(p, up, done) })
 	f.pipe(p, down, done)
 	err1, err2 := <-done, <-done
 	if err := errors.Join(err1, err2); err != nil {

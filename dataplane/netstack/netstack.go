@@ -133,7 +133,11 @@ func New(cfg Config) (*VPC, error) {
 	v := &VPC{cfg: cfg, log: log, s: s, ctx: ctx, end: cancel,
 		nics: map[string]tcpip.NICID{}, next: 1}
 	v.service.Store(&map[netip.Addr]bool{})
-	fwd := tcp.NewForwarder(s, 0, maxInFlight, v.acceptTCP)
+	// The forwarder starts a goroutine for every SYN; the connection is
+	// carried on a flow worker instead, whose stack has grown already.
+	fwd := tcp.NewForwarder(s, 0, maxInFlight, func(r *tcp.ForwarderRequest) {
+		dataplane.Go(func() { v.acceptTCP(r) })
+	})
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, fwd.HandlePacket)
 	return v, nil
 }
@@ -283,8 +287,8 @@ func (v *VPC) acceptTCP(r *tcp.ForwarderRequest) {
 		r.Complete(true)
 		return
 	}
-	// The forwarder calls acceptTCP on a goroutine of its own, which
-	// dials and then carries the flow: no second goroutine per attempt.
+	// acceptTCP runs on a flow worker of its own, which dials and then
+	// carries the flow: no second goroutine per attempt.
 	v.wg.Add(1)
 	defer v.wg.Done()
 	backend, err := a.Dial(v.ctx)
