@@ -92,6 +92,16 @@ const (
 
 // namedEcho is a host backend that says its name, then echoes.
 func namedEcho(t *testing.T, name string) string {
+	return hostBackend(t, func(c *net.TCPConn) {
+		defer c.Close()
+		io.WriteString(c, name+"\n")
+		io.Copy(c, c)
+	})
+}
+
+// hostBackend listens on the host's loopback until the test ends and
+// serves each connection on a goroutine of its own; it returns the address.
+func hostBackend(t *testing.T, serve func(*net.TCPConn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -104,11 +114,7 @@ func namedEcho(t *testing.T, name string) string {
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				io.WriteString(c, name+"\n")
-				io.Copy(c, c)
-			}()
+			go serve(c.(*net.TCPConn))
 		}
 	}()
 	return ln.Addr().String()
@@ -514,26 +520,15 @@ func TestNetnsZoneAffinity(t *testing.T) {
 func TestNetnsFINOnAnswer(t *testing.T) {
 	needRoot(t)
 	answer := strings.Repeat("answer ", 200)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			// Corked, the kernel sends the answer with the FIN of the
-			// close (health checks take theirs and go).
-			rc, _ := c.(*net.TCPConn).SyscallConn()
-			rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, unix.TCP_CORK, 1) })
-			io.WriteString(c, answer)
-			c.Close()
-		}
-	}()
-	lab := strings.NewReplacer("ECHO_A", ln.Addr().String(), "ECHO_B", namedEcho(t, "B")).Replace(vpcsLab)
+	answering := hostBackend(t, func(c *net.TCPConn) {
+		// Corked, the kernel sends the answer with the FIN of the close
+		// (health checks take theirs and go).
+		rc, _ := c.SyscallConn()
+		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, unix.TCP_CORK, 1) })
+		io.WriteString(c, answer)
+		c.Close()
+	})
+	lab := strings.NewReplacer("ECHO_A", answering, "ECHO_B", namedEcho(t, "B")).Replace(vpcsLab)
 	s := startLab(t, testPrefix("f"), lab, "http://"+zoneC1+"/")
 	eni, err := s.in("ecs03", "dig", "+short", "+time=2", zoneEcho)
 	if err != nil || eni == "" {
