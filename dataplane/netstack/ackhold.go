@@ -116,27 +116,11 @@ func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 		}
 		h.write([][]byte{d}) // before this packet, under mu: in order
 	}
-	if size > 0 && flags&(header.TCPFlagFin|header.TCPFlagSyn|header.TCPFlagRst) == 0 && h.fins != nil {
-		if _, last := h.fins.Load(k); last {
-			if h.data == nil {
-				h.data = map[flowKey][]byte{}
-			}
-			b := make([]byte, 0, len(vnet)+pkt.Size())
-			b = append(b, vnet...)
-			for _, v := range pkt.AsSlices() {
-				b = append(b, v...)
-			}
-			h.data[k] = b
-			delete(h.held, k) // the data carries the ACK
-			h.arm()
-			h.mu.Unlock()
-			return true
-		}
-	}
 	defer h.mu.Unlock()
 	now := time.Now()
 	if h.held == nil {
 		h.held = map[flowKey][]byte{}
+		h.data = map[flowKey][]byte{}
 		h.acked = [2]map[flowKey]uint32{{}, {}}
 		h.swept = now
 	}
@@ -157,6 +141,19 @@ func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 		}
 		if flags&(header.TCPFlagAck|header.TCPFlagRst) != 0 {
 			delete(h.held, k) // this packet says as much, or more
+		}
+		if size > 0 && flags&(header.TCPFlagFin|header.TCPFlagSyn|header.TCPFlagRst) == 0 && h.fins != nil {
+			if _, last := h.fins.Load(k); last {
+				// The flow's last data: it waits for the FIN.
+				b := make([]byte, 0, len(vnet)+pkt.Size())
+				b = append(b, vnet...)
+				for _, v := range pkt.AsSlices() {
+					b = append(b, v...)
+				}
+				h.data[k] = b
+				h.arm()
+				return true
+			}
 		}
 		return false
 	}
