@@ -10,34 +10,41 @@ import (
 // backend dial, gVisor's TCP from the copy down to the TUN write), and a
 // new goroutine's stack grows there by copying, several times over: at
 // 5,000 new connections/s that copying was 6% of the netns front end's
-// CPU. A worker's stack has grown already. A worker idle for workerIdle
-// ends, so a burst of flows leaves no goroutines behind for long.
-func Go(f func()) {
+// CPU. A worker's stack has grown already. A worker idle for 10 s ends,
+// so a burst of flows leaves no goroutines behind for long.
+func Go(f func()) { flowWorkers.run(f) }
+
+var flowWorkers = newWorkers(10 * time.Second)
+
+// workers is a set of goroutines that take one job after another.
+type workers struct {
+	idle  chan func() // unbuffered: a send succeeds when a worker waits
+	after time.Duration
+	live  atomic.Int32 // running or idle
+}
+
+func newWorkers(idleFor time.Duration) *workers {
+	return &workers{idle: make(chan func()), after: idleFor}
+}
+
+func (w *workers) run(f func()) {
 	select {
-	case idleWorkers <- f: // an idle worker takes it
+	case w.idle <- f: // an idle worker takes it
 	default:
-		go work(f)
+		w.live.Add(1)
+		go w.work(f)
 	}
 }
 
-// idleWorkers hands a job to a worker waiting for one; unbuffered, a send
-// succeeds only when one is.
-var idleWorkers = make(chan func())
-
-// workerIdle is a time.Duration; tests shorten it.
-var workerIdle atomic.Int64
-
-func init() { workerIdle.Store(int64(10 * time.Second)) }
-
-func work(f func()) {
-	idle := time.Duration(workerIdle.Load())
-	t := time.NewTimer(idle)
+func (w *workers) work(f func()) {
+	defer w.live.Add(-1)
+	t := time.NewTimer(w.after)
 	defer t.Stop()
 	for {
 		f()
-		t.Reset(idle)
+		t.Reset(w.after)
 		select {
-		case f = <-idleWorkers:
+		case f = <-w.idle:
 		case <-t.C:
 			return
 		}
