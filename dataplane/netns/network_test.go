@@ -4,6 +4,7 @@ package netns
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"eplink/controlplane/snapshot"
+	"eplink/dataplane/netstack"
 )
 
 func TestGateway(t *testing.T) {
@@ -106,5 +108,27 @@ func TestRecordWrittenWhole(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("CleanStale removed %s: %v", filepath.Base(p), err)
 		}
+	}
+}
+
+// TestVersion: the network's Version is the snapshot whose addresses its
+// stacks took last; serve's demo banner waits for it before it says the
+// ENI answers.
+func TestVersion(t *testing.T) {
+	v, err := netstack.New(netstack.Config{ID: "vpc-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	n := &Network{vpcs: map[string]*netstack.VPC{"vpc-1": v}, log: slog.New(slog.DiscardHandler)}
+	if got := n.Version(); got != 0 {
+		t.Fatalf("Version before any snapshot = %d", got)
+	}
+	s := snapshot.Empty()
+	s.Version = 7
+	s.VSwitches["vsw-1"] = &snapshot.VSwitch{ID: "vsw-1", VpcID: "vpc-1", CIDR: netip.MustParsePrefix("10.10.0.0/24")}
+	n.apply(s)
+	if got := n.Version(); got != 7 {
+		t.Fatalf("Version after applying snapshot 7 = %d", got)
 	}
 }
