@@ -128,6 +128,20 @@ func (s *netnsServer) stop(sig syscall.Signal) bool {
 	return true
 }
 
+// eth0Stat is a counter of an instance's eth0 (/sys/class/net/eth0/statistics).
+func (s *netnsServer) eth0Stat(t *testing.T, instance, name string) int64 {
+	t.Helper()
+	out, err := s.in(instance, "cat", "/sys/class/net/eth0/statistics/"+name)
+	if err != nil {
+		t.Fatalf("eth0 %s in %s: %v", name, instance, err)
+	}
+	var n int64
+	if _, err := fmt.Sscan(out, &n); err != nil {
+		t.Fatalf("eth0 %s in %s: %q", name, instance, out)
+	}
+	return n
+}
+
 // in runs a command inside an instance's namespace, as a user would.
 func (s *netnsServer) in(instance string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -267,15 +281,7 @@ func TestNetnsKill9(t *testing.T) {
 func TestNetnsOffload(t *testing.T) {
 	needRoot(t)
 	s := startNetns(t, testPrefix("o"))
-	counter := func(name string) int64 {
-		out, err := s.in("ecs03", "cat", "/sys/class/net/eth0/statistics/"+name)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var n int64
-		fmt.Sscan(out, &n)
-		return n
-	}
+	counter := func(name string) int64 { return s.eth0Stat(t, "ecs03", name) }
 	packets, bytes := counter("rx_packets"), counter("rx_bytes")
 	const size = 32 << 20
 	out, err := s.in("ecs03", "curl", "-sS", "-m", "30", "-o", "/dev/null", "-w", "%{size_download}",
@@ -303,11 +309,6 @@ func TestNetnsDelayedACK(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		if row == "" {
-			var n int64
-			fmt.Sscan(out, &n)
-			return n
-		}
 		// /proc/net/snmp: a row of names, then a row of values.
 		var names []string
 		for _, line := range strings.Split(out, "\n") {
@@ -330,7 +331,7 @@ func TestNetnsDelayedACK(t *testing.T) {
 		t.Fatalf("no %s %s in %s", row, field, file)
 		return 0
 	}
-	rxPackets := func() int64 { return counter("/sys/class/net/eth0/statistics/rx_packets", "", "") }
+	rxPackets := func() int64 { return s.eth0Stat(t, "ecs03", "rx_packets") }
 	retrans := func() int64 { return counter("/proc/net/snmp", "Tcp", "RetransSegs") }
 	dial := func() *net.TCPConn {
 		var c net.Conn

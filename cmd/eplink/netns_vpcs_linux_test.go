@@ -534,15 +534,7 @@ func TestNetnsFINOnAnswer(t *testing.T) {
 	if err != nil || eni == "" {
 		t.Fatalf("dig in ecs03: %q, %v", eni, err)
 	}
-	rx := func() int64 {
-		out, err := s.in("ecs03", "cat", "/sys/class/net/eth0/statistics/rx_packets")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var n int64
-		fmt.Sscan(out, &n)
-		return n
-	}
+	rx := func() int64 { return s.eth0Stat(t, "ecs03", "rx_packets") }
 	const n = 50
 	before := rx()
 	for i := range n {
