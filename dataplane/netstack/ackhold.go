@@ -82,9 +82,11 @@ func keyOf(id stack.TransportEndpointID) flowKey {
 }
 
 // offer takes the packet pkt, to go out with the virtio header vnet
-// (empty without offloads), if it is a plain ACK to hold, and reports
-// whether it did; otherwise pkt is to be written now, and any ACK held for
-// its flow is dropped when pkt carries it.
+// (empty without offloads), if it is a plain ACK to hold, a flow's last
+// data to keep for its FIN, or that FIN (then sent on the data), and
+// reports whether it did; otherwise pkt is to be written now, after any
+// data kept for its flow, and any ACK held for its flow is dropped when
+// pkt carries it.
 func (h *ackHold) offer(pkt *stack.PacketBuffer, vnet []byte) bool {
 	if pkt.NetworkProtocolNumber != header.IPv4ProtocolNumber || pkt.TransportProtocolNumber != header.TCPProtocolNumber {
 		return false

@@ -219,7 +219,7 @@ func (e *tunEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Erro
 			vnet = hdr[:]
 		}
 		if e.acks.offer(pkt, vnet) {
-			n++ // held: a later packet of its flow carries the same ACK
+			n++ // held (or sent with the data it waited for): ackHold's now
 			continue
 		}
 		if len(vnet) > 0 {
@@ -268,8 +268,8 @@ func vnetHeader(pkt *stack.PacketBuffer) [vnetHdrLen]byte {
 	return hdr
 }
 
-// writeHeld writes held ACKs, each its virtio header and packet in one
-// buffer; like WritePackets it never waits.
+// writeHeld writes packets ackHold held (ACKs, last data), each its
+// virtio header and packet in one buffer; like WritePackets it never waits.
 func (e *tunEndpoint) writeHeld(pkts [][]byte) {
 	e.raw.Write(func(fd uintptr) bool {
 		for _, p := range pkts {
