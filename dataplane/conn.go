@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -388,8 +389,11 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 	// after each read, until one finds nothing waiting: from then on the
 	// flow is an exchange, and looking would cost a system call per
 	// answer.
-	wc, peek := dst.(writeCloser)
-	peek = peek && peekable(src)
+	var peek syscall.RawConn
+	wc, ok := dst.(writeCloser)
+	if ok {
+		peek = peekable(src)
+	}
 	for {
 		limit := len(buf)
 		burst := int(b.burst.Load())
@@ -399,12 +403,12 @@ func (f *connFlow) pipe(p *Proxy, dir int, done chan<- error) {
 		n, err := src.Read(buf[:limit])
 		if n > 0 {
 			last := false
-			if peek && err == nil {
-				switch peekEnd(src) {
+			if peek != nil && err == nil {
+				switch peekEnd(peek) {
 				case peekedEnd:
 					last = true
 				case peekedNothing:
-					peek = false
+					peek = nil
 				}
 			}
 			var werr error
@@ -497,10 +501,18 @@ type writeCloser interface {
 	WriteClose(b []byte) (int, error)
 }
 
-// peekable reports whether peekEnd can look into c: a kernel socket.
-func peekable(c net.Conn) bool {
-	_, ok := c.(*net.TCPConn)
-	return ok
+// peekable is the socket peekEnd looks into: c's, if c is a kernel
+// socket, else nil.
+func peekable(c net.Conn) syscall.RawConn {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
 }
 
 // What a peek at a kernel socket found next.
@@ -510,12 +522,8 @@ const (
 	peekedNothing        // nothing yet
 )
 
-// peekEnd looks, without waiting, at what the kernel socket c has next.
-func peekEnd(c net.Conn) int {
-	rc, err := c.(*net.TCPConn).SyscallConn()
-	if err != nil {
-		return peekedData
-	}
+// peekEnd looks, without waiting, at what the kernel socket rc has next.
+func peekEnd(rc syscall.RawConn) int {
 	got := peekedData
 	var b [1]byte
 	rc.Read(func(fd uintptr) bool {
