@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -197,6 +198,19 @@ func rotateClients(cs []*netnsClient, n int) []*netnsClient {
 	return out
 }
 
+// writeNetnsLab writes the netns bench lab for backends at the given
+// loopback ports.
+func writeNetnsLab(w io.Writer, httpA, iperf int) error {
+	return netnsLabTemplate.Execute(w, map[string]any{
+		"Region": benchRegion, "Zone": benchZone, "Max": maxMbps, "CIDR": benchNetnsCIDR,
+		"ProviderKey": providerKeyID, "ProviderSecret": providerSecret,
+		"ConsumerKey": consumerKeyID, "ConsumerSecret": consumerSecret,
+		"HTTPPort": benchHTTPPort, "IperfPort": benchIperfPort, "Instance": benchNetnsInst, "ENI": benchNetnsENI,
+		"HTTP": hostPort("127.0.0.1", httpA), "Iperf": hostPort("127.0.0.1", iperf),
+		"Service": benchService, "Endpoint": benchEndpoint, // the bench lab's ids: setBandwidth works on both
+	})
+}
+
 // eplinkNetnsClient starts an eplink with the netns bench lab and returns
 // its instance as the client, and the eplink (for API calls).
 func (h *harness) eplinkNetnsClient(ctx context.Context, b *backendSet) (*netnsClient, *eplinkInst, error) {
@@ -213,14 +227,7 @@ func (h *harness) eplinkNetnsClient(ctx context.Context, b *backendSet) (*netnsC
 	if err != nil {
 		return nil, nil, err
 	}
-	err = netnsLabTemplate.Execute(f, map[string]any{
-		"Region": benchRegion, "Zone": benchZone, "Max": maxMbps, "CIDR": benchNetnsCIDR,
-		"ProviderKey": providerKeyID, "ProviderSecret": providerSecret,
-		"ConsumerKey": consumerKeyID, "ConsumerSecret": consumerSecret,
-		"HTTPPort": benchHTTPPort, "IperfPort": benchIperfPort, "Instance": benchNetnsInst, "ENI": benchNetnsENI,
-		"HTTP": hostPort("127.0.0.1", b.httpA), "Iperf": hostPort("127.0.0.1", b.iperf),
-		"Service": benchService, "Endpoint": benchEndpoint, // the bench lab's ids: setBandwidth works on both
-	})
+	err = writeNetnsLab(f, b.httpA, b.iperf)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
