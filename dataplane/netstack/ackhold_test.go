@@ -278,6 +278,12 @@ func TestFINOnData(t *testing.T) {
 		if n := len((*sent)[0]); n != header.IPv4MinimumSize+header.TCPMinimumSize+10 {
 			t.Errorf("packet of %d bytes", n)
 		}
+		// The flow has ended: the link keeps nothing of it.
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if n := len(h.held) + len(h.data) + len(h.acked[0]) + len(h.acked[1]); n != 0 {
+			t.Errorf("%d entries kept for a flow whose FIN went", n)
+		}
 	})
 	for _, tc := range []struct {
 		name string
